@@ -1,0 +1,515 @@
+/*
+ * troupe.h -- the public API of troupe, an actor system for C.
+ *
+ * What is not declared in this file is not API: anything else in the
+ * source tree may change without notice.
+ *
+ * Actors talk only by messages (tag + msgpack body) carried over nng.
+ * Each actor runs its callbacks one at a time on its own libuv loop, so
+ * its state needs no locks.  Where an actor runs -- a thread of this
+ * process, a forked member, an exec'd program -- is its placement; the
+ * calls below do not change with it.
+ *
+ * Conventions, as in nng:
+ *  - every function that can fail returns an int: TR_OK (0) or a TR_E*
+ *    code, which tr_strerror() turns into text;
+ *  - a function that takes a tr_msg says who owns it afterwards.  The
+ *    rule everywhere is nng's: on success the runtime owns the message
+ *    (the caller must not touch it again); on failure the caller still
+ *    owns it and must send it elsewhere or tr_msg_free() it;
+ *  - bad arguments are refused with TR_EINVAL, never with an assert;
+ *  - handles that can die (actors, timers, monitors) are plain values
+ *    holding ids, so a stale handle yields an error, not a dangling
+ *    pointer.
+ */
+#ifndef TROUPE_H
+#define TROUPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TR_VERSION_MAJOR 0
+#define TR_VERSION_MINOR 1
+#define TR_VERSION_PATCH 0
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One error space for the whole library.  Errors of nng and libuv are
+ * mapped onto these by meaning at the boundary where they occur.
+ */
+enum tr_errno {
+	TR_OK = 0,
+	TR_EINVAL = 1,     /* an argument is invalid */
+	TR_ENOMEM = 2,     /* out of memory */
+	TR_ENOPROC = 3,    /* no such actor: never existed or has died */
+	TR_ENOENT = 4,     /* no such name, behavior or timer */
+	TR_EEXIST = 5,     /* name or behavior already registered */
+	TR_EFULL = 6,      /* mailbox full and the sender chose not to wait */
+	TR_ETIMEDOUT = 7,  /* the timeout expired */
+	TR_ECLOSED = 8,    /* runtime not initialised or shutting down */
+	TR_EPROTO = 9,     /* malformed frame or message body */
+	TR_EMSGSIZE = 10,  /* message larger than TR_MSG_MAX */
+	TR_EINIT = 11,     /* the actor's init callback failed */
+	TR_ESTATE = 12,    /* call not allowed in this context */
+	TR_ECANCELED = 13, /* operation canceled */
+	TR_EPERM = 14,     /* permission denied */
+	TR_ENOTSUP = 15,   /* not supported (yet) */
+	TR_ETRANSPORT = 16, /* transport failure not covered above */
+	TR_ESYSTEM = 17,   /* operating system error not covered above */
+};
+
+/* Text for a TR_E* code; never NULL, also for unknown codes. */
+const char *tr_strerror(int err);
+
+/* ------------------------------------------------------------------ */
+/* Runtime                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Options for tr_init().  Zero means "the default" for every field. */
+typedef struct tr_options {
+	/* Default mailbox capacity, in messages, for specs that give 0.
+	 * Default 1024. */
+	uint32_t mailbox_capacity;
+	/* Largest message body accepted, in bytes.  Default and maximum
+	 * TR_MSG_MAX. */
+	uint32_t max_body;
+} tr_options;
+
+#define TR_MSG_MAX (16u * 1024u * 1024u)
+
+/*
+ * Starts the runtime.  Must be the first troupe call of the program and
+ * should be the first thing main() does: process placements are forked
+ * from a server that has to be created before nng or any libuv thread
+ * exists (nng is not fork-safe).  The calling thread becomes the "main"
+ * actor context: it has a ref and a mailbox, and may send, call and
+ * receive, but runs no callbacks.
+ *
+ * opts may be NULL.  Returns TR_EEXIST if already running, TR_EINVAL for
+ * bad options, TR_ENOMEM, TR_ETRANSPORT.
+ */
+int tr_init(const tr_options *opts);
+
+/*
+ * Stops every actor (reason TR_EXIT_SHUTDOWN, newest first), joins their
+ * threads, and releases everything.  Call from the thread that called
+ * tr_init(), never from an actor callback (TR_ESTATE).  Messages still
+ * queued are counted as dead letters.  After it returns, tr_init() may
+ * be called again.
+ */
+int tr_shutdown(void);
+
+/* Counters of the whole runtime (this process), since tr_init(). */
+typedef struct tr_stats {
+	uint64_t sent;           /* user messages accepted by tr_send* */
+	uint64_t delivered;      /* user messages handed to an actor */
+	uint64_t dead_letters;   /* messages dropped: receiver died first,
+	                            stale ref, or shutdown */
+	uint64_t malformed;      /* frames rejected by the decoder */
+	uint64_t late_replies;   /* replies that arrived after their call
+	                            timed out, discarded */
+	uint64_t actors_spawned;
+	uint64_t actors_exited;
+} tr_stats;
+
+int tr_stats_get(tr_stats *out);
+
+/* ------------------------------------------------------------------ */
+/* Refs                                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A ref names one incarnation of one actor, anywhere: node, process
+ * within the node, slot within the process, and incarnation.  It is a
+ * plain value: copy it, compare it with tr_ref_equal(), pack it into a
+ * message body with tr_pack_ref().  A ref outlives its actor harmlessly:
+ * sends to it fail with TR_ENOPROC (or count as dead letters where the
+ * death cannot be known at send time), and never reach a later actor
+ * that reuses the slot.  The all-zero ref is "no actor" (TR_REF_NIL).
+ */
+typedef struct tr_ref {
+	uint32_t node;
+	uint32_t proc;
+	uint32_t slot;
+	uint32_t gen;
+} tr_ref;
+
+#define TR_REF_NIL ((tr_ref){0, 0, 0, 0})
+
+bool tr_ref_equal(tr_ref a, tr_ref b);
+bool tr_ref_is_nil(tr_ref r);
+
+/*
+ * The calling context's own ref: the running actor inside a callback,
+ * the main context on the thread that called tr_init(), TR_REF_NIL on
+ * any other thread.
+ */
+tr_ref tr_self(void);
+
+/* Writes "<node.proc.slot.gen>" into buf; returns buf. */
+char *tr_ref_format(tr_ref r, char *buf, size_t len);
+
+/* msgpack extension type used for refs in message bodies. */
+#define TR_MSGPACK_EXT_REF 0x54
+
+/* Packs a ref as a msgpack ext value (16 bytes). Returns TR_OK, or
+ * TR_EINVAL if pk is NULL, TR_ENOMEM if the packer's writer failed. */
+int tr_pack_ref(msgpack_packer *pk, tr_ref ref);
+
+/* Reads a ref packed by tr_pack_ref().  TR_EINVAL if obj is not one. */
+int tr_unpack_ref(const msgpack_object *obj, tr_ref *out);
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A message is a tag (the user's choice of uint32, below
+ * TR_TAG_SYSTEM), a body of msgpack values, and -- once received -- the
+ * sender's ref.  Bodies are written and read with msgpack-c itself: pack
+ * with the packer from tr_msg_packer(), read with tr_msg_body().
+ */
+typedef struct tr_msg tr_msg;
+
+/* Tags at or above TR_TAG_SYSTEM are the runtime's. */
+#define TR_TAG_SYSTEM 0xFFFF0000u
+/* An exit signal from a linked actor, delivered as a message because
+ * the receiver traps exits.  Body: see tr_msg_reason(). */
+#define TR_TAG_EXIT 0xFFFF0001u
+/* A monitored actor went down.  Body: see tr_msg_reason(). */
+#define TR_TAG_DOWN 0xFFFF0002u
+
+/* A new message with an empty body.  Caller owns *out. TR_EINVAL if tag
+ * is a system tag or out is NULL; TR_ENOMEM. */
+int tr_msg_new(tr_msg **out, uint32_t tag);
+
+/* Frees a message the caller owns.  NULL is fine. */
+void tr_msg_free(tr_msg *msg);
+
+/* A deep copy of msg (tag, body, sender); the caller owns *out. */
+int tr_msg_dup(tr_msg **out, const tr_msg *msg);
+
+/*
+ * The packer that appends to msg's body.  Pack exactly one msgpack
+ * value (an array or a map if you need several fields); the runtime
+ * checks this when the message is sent.  Valid as long as msg is.
+ */
+msgpack_packer *tr_msg_packer(tr_msg *msg);
+
+/*
+ * Unpacks msg's body into *out.  The object and everything it points to
+ * live inside msg and are valid until msg is freed.  An empty body reads
+ * as nil.  TR_EPROTO if the body is not exactly one msgpack value.
+ */
+int tr_msg_body(tr_msg *msg, msgpack_object *out);
+
+/* Raw body bytes (valid while msg is) and their size. */
+const void *tr_msg_data(const tr_msg *msg);
+size_t tr_msg_size(const tr_msg *msg);
+
+uint32_t tr_msg_tag(const tr_msg *msg);
+
+/* The sender of a received message; TR_REF_NIL for one not yet sent, or
+ * sent from a thread that is no actor context. */
+tr_ref tr_msg_sender(const tr_msg *msg);
+
+/* ------------------------------------------------------------------ */
+/* Exit reasons                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Why an actor ended.  NORMAL and SHUTDOWN are orderly; every other kind
+ * is abnormal and propagates along links (OTP semantics: `normal` does
+ * not kill linked actors, `shutdown` does unless they trap exits).
+ */
+typedef enum tr_exit_kind {
+	TR_EXIT_NORMAL = 0,   /* the actor chose to stop */
+	TR_EXIT_SHUTDOWN = 1, /* stopped by its owner or the runtime */
+	TR_EXIT_ERROR = 2,    /* a callback returned code (non-zero) */
+	TR_EXIT_KILL = 3,     /* killed without a chance to clean up */
+	TR_EXIT_STATUS = 4,   /* a process exited with status code */
+	TR_EXIT_SIGNAL = 5,   /* a process was killed by signal code */
+	TR_EXIT_NOPROC = 6,   /* linked or monitored a dead actor */
+	TR_EXIT_CUSTOM = 7,   /* a user reason: code is the user's */
+} tr_exit_kind;
+
+typedef struct tr_reason {
+	tr_exit_kind kind;
+	int32_t code;
+} tr_reason;
+
+#define TR_REASON(k, c) ((tr_reason){(k), (c)})
+#define TR_REASON_NORMAL TR_REASON(TR_EXIT_NORMAL, 0)
+#define TR_REASON_SHUTDOWN TR_REASON(TR_EXIT_SHUTDOWN, 0)
+#define TR_REASON_KILL TR_REASON(TR_EXIT_KILL, 0)
+
+/* True for every reason but NORMAL and SHUTDOWN. */
+bool tr_reason_is_abnormal(tr_reason r);
+
+/* "normal", "shutdown", "error(5)", "signal(9)", ...; returns buf. */
+char *tr_reason_format(tr_reason r, char *buf, size_t len);
+
+/*
+ * For a TR_TAG_EXIT or TR_TAG_DOWN message: who ended (also its
+ * tr_msg_sender()), why, and for DOWN the monitor it answers (0 for
+ * EXIT).  Any out pointer may be NULL.  TR_EINVAL for other messages.
+ */
+int tr_msg_reason(tr_msg *msg, tr_ref *who, tr_reason *why, uint64_t *mon);
+
+/* ------------------------------------------------------------------ */
+/* Behaviors                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What an actor does.  The runtime allocates state_size zeroed bytes
+ * for each actor and passes them to every callback.  All callbacks of
+ * one actor run on that actor's thread (its loop), one at a time; they
+ * may call any troupe function, and may add libuv handles to tr_loop().
+ *
+ * init   -- optional.  arg is the spec's init argument (NULL if none),
+ *           borrowed for the call.  Return 0 to start; anything else
+ *           fails the spawn: tr_spawn() returns TR_EINIT and the reason
+ *           error(code).  tr_spawn() returns only after init returned.
+ * handle -- required.  msg is borrowed for the call (tr_msg_dup() to
+ *           keep it).  Return 0 to go on; a non-zero return ends the
+ *           actor with reason error(return value).
+ * terminate -- optional.  Called once when the actor ends for any
+ *           reason but TR_EXIT_KILL, after the last handle.  Must release
+ *           the libuv handles the actor added to its loop.
+ */
+typedef struct tr_behavior {
+	const char *name;
+	size_t state_size;
+	int (*init)(void *state, tr_msg *arg);
+	int (*handle)(void *state, tr_msg *msg);
+	void (*terminate)(void *state, tr_reason reason);
+} tr_behavior;
+
+/* Registers a behavior under b->name (copied, with the callbacks).
+ * TR_EINVAL if name or handle is missing; TR_EEXIST if the name is
+ * taken.  May be called before tr_init(). */
+int tr_behavior_register(const tr_behavior *b);
+
+/* ------------------------------------------------------------------ */
+/* Spawning and stopping                                               */
+/* ------------------------------------------------------------------ */
+
+typedef enum tr_placement {
+	TR_PLACE_AUTO = 0, /* decided by the runtime from the spec */
+	TR_PLACE_THREAD = 1,
+	TR_PLACE_FORK = 2,
+	TR_PLACE_EXEC = 3,
+} tr_placement;
+
+/* How to start an actor.  Zero-initialise, then set what you need. */
+typedef struct tr_spec {
+	const char *behavior;     /* registered behavior name (required) */
+	tr_placement placement;   /* default: auto */
+	uint32_t mailbox_capacity; /* messages; 0 = runtime default */
+	const tr_msg *init_arg;   /* borrowed: copied by tr_spawn(); NULL ok */
+	const char *name;         /* register under this name; NULL = none */
+	bool link;                /* link to the caller before init runs */
+	bool trap_exits;          /* start trapping exits */
+	bool isolated;            /* crash-prone or untrusted work */
+} tr_spec;
+
+/*
+ * Starts an actor and waits until its init callback returned.  On
+ * success *out is its ref.  On TR_EINIT, *why (if not NULL) says why
+ * init failed.  Errors: TR_EINVAL (bad spec), TR_ENOENT (unknown
+ * behavior), TR_EEXIST (name taken), TR_ENOTSUP (placement not
+ * available), TR_ENOMEM, TR_ECLOSED.
+ */
+int tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why);
+
+/*
+ * Asks an actor to end with the given reason.  Travels the control
+ * lane: it is not held up by a full mailbox.  The actor finishes the
+ * callback it is in, runs terminate (except for TR_EXIT_KILL), then its
+ * links and monitors are told.  Returns once the request is delivered;
+ * use a monitor to wait for the end.  Called on the caller's own ref
+ * inside a callback, the actor ends when the callback returns.
+ * TR_ENOPROC if the actor is already gone; TR_ESTATE for the main
+ * context.
+ */
+int tr_stop(tr_ref ref, tr_reason reason);
+
+/* Whether ref names a live actor (a local or known one). */
+bool tr_alive(tr_ref ref);
+
+/*
+ * The loop of the running actor (a uv_loop_t *) for its own handles;
+ * NULL outside actor callbacks.  Declared without <uv.h> so that this
+ * header does not drag libuv in; cast it to uv_loop_t *.
+ */
+struct uv_loop_s *tr_loop(void);
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+/* ------------------------------------------------------------------ */
+
+/* timeout_ms values */
+#define TR_NOWAIT 0
+#define TR_FOREVER (-1)
+
+/*
+ * Sends msg to an actor.  Messages from one sender to one receiver
+ * arrive in the order sent.  If the receiver's mailbox is full the call
+ * blocks until there is room (tr_send) or up to timeout_ms
+ * (tr_send_timed: TR_NOWAIT fails at once with TR_EFULL, a positive
+ * value fails with TR_ETIMEDOUT, TR_FOREVER waits).  A full mailbox of
+ * the caller itself never blocks: TR_EFULL.
+ *
+ * Ownership: on TR_OK the runtime owns msg; on any error the caller
+ * still owns it.  Errors: TR_EINVAL, TR_ENOPROC (receiver known dead or
+ * unknown), TR_EFULL, TR_ETIMEDOUT, TR_EPROTO (body is not one msgpack
+ * value), TR_EMSGSIZE, TR_ECLOSED.
+ */
+int tr_send(tr_ref to, tr_msg *msg);
+int tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms);
+
+/*
+ * Request/response.  Sends req to `to` and waits up to timeout_ms
+ * (TR_FOREVER allowed) for the reply, which the caller then owns in
+ * *reply.  Other messages that arrive meanwhile stay queued in order.
+ * A reply that arrives after the timeout is discarded and counted.
+ *
+ * Ownership of req: the runtime owns it once it is sent, which is the
+ * case for TR_OK, TR_ETIMEDOUT and a callee that died (TR_ENOPROC after
+ * sending); if the call fails before sending (TR_EINVAL, TR_ENOPROC for
+ * an unknown callee, TR_EFULL...) the caller keeps it.  *sent (may be
+ * NULL) says which.  Callable from the main context and from actor
+ * callbacks (the actor's other messages wait), not from other threads
+ * (TR_ESTATE).
+ */
+int tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent);
+
+/* Where to send the answer to a call: taken from the request. */
+typedef struct tr_from {
+	tr_ref to;
+	uint64_t corr; /* 0 if the message was not a call */
+} tr_from;
+
+/* The return address of a received message (corr 0 unless a call). */
+tr_from tr_msg_from(const tr_msg *msg);
+
+/* Whether msg is a call awaiting tr_reply(). */
+bool tr_msg_is_call(const tr_msg *msg);
+
+/*
+ * Answers a call, now or later (keep the tr_from).  Ownership of reply
+ * as tr_send().  A reply to a caller that is gone or stopped waiting is
+ * not an error here: it is discarded at the caller and counted there.
+ * TR_EINVAL if from is not a call's.
+ */
+int tr_reply(tr_from from, tr_msg *reply);
+
+/*
+ * Blocking receive for code that does not use callbacks (the main
+ * context, or an actor inside a callback): the next user message or
+ * exit/down notice, in arrival order, owned by the caller.
+ * TR_ETIMEDOUT after timeout_ms (TR_NOWAIT polls).  TR_ESTATE on
+ * threads that are no actor context.
+ */
+int tr_recv(tr_msg **out, int timeout_ms);
+
+/* A delayed send that can be canceled. */
+typedef struct tr_timer {
+	uint64_t id;
+} tr_timer;
+
+/*
+ * Sends msg to `to` after delay_ms.  Ownership: the runtime owns msg on
+ * TR_OK (also if the timer is later canceled: it frees it).  At expiry
+ * the message is enqueued even into a full mailbox (a timer cannot
+ * wait), or counted as a dead letter if the receiver is gone.  *timer
+ * may be NULL if it will not be canceled.
+ */
+int tr_send_after(tr_ref to, tr_msg *msg, int delay_ms, tr_timer *timer);
+
+/* Cancels a pending delayed send.  TR_ENOENT if it already fired, was
+ * canceled, or never existed. */
+int tr_timer_cancel(tr_timer timer);
+
+/* ------------------------------------------------------------------ */
+/* Names                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Registered names, as Erlang's register/whereis: one name, one actor;
+ * the name is released when the actor ends.  Names are at most
+ * TR_NAME_MAX bytes.  register: TR_EEXIST if taken (or the actor already
+ * has a name), TR_ENOPROC if ref is dead.  whereis/unregister: TR_ENOENT.
+ */
+#define TR_NAME_MAX 64
+int tr_register(const char *name, tr_ref ref);
+int tr_unregister(const char *name);
+int tr_whereis(const char *name, tr_ref *out);
+
+/* ------------------------------------------------------------------ */
+/* Links and monitors                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Links are two-way: when either end ends abnormally the other ends
+ * with the same reason, unless it traps exits, in which case it gets a
+ * TR_TAG_EXIT message instead (it also gets one for a normal exit).
+ * Linking to a dead actor sends the caller an exit signal with reason
+ * noproc.  The main context always traps exits.
+ * Exit signals and down notices travel the control lane: never dropped,
+ * never queued behind a full mailbox.
+ */
+int tr_link(tr_ref peer);
+int tr_unlink(tr_ref peer);
+/* Sets whether the calling actor traps exits; returns the old setting
+ * through *old (may be NULL).  TR_ESTATE outside an actor. */
+int tr_trap_exits(bool on, bool *old);
+
+/*
+ * Monitors are one-way: when target ends, the caller gets one
+ * TR_TAG_DOWN message with the reason (noproc if it was already dead).
+ * *mon identifies the monitor for tr_demonitor().
+ */
+typedef struct tr_mon {
+	uint64_t id;
+} tr_mon;
+
+int tr_monitor(tr_ref target, tr_mon *mon);
+/* Removes a monitor; a DOWN already queued for it stays queued.
+ * TR_ENOENT if it already fired or is unknown. */
+int tr_demonitor(tr_mon mon);
+
+/* ------------------------------------------------------------------ */
+/* Introspection                                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct tr_actor_info {
+	tr_ref ref;
+	tr_placement placement;
+	char behavior[TR_NAME_MAX + 1];
+	char name[TR_NAME_MAX + 1]; /* "" if unregistered */
+	uint32_t mailbox_depth;     /* user messages waiting */
+	uint32_t mailbox_capacity;
+	uint64_t msgs_in;  /* user messages handled */
+	uint64_t msgs_out; /* user messages sent */
+	int pid;           /* OS process hosting it */
+} tr_actor_info;
+
+/* Facts about a live local actor.  TR_ENOPROC if gone. */
+int tr_actor_info_get(tr_ref ref, tr_actor_info *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TROUPE_H */

@@ -1,0 +1,91 @@
+/*
+ * frame.h -- private to troupe: the wire frame codec.  Not API.
+ *
+ * One nng message carries one or more frames back to back (a sender
+ * that has several frames ready for one mailbox sends them together).
+ * A frame is a fixed header followed by a msgpack body:
+ *
+ *   off size field
+ *     0    1 version      TRI_FRAME_VERSION
+ *     1    1 kind         enum tri_frame_kind
+ *     2    2 flags        reserved, must be 0
+ *     4    4 tag          message tag
+ *     8   16 sender ref   node, proc, slot, gen (4 x u32)
+ *    24   16 dest ref     node, proc, slot, gen (4 x u32)
+ *    40    8 corr         correlation id (calls, replies), else 0
+ *    48    4 body_len     bytes of body that follow
+ *    52  ... body         exactly one msgpack value, or empty
+ *
+ * All integers little-endian.  The decoder trusts nothing: every length
+ * is checked against what is left and against the cap, and the body must
+ * be exactly one well-formed msgpack value.
+ */
+#ifndef TRI_FRAME_H
+#define TRI_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "troupe.h"
+
+#define TRI_FRAME_VERSION 1
+#define TRI_FRAME_HDR 52
+
+enum tri_frame_kind {
+	TRI_K_USER = 1,  /* tr_send */
+	TRI_K_CALL = 2,  /* tr_call request; corr set */
+	TRI_K_REPLY = 3, /* tr_reply; corr set */
+	TRI_K_EXIT = 4,  /* link exit signal; body [kind, code] */
+	TRI_K_DOWN = 5,  /* monitor notice; body [kind, code, mon] */
+	TRI_K_STOP = 6,  /* stop request; body [kind, code] */
+	TRI_K_LINK = 7,  /* link request (cross-process) */
+	TRI_K_UNLINK = 8,
+	TRI_K_MON = 9,   /* monitor request; corr = monitor id */
+	TRI_K_DEMON = 10,
+	TRI_K_TIMER = 11, /* a delayed user message (enqueued past capacity) */
+	TRI_K_MAX_ = 12
+};
+
+/* Control kinds travel the control lane. */
+static inline int
+tri_frame_is_control(int kind)
+{
+	return kind >= TRI_K_EXIT && kind <= TRI_K_DEMON;
+}
+
+typedef struct tri_frame {
+	uint8_t kind;
+	uint32_t tag;
+	tr_ref sender;
+	tr_ref dest;
+	uint64_t corr;
+	const uint8_t *body; /* points into the decoded buffer */
+	uint32_t body_len;
+} tri_frame;
+
+/*
+ * Appends the encoding of f (header, then f->body) to the growable buffer
+ * *buf of *len bytes used and *cap allocated (realloc'd through
+ * tri_realloc).  TR_EMSGSIZE if body_len > max_body, TR_ENOMEM.
+ */
+int tri_frame_encode(const tri_frame *f, uint32_t max_body, uint8_t **buf,
+    size_t *len, size_t *cap);
+
+/* Writes just the header for f into hdr[TRI_FRAME_HDR]. */
+void tri_frame_put_header(const tri_frame *f, uint8_t *hdr);
+
+/*
+ * Decodes the frame at buf[*off .. len).  On TR_OK fills *f (body points
+ * into buf) and advances *off past the frame.  Errors, leaving *off
+ * unchanged: TR_EPROTO (bad version, kind, flags, truncated header or
+ * body, body not exactly one msgpack value), TR_EMSGSIZE (body_len >
+ * max_body).  After an error the rest of the buffer cannot be trusted:
+ * the caller drops it and counts one malformed frame.
+ */
+int tri_frame_decode(
+    const uint8_t *buf, size_t len, size_t *off, uint32_t max_body, tri_frame *f);
+
+/* Checks that body is exactly one complete msgpack value (empty is ok). */
+int tri_body_check(const uint8_t *body, size_t len);
+
+#endif
