@@ -1,0 +1,360 @@
+/*
+ * actor.c -- thread placement: an actor on its own OS thread, running
+ * its own libuv loop (Node's Worker).
+ *
+ * The loop is woken by the mailbox (uv_async) and handles at most
+ * BATCH user messages per turn before it lets the loop poll again, so
+ * the actor's own handles (timers, sockets) are not starved and stop
+ * requests are seen between messages.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#define BATCH 256
+
+typedef struct spawn_wait {
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	bool done;
+	int rv;
+	tri_ctx *ctx;
+	tr_msg *arg;
+} spawn_wait;
+
+static void run_turn(tri_ctx *c);
+
+static void
+on_wake(uv_async_t *h)
+{
+	run_turn(h->data);
+}
+
+static void
+on_idle(uv_idle_t *h)
+{
+	run_turn(h->data);
+}
+
+void
+tri_run_control(tri_ctx *c)
+{
+	tr_msg *m;
+
+	while ((m = tri_msgq_pop(&c->ctlq)) != NULL) {
+		if (!c->stopping) {
+			c->stopping = true;
+			c->reason = m->reason;
+		}
+		tr_msg_free(m);
+	}
+}
+
+static void
+run_turn(tri_ctx *c)
+{
+	int handled = 0;
+
+	tri_mailbox_drain(c);
+	tri_run_control(c);
+	while (!c->stopping && handled < BATCH) {
+		tr_msg *m = tri_msgq_pop(&c->userq);
+		int rv;
+		if (m == NULL) {
+			break;
+		}
+		if (m->counted) {
+			tri_mailbox_release(&c->mb, 1);
+			m->counted = false;
+		}
+		atomic_fetch_add_explicit(&c->msgs_in, 1, memory_order_relaxed);
+		TRI_STAT(delivered);
+		c->in_callback++;
+		rv = c->beh->handle(c->state, m);
+		c->in_callback--;
+		tr_msg_free(m);
+		if (rv != 0 && !c->stopping) {
+			c->stopping = true;
+			c->reason = TR_REASON(TR_EXIT_ERROR, rv);
+		}
+		handled++;
+		/* The callback may have drained arrivals (tr_call, tr_recv). */
+		if (c->ctlq.head != NULL) {
+			tri_run_control(c);
+		}
+		if (handled % 32 == 0) {
+			tri_mailbox_drain(c);
+			tri_run_control(c);
+		}
+	}
+	if (c->stopping) {
+		uv_stop(&c->loop);
+		return;
+	}
+	/* More queued than one turn handles: come back without sleeping. */
+	if (c->userq.head != NULL && !c->idle_on) {
+		uv_idle_start(&c->idle, on_idle);
+		c->idle_on = true;
+	} else if (c->userq.head == NULL && c->idle_on) {
+		uv_idle_stop(&c->idle);
+		c->idle_on = false;
+	}
+}
+
+static void
+close_any(uv_handle_t *h, void *arg)
+{
+	(void) arg;
+	if (!uv_is_closing(h)) {
+		uv_close(h, NULL);
+	}
+}
+
+/* Everything an actor does once it is over, on its own thread. */
+static void
+actor_end(tri_ctx *c, bool run_terminate)
+{
+	tr_reason why = c->reason;
+
+	if (run_terminate && c->beh->terminate != NULL &&
+	    why.kind != TR_EXIT_KILL) {
+		c->in_callback++;
+		c->beh->terminate(c->state, why);
+		c->in_callback--;
+	}
+	/* Refuse new mail first, so that a ref to us fails fast from now
+	 * on, then tell links and monitors. */
+	tri_registry_remove(c);
+	tri_notify_exit(c, why);
+	tri_mailbox_close(c);
+
+	/* Handles the behavior left open are closed for it. */
+	uv_walk(&c->loop, close_any, NULL);
+	uv_run(&c->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&c->loop);
+	TRI_STAT(exited);
+}
+
+static void *
+actor_main(void *arg)
+{
+	spawn_wait *sw = arg;
+	tri_ctx *c = sw->ctx;
+	int rv;
+
+	tri_set_self(c);
+	c->in_callback++;
+	rv = c->beh->init != NULL ? c->beh->init(c->state, sw->arg) : 0;
+	c->in_callback--;
+	if (rv == 0 && c->stopping) {
+		rv = TR_EINIT; /* init asked to stop: a failed start */
+	}
+	if (rv != 0) {
+		/* A failed start is reported by tr_spawn, not by signals. */
+		tri_link *links;
+		pthread_mutex_lock(&c->lmtx);
+		links = c->links;
+		c->links = NULL;
+		pthread_mutex_unlock(&c->lmtx);
+		while (links != NULL) {
+			tri_link *l = links;
+			tri_ctx *p = tri_registry_get(l->peer);
+			links = l->next;
+			if (p != NULL) {
+				tri_unlink_local(p, c->ref);
+				tri_ctx_rele(p);
+			}
+			tri_free(l);
+		}
+		c->reason = TR_REASON(TR_EXIT_ERROR, rv);
+	}
+	pthread_mutex_lock(&sw->mtx);
+	sw->rv = rv;
+	sw->done = true;
+	pthread_cond_signal(&sw->cv);
+	pthread_mutex_unlock(&sw->mtx);
+	/* sw belongs to the spawner and is gone from here on. */
+
+	if (rv == 0) {
+		run_turn(c);
+		if (!c->stopping) {
+			uv_run(&c->loop, UV_RUN_DEFAULT);
+		}
+		if (!c->stopping) {
+			/* The loop ran dry: impossible while the async lives. */
+			c->stopping = true;
+			c->reason = TR_REASON_NORMAL;
+		}
+	}
+	actor_end(c, rv == 0);
+	tri_set_self(NULL);
+	tri_ctx_rele(c);
+
+	/* Last touch of the runtime: shutdown waits for this. */
+	pthread_mutex_lock(&tri_rt.mtx);
+	tri_rt.threads--;
+	pthread_cond_broadcast(&tri_rt.cv);
+	pthread_mutex_unlock(&tri_rt.mtx);
+	return NULL;
+}
+
+static tri_ctx *
+ctx_new(const tri_behavior *b, uint32_t capacity)
+{
+	tri_ctx *c = tri_calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		return NULL;
+	}
+	if (b != NULL && (c->state = tri_calloc(1, b->state_size)) == NULL) {
+		tri_free(c);
+		return NULL;
+	}
+	c->beh = b;
+	tri_mailbox_init(&c->mb, capacity);
+	atomic_init(&c->refs, 1);
+	pthread_mutex_init(&c->lmtx, NULL);
+	return c;
+}
+
+/* Creates the main context of the thread calling tr_init(). */
+int
+tri_main_ctx_new(tri_ctx **out)
+{
+	tri_ctx *c = ctx_new(NULL, tri_rt.capacity);
+	int rv;
+
+	if (c == NULL) {
+		return TR_ENOMEM;
+	}
+	c->kind = TRI_CTX_MAIN;
+	c->trap_exits = true;
+	if ((rv = tri_registry_add(c)) != TR_OK) {
+		tri_ctx_rele(c);
+		return rv;
+	}
+	if ((rv = tri_mailbox_open(c)) != TR_OK) {
+		tri_registry_remove(c);
+		tri_ctx_rele(c);
+		return rv;
+	}
+	*out = c;
+	return TR_OK;
+}
+
+int
+tri_actor_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref *out,
+    tr_reason *why)
+{
+	tri_ctx *self = tri_self();
+	spawn_wait sw;
+	pthread_attr_t attr;
+	tri_ctx *c;
+	tr_ref ref;
+	int rv;
+
+	c = ctx_new(b, spec->mailbox_capacity ? spec->mailbox_capacity
+	                                      : tri_rt.capacity);
+	if (c == NULL) {
+		return TR_ENOMEM;
+	}
+	c->kind = TRI_CTX_THREAD;
+	c->trap_exits = spec->trap_exits;
+	c->seq = atomic_fetch_add(&tri_rt.seq, 1);
+	memset(&sw, 0, sizeof(sw));
+	sw.ctx = c;
+	if (spec->init_arg != NULL &&
+	    (rv = tr_msg_dup(&sw.arg, spec->init_arg)) != TR_OK) {
+		goto fail_ctx;
+	}
+	if ((rv = uv_loop_init(&c->loop)) != 0) {
+		rv = tri_err_uv(rv);
+		goto fail_arg;
+	}
+	uv_async_init(&c->loop, &c->async, on_wake);
+	uv_idle_init(&c->loop, &c->idle);
+	c->async.data = c;
+	c->idle.data = c;
+	c->mb.wake = &c->async;
+
+	if ((rv = tri_registry_add(c)) != TR_OK) {
+		goto fail_loop;
+	}
+	if ((rv = tri_mailbox_open(c)) != TR_OK) {
+		goto fail_reg;
+	}
+	if (spec->name != NULL &&
+	    (rv = tri_registry_name(spec->name, c->ref)) != TR_OK) {
+		goto fail_mb;
+	}
+	if (spec->link && self != NULL) {
+		/* Linked before init runs: a crash in init is not missed. */
+		if ((rv = tr_link(c->ref)) != TR_OK) {
+			goto fail_mb;
+		}
+	}
+
+	pthread_mutex_init(&sw.mtx, NULL);
+	pthread_cond_init(&sw.cv, NULL);
+	pthread_mutex_lock(&tri_rt.mtx);
+	tri_rt.threads++;
+	pthread_mutex_unlock(&tri_rt.mtx);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ref = c->ref; /* c may be gone as soon as init returns */
+	tri_ctx_hold(c); /* the thread's reference */
+	if (pthread_create(&c->thread, &attr, actor_main, &sw) != 0) {
+		pthread_attr_destroy(&attr);
+		tri_ctx_rele(c);
+		pthread_mutex_lock(&tri_rt.mtx);
+		tri_rt.threads--;
+		pthread_mutex_unlock(&tri_rt.mtx);
+		pthread_mutex_destroy(&sw.mtx);
+		pthread_cond_destroy(&sw.cv);
+		rv = TR_ESYSTEM;
+		if (spec->link && self != NULL) {
+			tr_unlink(c->ref);
+		}
+		goto fail_mb;
+	}
+	pthread_attr_destroy(&attr);
+	pthread_mutex_lock(&sw.mtx);
+	while (!sw.done) {
+		pthread_cond_wait(&sw.cv, &sw.mtx);
+	}
+	pthread_mutex_unlock(&sw.mtx);
+	pthread_mutex_destroy(&sw.mtx);
+	pthread_cond_destroy(&sw.cv);
+	tr_msg_free(sw.arg);
+	TRI_STAT(spawned);
+	if (sw.rv != 0) {
+		if (why != NULL) {
+			*why = TR_REASON(TR_EXIT_ERROR, sw.rv);
+		}
+		return TR_EINIT;
+	}
+	*out = ref;
+	return TR_OK;
+
+fail_mb:
+	tri_mailbox_close(c);
+fail_reg:
+	tri_registry_remove(c);
+fail_loop:
+	uv_close((uv_handle_t *) &c->async, NULL);
+	uv_close((uv_handle_t *) &c->idle, NULL);
+	uv_run(&c->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&c->loop);
+fail_arg:
+	tr_msg_free(sw.arg);
+fail_ctx:
+	tri_ctx_rele(c);
+	return rv;
+}
+
+struct uv_loop_s *
+tr_loop(void)
+{
+	tri_ctx *c = tri_self();
+	return (c != NULL && c->kind == TRI_CTX_THREAD) ? &c->loop : NULL;
+}

@@ -1,0 +1,335 @@
+/*
+ * link.c -- links, monitors, and the notices an actor's end sends.
+ *
+ * For actors of this process the records are kept on both sides under
+ * each context's lmtx; the notices themselves are control frames sent
+ * through the receivers' mailboxes, so they are ordered with the
+ * messages the dead actor sent before it died, and never take a slot.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+int
+tri_send_control(tri_ctx *to, int kind, tr_ref about, tr_reason why,
+    uint64_t mon)
+{
+	uint8_t body[32];
+	tri_frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = (uint8_t) kind;
+	f.sender = about;
+	f.dest = to->ref;
+	f.body = body;
+	f.body_len = (uint32_t) tri_reason_body(body, sizeof(body), why, mon);
+	return tri_deliver(to, &f);
+}
+
+/* ------------------------------------------------------------------ */
+/* The watcher's side: which monitors it holds.                        */
+
+int
+tri_mons_add(tri_ctx *c, uint64_t id, tr_ref target)
+{
+	if (c->nmons == c->cmons) {
+		size_t n = c->cmons ? c->cmons * 2 : 8;
+		tri_mref *v = tri_realloc(c->mons, n * sizeof(*v));
+		if (v == NULL) {
+			return TR_ENOMEM;
+		}
+		c->mons = v;
+		c->cmons = n;
+	}
+	c->mons[c->nmons].id = id;
+	c->mons[c->nmons].target = target;
+	c->nmons++;
+	return TR_OK;
+}
+
+bool
+tri_mons_take(tri_ctx *c, uint64_t id, tr_ref *target)
+{
+	for (size_t i = 0; i < c->nmons; i++) {
+		if (c->mons[i].id == id) {
+			if (target != NULL) {
+				*target = c->mons[i].target;
+			}
+			c->mons[i] = c->mons[--c->nmons];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* The watched side.                                                   */
+
+int
+tri_monitor_add(tri_ctx *t, tr_ref watcher, uint64_t id)
+{
+	tri_monitor *m = tri_malloc(sizeof(*m));
+
+	if (m == NULL) {
+		return TR_ENOMEM;
+	}
+	m->watcher = watcher;
+	m->id = id;
+	pthread_mutex_lock(&t->lmtx);
+	if (t->dead) {
+		pthread_mutex_unlock(&t->lmtx);
+		tri_free(m);
+		return TR_ENOPROC;
+	}
+	m->next = t->monitors;
+	t->monitors = m;
+	pthread_mutex_unlock(&t->lmtx);
+	return TR_OK;
+}
+
+void
+tri_monitor_remove(tri_ctx *t, uint64_t id)
+{
+	tri_monitor *found = NULL;
+
+	pthread_mutex_lock(&t->lmtx);
+	for (tri_monitor **pp = &t->monitors; *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->id == id) {
+			found = *pp;
+			*pp = found->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->lmtx);
+	tri_free(found);
+}
+
+void
+tri_unlink_local(tri_ctx *c, tr_ref peer)
+{
+	tri_link *found = NULL;
+
+	pthread_mutex_lock(&c->lmtx);
+	for (tri_link **pp = &c->links; *pp != NULL; pp = &(*pp)->next) {
+		if (tr_ref_equal((*pp)->peer, peer)) {
+			found = *pp;
+			*pp = found->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->lmtx);
+	tri_free(found);
+}
+
+static bool
+linked_locked(tri_ctx *c, tr_ref peer)
+{
+	for (tri_link *l = c->links; l != NULL; l = l->next) {
+		if (tr_ref_equal(l->peer, peer)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+
+int
+tr_monitor(tr_ref target, tr_mon *mon)
+{
+	tri_ctx *self = tri_self();
+	tri_ctx *t;
+	uint64_t id;
+	int rv;
+
+	if (mon == NULL) {
+		return TR_EINVAL;
+	}
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	if (self == NULL) {
+		return TR_ESTATE;
+	}
+	id = atomic_fetch_add(&tri_rt.next_mon, 1);
+	if ((rv = tri_mons_add(self, id, target)) != TR_OK) {
+		return rv;
+	}
+	t = tri_registry_get(target);
+	rv = (t == NULL) ? TR_ENOPROC : tri_monitor_add(t, self->ref, id);
+	if (t != NULL) {
+		tri_ctx_rele(t);
+	}
+	if (rv == TR_ENOPROC) {
+		/* Monitoring the dead is not an error: the DOWN says so. */
+		rv = tri_send_control(self, TRI_K_DOWN, target,
+		    TR_REASON(TR_EXIT_NOPROC, 0), id);
+	}
+	if (rv != TR_OK) {
+		tri_mons_take(self, id, NULL);
+		return rv;
+	}
+	mon->id = id;
+	return TR_OK;
+}
+
+int
+tr_demonitor(tr_mon mon)
+{
+	tri_ctx *self = tri_self();
+	tri_ctx *t;
+	tr_ref target;
+	tri_msgq keep = {NULL, NULL, 0};
+	tr_msg *m;
+
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	if (self == NULL) {
+		return TR_ESTATE;
+	}
+	if (!tri_mons_take(self, mon.id, &target)) {
+		return TR_ENOENT;
+	}
+	if ((t = tri_registry_get(target)) != NULL) {
+		tri_monitor_remove(t, mon.id);
+		tri_ctx_rele(t);
+	}
+	/* A DOWN for it may already sit in the queue: take it out, so that
+	 * none is received after tr_demonitor() returns. */
+	while ((m = tri_msgq_pop(&self->userq)) != NULL) {
+		if (m->tag == TR_TAG_DOWN && m->mon == mon.id) {
+			tr_msg_free(m);
+		} else {
+			tri_msgq_push(&keep, m);
+		}
+	}
+	self->userq = keep;
+	return TR_OK;
+}
+
+int
+tr_link(tr_ref peer)
+{
+	tri_ctx *self = tri_self();
+	tri_ctx *p, *a, *b;
+	tri_link *la, *lb;
+	int rv = TR_OK;
+
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	if (self == NULL) {
+		return TR_ESTATE;
+	}
+	if (tr_ref_equal(peer, self->ref)) {
+		return TR_EINVAL;
+	}
+	if ((p = tri_registry_get(peer)) == NULL) {
+		return TR_ENOPROC;
+	}
+	la = tri_malloc(sizeof(*la));
+	lb = tri_malloc(sizeof(*lb));
+	if (la == NULL || lb == NULL) {
+		tri_free(la);
+		tri_free(lb);
+		tri_ctx_rele(p);
+		return TR_ENOMEM;
+	}
+	/* Lock in address order: two actors may link to each other. */
+	a = self < p ? self : p;
+	b = self < p ? p : self;
+	pthread_mutex_lock(&a->lmtx);
+	pthread_mutex_lock(&b->lmtx);
+	if (p->dead || self->dead) {
+		rv = TR_ENOPROC;
+	} else if (linked_locked(self, peer)) {
+		rv = TR_OK; /* already linked: links are sets */
+	} else {
+		la->peer = peer;
+		la->next = self->links;
+		self->links = la;
+		lb->peer = self->ref;
+		lb->next = p->links;
+		p->links = lb;
+		la = lb = NULL;
+	}
+	pthread_mutex_unlock(&b->lmtx);
+	pthread_mutex_unlock(&a->lmtx);
+	tri_free(la);
+	tri_free(lb);
+	tri_ctx_rele(p);
+	return rv;
+}
+
+int
+tr_unlink(tr_ref peer)
+{
+	tri_ctx *self = tri_self();
+	tri_ctx *p;
+
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	if (self == NULL) {
+		return TR_ESTATE;
+	}
+	tri_unlink_local(self, peer);
+	if ((p = tri_registry_get(peer)) != NULL) {
+		tri_unlink_local(p, self->ref);
+		tri_ctx_rele(p);
+	}
+	return TR_OK;
+}
+
+int
+tr_trap_exits(bool on, bool *old)
+{
+	tri_ctx *self = tri_self();
+
+	if (self == NULL || self->kind != TRI_CTX_THREAD) {
+		return TR_ESTATE;
+	}
+	if (old != NULL) {
+		*old = self->trap_exits;
+	}
+	self->trap_exits = on;
+	return TR_OK;
+}
+
+void
+tri_notify_exit(tri_ctx *c, tr_reason why)
+{
+	tri_link *links;
+	tri_monitor *mons;
+
+	pthread_mutex_lock(&c->lmtx);
+	c->dead = true;
+	links = c->links;
+	mons = c->monitors;
+	c->links = NULL;
+	c->monitors = NULL;
+	pthread_mutex_unlock(&c->lmtx);
+
+	while (mons != NULL) {
+		tri_monitor *m = mons;
+		tri_ctx *w = tri_registry_get(m->watcher);
+		mons = m->next;
+		if (w != NULL) {
+			tri_send_control(w, TRI_K_DOWN, c->ref, why, m->id);
+			tri_ctx_rele(w);
+		}
+		tri_free(m);
+	}
+	while (links != NULL) {
+		tri_link *l = links;
+		tri_ctx *p = tri_registry_get(l->peer);
+		links = l->next;
+		if (p != NULL) {
+			tri_unlink_local(p, c->ref);
+			tri_send_control(p, TRI_K_EXIT, c->ref, why, 0);
+			tri_ctx_rele(p);
+		}
+		tri_free(l);
+	}
+}

@@ -1,0 +1,308 @@
+/*
+ * send.c -- the mailbox API: send, call/reply, receive, stop.
+ *
+ * A send to an actor of this process goes: find its context (a held
+ * reference), take a slot in its mailbox (the capacity check, which may
+ * wait), queue the frame on the mailbox's port.  The message is freed
+ * only once all of that succeeded; every failure leaves it with the
+ * caller.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+int
+tri_deliver(tri_ctx *c, const tri_frame *f)
+{
+	int rv = tri_port_send(c->mb.port, f);
+	return rv == TR_ECLOSED ? TR_ENOPROC : rv;
+}
+
+static void
+frame_for(tri_frame *f, int kind, const tr_msg *m, tr_ref to)
+{
+	tri_ctx *self = tri_self();
+
+	memset(f, 0, sizeof(*f));
+	f->kind = (uint8_t) kind;
+	f->tag = m->tag;
+	f->sender = self != NULL ? self->ref : TR_REF_NIL;
+	f->dest = to;
+	f->body = m->data;
+	f->body_len = (uint32_t) m->len;
+}
+
+/* The checks every message passes before it may leave. */
+static int
+check_msg(const tr_msg *m)
+{
+	if (m->len > tri_rt.max_body) {
+		return TR_EMSGSIZE;
+	}
+	return tri_body_check(m->data, m->len);
+}
+
+/* Takes a slot in t's mailbox and queues the frame. */
+static int
+send_counted(tri_ctx *t, const tri_frame *f, int timeout_ms)
+{
+	tri_ctx *self = tri_self();
+	int rv;
+
+	rv = tri_mailbox_reserve(&t->mb, timeout_ms, self == t);
+	if (rv != TR_OK) {
+		return rv;
+	}
+	if ((rv = tri_deliver(t, f)) != TR_OK) {
+		tri_mailbox_release(&t->mb, 1);
+		return rv;
+	}
+	if (self != NULL) {
+		atomic_fetch_add_explicit(&self->msgs_out, 1, memory_order_relaxed);
+	}
+	TRI_STAT(sent);
+	return TR_OK;
+}
+
+int
+tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms)
+{
+	tri_frame f;
+	tri_ctx *t;
+	int rv;
+
+	if (msg == NULL || tr_ref_is_nil(to) || timeout_ms < TR_FOREVER) {
+		return TR_EINVAL;
+	}
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	if ((rv = check_msg(msg)) != TR_OK) {
+		return rv;
+	}
+	if ((t = tri_registry_get(to)) == NULL) {
+		return TR_ENOPROC;
+	}
+	frame_for(&f, TRI_K_USER, msg, to);
+	rv = send_counted(t, &f, timeout_ms);
+	tri_ctx_rele(t);
+	if (rv == TR_OK) {
+		tr_msg_free(msg);
+	}
+	return rv;
+}
+
+int
+tr_send(tr_ref to, tr_msg *msg)
+{
+	return tr_send_timed(to, msg, TR_FOREVER);
+}
+
+int
+tr_reply(tr_from from, tr_msg *reply)
+{
+	tri_frame f;
+	tri_ctx *t;
+	int rv;
+
+	if (reply == NULL || from.corr == 0 || tr_ref_is_nil(from.to)) {
+		return TR_EINVAL;
+	}
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	if ((rv = check_msg(reply)) != TR_OK) {
+		return rv;
+	}
+	if ((t = tri_registry_get(from.to)) != NULL) {
+		frame_for(&f, TRI_K_REPLY, reply, from.to);
+		f.corr = from.corr;
+		/* A caller that went away is no error for the replier. */
+		(void) tri_deliver(t, &f);
+		tri_ctx_rele(t);
+	}
+	tr_msg_free(reply);
+	return TR_OK;
+}
+
+/* Drains arrivals until pred(c) holds or the deadline passes. */
+static bool
+wait_until(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
+{
+	for (;;) {
+		tri_mailbox_drain(c);
+		if (pred(c)) {
+			return true;
+		}
+		if (!tri_mailbox_wait(c, deadline)) {
+			tri_mailbox_drain(c);
+			return pred(c);
+		}
+	}
+}
+
+static bool
+call_done(tri_ctx *c)
+{
+	return c->call_reply != NULL || c->call_down;
+}
+
+int
+tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
+{
+	tri_ctx *self = tri_self();
+	tri_frame f;
+	tri_ctx *t;
+	uint64_t deadline, mon;
+	int rv;
+
+	if (sent != NULL) {
+		*sent = false;
+	}
+	if (req == NULL || reply == NULL || tr_ref_is_nil(to) ||
+	    timeout_ms < TR_FOREVER) {
+		return TR_EINVAL;
+	}
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	if (self == NULL || self->call_corr != 0) {
+		return TR_ESTATE; /* not a context, or a call inside a call */
+	}
+	if (tr_ref_equal(to, self->ref)) {
+		return TR_EINVAL; /* would wait for itself */
+	}
+	if ((rv = check_msg(req)) != TR_OK) {
+		return rv;
+	}
+	if ((t = tri_registry_get(to)) == NULL) {
+		return TR_ENOPROC;
+	}
+	deadline = tri_deadline(timeout_ms);
+	/* Watch the callee for the length of the call, as gen_server:call
+	 * does, so that its death ends the wait at once. */
+	mon = atomic_fetch_add(&tri_rt.next_mon, 1);
+	if ((rv = tri_monitor_add(t, self->ref, mon)) != TR_OK) {
+		tri_ctx_rele(t);
+		return rv;
+	}
+	self->call_corr = ++self->corr_seq;
+	self->call_mon = mon;
+	self->call_down = false;
+	self->call_reply = NULL;
+
+	frame_for(&f, TRI_K_CALL, req, to);
+	f.corr = self->call_corr;
+	rv = send_counted(t, &f, timeout_ms);
+	if (rv == TR_OK) {
+		tr_msg_free(req);
+		if (sent != NULL) {
+			*sent = true;
+		}
+		if (!wait_until(self, call_done, deadline)) {
+			rv = TR_ETIMEDOUT;
+		} else if (self->call_reply != NULL) {
+			*reply = self->call_reply;
+			self->call_reply = NULL;
+			atomic_fetch_add_explicit(
+			    &self->msgs_in, 1, memory_order_relaxed);
+		} else {
+			rv = TR_ENOPROC;
+		}
+	}
+	tri_monitor_remove(t, mon);
+	tri_ctx_rele(t);
+	/* A reply arriving from now on finds no call and counts as late. */
+	self->call_corr = 0;
+	self->call_mon = 0;
+	tr_msg_free(self->call_reply);
+	self->call_reply = NULL;
+	return rv;
+}
+
+static bool
+has_user(tri_ctx *c)
+{
+	return c->userq.head != NULL || c->ctlq.head != NULL;
+}
+
+int
+tr_recv(tr_msg **out, int timeout_ms)
+{
+	tri_ctx *self = tri_self();
+	tr_msg *m;
+
+	if (out == NULL || timeout_ms < TR_FOREVER) {
+		return TR_EINVAL;
+	}
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	if (self == NULL) {
+		return TR_ESTATE;
+	}
+	/* A pending stop request ends the wait: the actor must return. */
+	if (!wait_until(self, has_user, tri_deadline(timeout_ms)) ||
+	    self->userq.head == NULL) {
+		return self->ctlq.head != NULL ? TR_ECANCELED : TR_ETIMEDOUT;
+	}
+	m = tri_msgq_pop(&self->userq);
+	if (m->counted) {
+		tri_mailbox_release(&self->mb, 1);
+		m->counted = false;
+	}
+	atomic_fetch_add_explicit(&self->msgs_in, 1, memory_order_relaxed);
+	TRI_STAT(delivered);
+	*out = m;
+	return TR_OK;
+}
+
+int
+tr_stop(tr_ref ref, tr_reason reason)
+{
+	tri_ctx *self = tri_self();
+	tri_ctx *t;
+	int rv;
+
+	if (tr_ref_is_nil(ref) || (unsigned) reason.kind > TR_EXIT_CUSTOM) {
+		return TR_EINVAL;
+	}
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	if (self != NULL && tr_ref_equal(ref, self->ref)) {
+		if (self->kind != TRI_CTX_THREAD) {
+			return TR_ESTATE;
+		}
+		self->stopping = true;
+		self->reason = reason;
+		return TR_OK;
+	}
+	if ((t = tri_registry_get(ref)) == NULL) {
+		return TR_ENOPROC;
+	}
+	if (t->kind != TRI_CTX_THREAD) {
+		rv = TR_ESTATE;
+	} else {
+		rv = tri_send_control(t, TRI_K_STOP,
+		    self != NULL ? self->ref : TR_REF_NIL, reason, 0);
+	}
+	tri_ctx_rele(t);
+	return rv;
+}
+
+bool
+tr_alive(tr_ref ref)
+{
+	tri_ctx *t;
+	bool alive;
+
+	if (!tri_running() || (t = tri_registry_get(ref)) == NULL) {
+		return false;
+	}
+	pthread_mutex_lock(&t->lmtx);
+	alive = !t->dead;
+	pthread_mutex_unlock(&t->lmtx);
+	tri_ctx_rele(t);
+	return alive;
+}

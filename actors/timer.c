@@ -1,0 +1,253 @@
+/*
+ * timer.c -- delayed sends.  One thread per runtime keeps a min-heap of
+ * deadlines and sleeps on a condition variable until the earliest; a
+ * canceled timer is taken out of the heap at once, so cancel and expiry
+ * race under one lock and exactly one of them wins.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+typedef struct entry {
+	uint64_t due;
+	uint64_t id;
+	tr_ref to;
+	tr_ref from;
+	tr_msg *msg;
+} entry;
+
+static struct {
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	pthread_t thread;
+	entry *heap;
+	size_t n, cap;
+	uint64_t next_id;
+	bool stop;
+	bool started;
+} T;
+
+static bool
+before(const entry *a, const entry *b)
+{
+	return a->due < b->due || (a->due == b->due && a->id < b->id);
+}
+
+static void
+sift_up(size_t i)
+{
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		entry tmp;
+		if (!before(&T.heap[i], &T.heap[p])) {
+			break;
+		}
+		tmp = T.heap[i];
+		T.heap[i] = T.heap[p];
+		T.heap[p] = tmp;
+		i = p;
+	}
+}
+
+static void
+sift_down(size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		entry tmp;
+		if (l < T.n && before(&T.heap[l], &T.heap[m])) {
+			m = l;
+		}
+		if (r < T.n && before(&T.heap[r], &T.heap[m])) {
+			m = r;
+		}
+		if (m == i) {
+			return;
+		}
+		tmp = T.heap[i];
+		T.heap[i] = T.heap[m];
+		T.heap[m] = tmp;
+		i = m;
+	}
+}
+
+static entry
+heap_take(size_t i)
+{
+	entry e = T.heap[i];
+
+	T.heap[i] = T.heap[--T.n];
+	if (i < T.n) {
+		sift_down(i);
+		sift_up(i);
+	}
+	return e;
+}
+
+static void
+fire(entry *e)
+{
+	tri_ctx *t = tri_registry_get(e->to);
+	tri_frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = TRI_K_TIMER;
+	f.tag = e->msg->tag;
+	f.sender = e->from;
+	f.dest = e->to;
+	f.body = e->msg->data;
+	f.body_len = (uint32_t) e->msg->len;
+	if (t == NULL || tri_deliver(t, &f) != TR_OK) {
+		TRI_STAT(dead_letters);
+	} else {
+		TRI_STAT(sent);
+	}
+	if (t != NULL) {
+		tri_ctx_rele(t);
+	}
+	tr_msg_free(e->msg);
+}
+
+static void *
+timer_main(void *arg)
+{
+	(void) arg;
+	pthread_mutex_lock(&T.mtx);
+	while (!T.stop) {
+		if (T.n == 0) {
+			pthread_cond_wait(&T.cv, &T.mtx);
+			continue;
+		}
+		if (T.heap[0].due <= tri_now_ms()) {
+			entry e = heap_take(0);
+			/* Deliver without the lock: cancel must not wait on a
+			 * send. */
+			pthread_mutex_unlock(&T.mtx);
+			fire(&e);
+			pthread_mutex_lock(&T.mtx);
+			continue;
+		}
+		{
+			struct timespec ts;
+			tri_deadline_ts(T.heap[0].due, &ts);
+			pthread_cond_timedwait(&T.cv, &T.mtx, &ts);
+		}
+	}
+	pthread_mutex_unlock(&T.mtx);
+	return NULL;
+}
+
+int
+tri_timer_start(void)
+{
+	pthread_condattr_t ca;
+
+	memset(&T, 0, sizeof(T));
+	pthread_mutex_init(&T.mtx, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&T.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	T.next_id = 1;
+	if (pthread_create(&T.thread, NULL, timer_main, NULL) != 0) {
+		pthread_cond_destroy(&T.cv);
+		pthread_mutex_destroy(&T.mtx);
+		return TR_ESYSTEM;
+	}
+	T.started = true;
+	return TR_OK;
+}
+
+void
+tri_timer_stop(void)
+{
+	if (!T.started) {
+		return;
+	}
+	pthread_mutex_lock(&T.mtx);
+	T.stop = true;
+	pthread_cond_signal(&T.cv);
+	pthread_mutex_unlock(&T.mtx);
+	pthread_join(T.thread, NULL);
+	/* Timers that never fired: their messages are dead letters. */
+	for (size_t i = 0; i < T.n; i++) {
+		tr_msg_free(T.heap[i].msg);
+		TRI_STAT(dead_letters);
+	}
+	tri_free(T.heap);
+	pthread_cond_destroy(&T.cv);
+	pthread_mutex_destroy(&T.mtx);
+	memset(&T, 0, sizeof(T));
+}
+
+int
+tr_send_after(tr_ref to, tr_msg *msg, int delay_ms, tr_timer *timer)
+{
+	tri_ctx *self = tri_self();
+	entry e;
+	int rv;
+
+	if (msg == NULL || tr_ref_is_nil(to) || delay_ms < 0) {
+		return TR_EINVAL;
+	}
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	if (msg->len > tri_rt.max_body) {
+		return TR_EMSGSIZE;
+	}
+	if ((rv = tri_body_check(msg->data, msg->len)) != TR_OK) {
+		return rv;
+	}
+	if (!tr_alive(to)) {
+		return TR_ENOPROC;
+	}
+	e.due = tri_now_ms() + (uint64_t) delay_ms;
+	e.to = to;
+	e.from = self != NULL ? self->ref : TR_REF_NIL;
+	e.msg = msg;
+	pthread_mutex_lock(&T.mtx);
+	if (T.n == T.cap) {
+		size_t ncap = T.cap ? T.cap * 2 : 16;
+		entry *nh = tri_realloc(T.heap, ncap * sizeof(*nh));
+		if (nh == NULL) {
+			pthread_mutex_unlock(&T.mtx);
+			return TR_ENOMEM;
+		}
+		T.heap = nh;
+		T.cap = ncap;
+	}
+	e.id = T.next_id++;
+	T.heap[T.n++] = e;
+	sift_up(T.n - 1);
+	pthread_cond_signal(&T.cv);
+	pthread_mutex_unlock(&T.mtx);
+	if (timer != NULL) {
+		timer->id = e.id;
+	}
+	return TR_OK;
+}
+
+int
+tr_timer_cancel(tr_timer timer)
+{
+	tr_msg *m = NULL;
+
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	pthread_mutex_lock(&T.mtx);
+	for (size_t i = 0; i < T.n; i++) {
+		if (T.heap[i].id == timer.id) {
+			m = heap_take(i).msg;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&T.mtx);
+	if (m == NULL) {
+		return TR_ENOENT;
+	}
+	tr_msg_free(m);
+	return TR_OK;
+}

@@ -1,0 +1,64 @@
+/*
+ * socket.h -- private to troupe: mailboxes on the wire.  Not API.
+ *
+ * This file and socket.c are the only place that knows nng.  A mailbox
+ * is received through a tri_inbox (an nng pull socket listening at the
+ * mailbox's address, receiving with an aio callback) and sent to
+ * through a tri_port (an nng push socket dialed to that address).
+ *
+ * A port coalesces: while one nng message is in flight to the mailbox,
+ * further frames for it are appended to the next one, which leaves as
+ * soon as the first completes.  A lone frame therefore leaves at once
+ * (no added latency), and a sender that outruns nng pays nng's
+ * per-message cost once per batch instead of once per frame.
+ */
+#ifndef TRI_SOCKET_H
+#define TRI_SOCKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+
+/* One received nng message: one or more frames. */
+typedef struct tri_buf tri_buf;
+
+const uint8_t *tri_buf_data(tri_buf *b);
+size_t tri_buf_len(tri_buf *b);
+void tri_buf_free(tri_buf *b);
+
+/* Called on an nng thread for every message received; takes b. Must not
+ * block for long and must not close the inbox. */
+typedef void (*tri_inbox_cb)(void *arg, tri_buf *b);
+
+typedef struct tri_inbox tri_inbox;
+
+/* Listens at url and starts receiving.  Errors mapped by tri_err_nng. */
+int tri_inbox_open(tri_inbox **out, const char *url, tri_inbox_cb cb, void *arg);
+
+/* Stops receiving (waits for a running callback to return), closes the
+ * socket, frees.  No callback runs after it returns.  NULL is fine. */
+void tri_inbox_close(tri_inbox *ib);
+
+typedef struct tri_port tri_port;
+
+/* Dials url (which must be listening: TR_ENOPROC otherwise). */
+int tri_port_open(tri_port **out, const char *url);
+
+/* Queues one frame (copied) for the mailbox.  TR_OK, TR_ECLOSED after
+ * tri_port_close(), TR_ENOMEM, TR_EMSGSIZE.  Thread-safe. */
+int tri_port_send(tri_port *p, const tri_frame *f);
+
+/* Closes the port.  Returns the number of frames that were queued or in
+ * flight and will never arrive.  NULL is fine (returns 0). */
+uint64_t tri_port_close(tri_port *p);
+
+/* Maps an nng error to a TR_E* code by meaning. */
+int tri_err_nng(int nng_err);
+
+/* Formats the address of a mailbox: inproc:// for one in this process,
+ * ipc:// under rundir for one in another process of the node. */
+int tri_addr_format(char *buf, size_t len, tr_ref self_proc, tr_ref dest,
+    const char *rundir);
+
+#endif
