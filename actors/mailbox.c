@@ -36,6 +36,9 @@ inbox_cb(void *arg, tri_buf *b)
 			pthread_mutex_unlock(&mb->mtx);
 			TRI_STAT(dead_letters);
 			tri_buf_free(b);
+			/* The owner will never take this batch: unblock the
+			 * port that waits for it to. */
+			tri_port_resume(mb->port);
 			return;
 		}
 		mb->arr = na;
@@ -80,7 +83,7 @@ tri_mailbox_open(tri_ctx *c)
 	if ((rv = tri_inbox_open(&mb->inbox, url, inbox_cb, c)) != 0) {
 		return rv;
 	}
-	if ((rv = tri_port_open(&mb->port, url)) != 0) {
+	if ((rv = tri_port_open(&mb->port, url, true)) != 0) {
 		tri_inbox_close(mb->inbox);
 		mb->inbox = NULL;
 		return rv;
@@ -92,7 +95,6 @@ void
 tri_mailbox_close(tri_ctx *c)
 {
 	tri_mailbox *mb = &c->mb;
-	uint64_t lost;
 
 	pthread_mutex_lock(&mb->mtx);
 	mb->closed = true;
@@ -102,11 +104,11 @@ tri_mailbox_close(tri_ctx *c)
 	/* Frames still in nng are lost; the user messages among them hold
 	 * slots, which are counted as dead letters when the context is
 	 * freed (see tri_ctx_rele). */
-	lost = tri_port_close(mb->port);
-	(void) lost;
-	mb->port = NULL;
+	/* Inbox first: once it is closed no callback can use the port. */
 	tri_inbox_close(mb->inbox);
 	mb->inbox = NULL;
+	(void) tri_port_close(mb->port); /* user frames: counted by depth */
+	mb->port = NULL;
 	for (size_t i = 0; i < mb->narr; i++) {
 		tri_buf_free(mb->arr[i]);
 	}
@@ -311,6 +313,8 @@ tri_mailbox_drain(tri_ctx *c)
 	}
 	mb->narr = 0;
 	pthread_mutex_unlock(&mb->mtx);
+	/* Our senders may ship their next batch while we decode this one. */
+	tri_port_resume(mb->port);
 
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *d = tri_buf_data(batch[i]);

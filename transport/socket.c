@@ -162,7 +162,9 @@ struct tri_port {
 	uint64_t pending_n;   /* frames in pending */
 	uint64_t inflight_n;  /* frames in the aio's message */
 	uint64_t lost;        /* frames that failed to leave */
-	bool inflight;
+	bool inflight;        /* the aio is busy */
+	bool paced;           /* the receiver paces us: see tri_port_resume */
+	bool unconsumed;      /* paced: a batch not yet taken by the owner */
 	bool closed;
 };
 
@@ -176,6 +178,7 @@ port_kick_locked(tri_port *p)
 	p->inflight_n = p->pending_n;
 	p->pending_n = 0;
 	p->inflight = true;
+	p->unconsumed = p->paced;
 	pthread_mutex_unlock(&p->mtx);
 	nng_aio_set_msg(p->aio, m);
 	nng_send_aio(p->sock, p->aio);
@@ -193,16 +196,28 @@ port_send_cb(void *arg)
 		p->lost += p->inflight_n;
 	}
 	p->inflight_n = 0;
-	if (p->pending != NULL && !p->closed && rv == 0) {
+	p->inflight = false;
+	if (p->pending != NULL && !p->closed && rv == 0 && !p->unconsumed) {
 		port_kick_locked(p);
 		return;
 	}
-	p->inflight = false;
+	pthread_mutex_unlock(&p->mtx);
+}
+
+void
+tri_port_resume(tri_port *p)
+{
+	pthread_mutex_lock(&p->mtx);
+	p->unconsumed = false;
+	if (p->pending != NULL && !p->closed && !p->inflight) {
+		port_kick_locked(p);
+		return;
+	}
 	pthread_mutex_unlock(&p->mtx);
 }
 
 int
-tri_port_open(tri_port **out, const char *url)
+tri_port_open(tri_port **out, const char *url, bool paced)
 {
 	tri_port *p;
 	int rv;
@@ -211,6 +226,7 @@ tri_port_open(tri_port **out, const char *url)
 		return TR_ENOMEM;
 	}
 	pthread_mutex_init(&p->mtx, NULL);
+	p->paced = paced;
 	if ((rv = nng_push0_open(&p->sock)) != 0) {
 		goto fail_free;
 	}
@@ -275,7 +291,7 @@ tri_port_send(tri_port *p, const tri_frame *f)
 		goto fail;
 	}
 	p->pending_n++;
-	if (!p->inflight) {
+	if (!p->inflight && !p->unconsumed) {
 		port_kick_locked(p);
 		return TR_OK;
 	}

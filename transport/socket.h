@@ -15,6 +15,7 @@
 #ifndef TRI_SOCKET_H
 #define TRI_SOCKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,8 +43,19 @@ void tri_inbox_close(tri_inbox *ib);
 
 typedef struct tri_port tri_port;
 
-/* Dials url (which must be listening: TR_ENOPROC otherwise). */
-int tri_port_open(tri_port **out, const char *url);
+/*
+ * Dials url (which must be listening: TR_ENOPROC otherwise).
+ *
+ * A paced port sends its next batch only once the receiver has taken
+ * the previous one (tri_port_resume), not merely once nng accepted it:
+ * while the receiver is busy everything queued for it travels as one
+ * nng message.  For the port of a mailbox in this process, whose owner
+ * can call tri_port_resume() when it drains.
+ */
+int tri_port_open(tri_port **out, const char *url, bool paced);
+
+/* Paced ports: the receiver took what arrived; the next batch may go. */
+void tri_port_resume(tri_port *p);
 
 /* Queues one frame (copied) for the mailbox.  TR_OK, TR_ECLOSED after
  * tri_port_close(), TR_ENOMEM, TR_EMSGSIZE.  Thread-safe. */
