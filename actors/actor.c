@@ -64,11 +64,14 @@ run_turn(tri_ctx *c)
 			break;
 		}
 		if (m->counted) {
-			tri_mailbox_release(&c->mb, 1);
+			tri_mailbox_release(c, 1);
 			m->counted = false;
 		}
-		atomic_fetch_add_explicit(&c->msgs_in, 1, memory_order_relaxed);
-		TRI_STAT(delivered);
+		if (tri_msg_is_user(m)) {
+			atomic_fetch_add_explicit(
+			    &c->msgs_in, 1, memory_order_relaxed);
+			TRI_STAT(delivered);
+		}
 		c->in_callback++;
 		rv = c->beh->handle(c->state, m);
 		c->in_callback--;
@@ -123,13 +126,17 @@ actor_end(tri_ctx *c, bool run_terminate)
 		c->in_callback--;
 	}
 	/* Refuse new mail first, so that a ref to us fails fast from now
-	 * on, then tell links and monitors. */
+	 * on (in every process), then tell links and monitors. */
+	tri_mailbox_seal(c);
 	tri_registry_remove(c);
 	tri_notify_exit(c, why);
 	tri_mailbox_close(c);
 
-	/* Handles the behavior left open are closed for it. */
+	/* Handles the behavior left open are closed for it.  A uv_stop()
+	 * made outside uv_run() (a stop seen in the first turn) would make
+	 * this uv_run() return before running the close callbacks. */
 	uv_walk(&c->loop, close_any, NULL);
+	c->loop.stop_flag = 0;
 	uv_run(&c->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&c->loop);
 	TRI_STAT(exited);
@@ -198,53 +205,16 @@ actor_main(void *arg)
 	return NULL;
 }
 
-static tri_ctx *
-ctx_new(const tri_behavior *b, uint32_t capacity)
-{
-	tri_ctx *c = tri_calloc(1, sizeof(*c));
-
-	if (c == NULL) {
-		return NULL;
-	}
-	if (b != NULL && (c->state = tri_calloc(1, b->state_size)) == NULL) {
-		tri_free(c);
-		return NULL;
-	}
-	c->beh = b;
-	tri_mailbox_init(&c->mb, capacity);
-	atomic_init(&c->refs, 1);
-	pthread_mutex_init(&c->lmtx, NULL);
-	return c;
-}
-
-/* Creates the main context of the thread calling tr_init(). */
-int
-tri_main_ctx_new(tri_ctx **out)
-{
-	tri_ctx *c = ctx_new(NULL, tri_rt.capacity);
-	int rv;
-
-	if (c == NULL) {
-		return TR_ENOMEM;
-	}
-	c->kind = TRI_CTX_MAIN;
-	c->trap_exits = true;
-	if ((rv = tri_registry_add(c)) != TR_OK) {
-		tri_ctx_rele(c);
-		return rv;
-	}
-	if ((rv = tri_mailbox_open(c)) != TR_OK) {
-		tri_registry_remove(c);
-		tri_ctx_rele(c);
-		return rv;
-	}
-	*out = c;
-	return TR_OK;
-}
-
 int
 tri_actor_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref *out,
     tr_reason *why)
+{
+	return tri_actor_spawn_ex(spec, b, TR_REF_NIL, out, why);
+}
+
+int
+tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
+    tr_ref *out, tr_reason *why)
 {
 	tri_ctx *self = tri_self();
 	spawn_wait sw;
@@ -253,7 +223,7 @@ tri_actor_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref *out,
 	tr_ref ref;
 	int rv;
 
-	c = ctx_new(b, spec->mailbox_capacity ? spec->mailbox_capacity
+	c = tri_ctx_new(b, spec->mailbox_capacity ? spec->mailbox_capacity
 	                                      : tri_rt.capacity);
 	if (c == NULL) {
 		return TR_ENOMEM;
@@ -293,6 +263,9 @@ tri_actor_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref *out,
 			goto fail_mb;
 		}
 	}
+	if (!tr_ref_is_nil(peer) && (rv = tri_link_add(c, peer)) != TR_OK) {
+		goto fail_mb;
+	}
 
 	pthread_mutex_init(&sw.mtx, NULL);
 	pthread_cond_init(&sw.cv, NULL);
@@ -326,6 +299,7 @@ tri_actor_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref *out,
 	pthread_mutex_destroy(&sw.mtx);
 	pthread_cond_destroy(&sw.cv);
 	tr_msg_free(sw.arg);
+	tri_ctx_rele(c); /* ours; the registry and the thread hold theirs */
 	TRI_STAT(spawned);
 	if (sw.rv != 0) {
 		if (why != NULL) {

@@ -25,6 +25,7 @@
 
 #include "alloc.h"
 #include "frame.h"
+#include "slots.h"
 #include "socket.h"
 #include "troupe.h"
 
@@ -56,6 +57,16 @@ tr_msg *tri_msg_notice(uint32_t tag, tr_ref who, tr_reason why, uint64_t mon);
 /* Packs [kind, code] (+ mon) into a small body for control frames. */
 size_t tri_reason_body(uint8_t *buf, size_t len, tr_reason r, uint64_t mon);
 int tri_reason_parse(const uint8_t *body, size_t len, tr_reason *r, uint64_t *mon);
+/* The reason carried in a control message's body (READY). */
+void tri_msg_reason_of_frame(const tr_msg *m, tr_reason *r);
+
+/* A user message (sent, called or timed), not a notice. */
+static inline bool
+tri_msg_is_user(const tr_msg *m)
+{
+	return m->kind == TRI_K_USER || m->kind == TRI_K_CALL ||
+	    m->kind == TRI_K_TIMER;
+}
 
 typedef struct tri_msgq {
 	tr_msg *head;
@@ -91,30 +102,32 @@ typedef struct tri_mailbox {
 
 	pthread_mutex_t mtx;
 	pthread_cond_t arrived; /* owner waits for arrivals */
-	pthread_cond_t space;   /* senders wait for depth < capacity */
 	tri_buf **arr;          /* arrivals not yet decoded */
 	size_t narr, carr;
 	tri_buf **spare;        /* swapped with arr on drain */
 	size_t cspare;
 	bool owner_waiting;
-	uint32_t space_waiters;
-	bool closed;            /* no more reservations */
+	bool closed;
 	uv_async_t *wake;       /* the owner's loop, if it runs one */
 
+	/* Capacity and depth live in the process's shared slot table, so
+	 * that senders of other processes see them too. */
 	uint32_t capacity;
-	_Atomic uint32_t depth; /* user messages reserved and not yet taken */
+	tri_slotrec *rec;
 } tri_mailbox;
 
 typedef struct tri_ctx tri_ctx;
 
 void tri_mailbox_init(tri_mailbox *mb, uint32_t capacity);
-/* Opens the sockets; c->ref must be set. */
+/* Opens the sockets and the slot record; c->ref must be set. */
 int tri_mailbox_open(tri_ctx *c);
-/* Refuses further sends and closes the sockets.  Returns frames lost. */
+/* Refuses further sends (its slot record closes: what it still counts
+ * becomes dead letters).  Called once, by the owner, as it ends. */
+void tri_mailbox_seal(tri_ctx *c);
+/* Closes the sockets. */
 void tri_mailbox_close(tri_ctx *c);
-/* Takes one slot.  TR_OK, TR_EFULL, TR_ETIMEDOUT, TR_ENOPROC (closed). */
-int tri_mailbox_reserve(tri_mailbox *mb, int timeout_ms, bool self);
-void tri_mailbox_release(tri_mailbox *mb, uint32_t n);
+/* Gives back n slots taken by messages the owner took. */
+void tri_mailbox_release(tri_ctx *c, uint32_t n);
 /* Owner: decodes what arrived into the context's queues.  Returns the
  * number of frames routed. */
 size_t tri_mailbox_drain(tri_ctx *c);
@@ -161,6 +174,7 @@ struct tri_ctx {
 	uint64_t corr_seq;
 	uint64_t call_corr; /* the call we wait for, 0 if none */
 	uint64_t call_mon;
+	tr_ref call_target; /* its process ending ends the wait */
 	tr_msg *call_reply;
 	bool call_down;
 	struct tri_mref *mons; /* monitors we hold, for DOWN filtering */
@@ -188,6 +202,8 @@ struct tri_ctx {
 	_Atomic uint64_t msgs_out;
 };
 
+tri_ctx *tri_ctx_new(const tri_behavior *b, uint32_t capacity);
+void tri_mailbox_fini(tri_mailbox *mb);
 void tri_ctx_hold(tri_ctx *c);
 void tri_ctx_rele(tri_ctx *c);
 
@@ -199,6 +215,37 @@ void tri_set_self(tri_ctx *c);
  * frames, replies, timers).  TR_ENOPROC if its mailbox is closed. */
 int tri_deliver(tri_ctx *c, const tri_frame *f);
 
+/*
+ * Where a ref leads (target.c): a context of this process, or the
+ * mailbox of another process of the node (its slot record and a port to
+ * it).  Held until tri_target_put().
+ */
+typedef struct tri_target {
+	tr_ref ref;
+	tri_ctx *local;      /* this process: held */
+	struct tri_rport *remote; /* another process: held */
+	tri_slottab *tab;
+	tri_slotrec *rec;
+} tri_target;
+
+/* TR_OK, or TR_ENOPROC if ref names no live actor that can be reached. */
+int tri_target_get(tr_ref ref, tri_target *t);
+void tri_target_put(tri_target *t);
+/* Queues a frame (no capacity check). */
+int tri_target_deliver(tri_target *t, const tri_frame *f);
+/* Takes a mailbox slot, then queues; gives the slot back on failure. */
+int tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms);
+/* Drops every cached port to process proc (it is gone). */
+void tri_remote_forget_proc(uint32_t proc);
+void tri_remote_fini(void);
+/* Sends a control frame (EXIT, DOWN, STOP, MON...) to any ref. */
+int tri_send_control_ref(tr_ref to, int kind, tr_ref about, tr_reason why,
+    uint64_t mon);
+
+/* Waits for the reply of the call self->call_corr (or its callee's
+ * death), then clears the call. */
+int tri_wait_reply(tri_ctx *self, uint64_t deadline, tr_msg **reply);
+
 /* Routes one control or user frame that arrived for c (owner thread). */
 void tri_route(tri_ctx *c, const tri_frame *f);
 
@@ -209,6 +256,10 @@ void tri_run_control(tri_ctx *c);
 int tri_main_ctx_new(tri_ctx **out);
 int tri_actor_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref *out,
     tr_reason *why);
+/* The same, also linking the new actor to `peer` (any process) before
+ * its init runs; TR_REF_NIL for none. */
+int tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b,
+    tr_ref peer, tr_ref *out, tr_reason *why);
 
 /* Death (link.c): marks c dead and tells links and monitors. */
 void tri_notify_exit(tri_ctx *c, tr_reason why);
@@ -218,7 +269,10 @@ bool tri_mons_take(tri_ctx *c, uint64_t id, tr_ref *target);
 /* Monitor records on the watched side. */
 int tri_monitor_add(tri_ctx *target, tr_ref watcher, uint64_t id);
 void tri_monitor_remove(tri_ctx *target, uint64_t id);
-void tri_unlink_local(tri_ctx *c, tr_ref peer);
+/* Removes peer from c's links; whether it was there. */
+bool tri_unlink_local(tri_ctx *c, tr_ref peer);
+/* Adds peer to c's links (a set).  TR_ENOPROC if c is dead. */
+int tri_link_add(tri_ctx *c, tr_ref peer);
 /* Sends c a control frame (EXIT, DOWN, STOP) about `about`. */
 int tri_send_control(tri_ctx *to, int kind, tr_ref about, tr_reason why,
     uint64_t mon);
@@ -237,6 +291,8 @@ tri_ctx *tri_registry_get(tr_ref ref);
 /* Held contexts of live actors, newest first; caller frees the array
  * and releases each. */
 int tri_registry_actors(tri_ctx ***out, size_t *n);
+/* The same with every context, main ones too. */
+int tri_registry_all(tri_ctx ***out, size_t *n);
 int tri_registry_name(const char *name, tr_ref ref);
 int tri_registry_unname(const char *name);
 int tri_registry_whereis(const char *name, tr_ref *out);
@@ -250,8 +306,15 @@ tr_placement tri_placement_choose(const tr_spec *spec);
 
 typedef struct tri_runtime {
 	bool running;
+	bool shutting_down;
 	uint32_t node;
 	uint32_t proc;
+	bool is_root;          /* the node's root process (proc 0) */
+	char rundir[256];      /* the node's run directory */
+	char sockdir[256];     /* where ipc sockets are named: rundir or alias */
+	tri_slottab *slots;    /* this process's slot table */
+	_Atomic uint32_t next_proc; /* root: the next process id */
+	uint32_t root_pid;
 	uint32_t capacity;
 	uint32_t max_body;
 	tri_ctx *main;
@@ -275,6 +338,70 @@ uint64_t tri_now_ms(void);
 void tri_deadline_ts(uint64_t deadline_ms, struct timespec *ts);
 uint64_t tri_deadline(int timeout_ms);
 int tri_err_uv(int uv_err);
+
+/* What a new process needs to join the node (pspec.c). */
+typedef struct tri_pspec {
+	uint32_t node, proc, root_pid, capacity, max_body, arg_tag;
+	char rundir[256], sockdir[256];
+	tr_ref spawner;
+	uint64_t corr;
+	char behavior[TR_NAME_MAX + 1];
+	char name[TR_NAME_MAX + 1];
+	uint64_t fn_init, fn_handle, fn_terminate, state_size;
+	bool have_fns, link, trap, has_arg;
+	uint8_t *arg;
+	size_t arg_len;
+} tri_pspec;
+
+int tri_pspec_write(const tri_pspec *s, const char *path);
+int tri_pspec_read(const char *path, tri_pspec *s);
+void tri_pspec_free(tri_pspec *s);
+
+/* Runtime start for a process that joins a node (member.c). */
+int tri_init_member(const tr_options *opts, const tri_pspec *s);
+int tri_exec_join(const char *spec_path);
+
+/* Fork server (fork_server.c) and members (member.c). */
+int tri_fork_server_start(void);
+bool tri_fork_server_running(void);
+int tri_fork_server_note_fd(void);
+int tri_fork_server_spawn(uint32_t proc, const char *spec, int *pid);
+int tri_member_main(const char *spec_path);
+/* Joins the node described by s instead of making one (tr_init). */
+int tri_member_boot(const tri_pspec *s);
+/* Runs the actor s asks for; returns the process's exit status. */
+int tri_member_run(const tri_pspec *s, const tri_behavior *b);
+
+/* The root's node service (node.c): processes of the node. */
+int tri_node_start(void);
+void tri_node_stop(void);
+/* Registers a process about to start; returns its proc id. */
+int tri_node_proc_new(tr_placement place, uint32_t *proc);
+void tri_node_proc_started(uint32_t proc, int pid);
+void tri_node_proc_ready(uint32_t proc, tr_ref actor);
+/* Starts an exec'd troupe program (through the service's loop). */
+int tri_node_exec(uint32_t proc, const tr_spec *spec, const char *spec_path,
+    int *pid);
+/* Why proc ended, once it has (false if it has not). */
+bool tri_node_proc_reason(uint32_t proc, tr_reason *why);
+void tri_node_kill(uint32_t proc, int sig);
+/* Stops every process newest first (shutdown). */
+int tri_node_stop_all(uint64_t deadline);
+
+/* Resolves a program like execvp would: TR_OK, TR_ENOENT, TR_EPERM. */
+int tri_find_program(const char *prog, char *out, size_t len);
+
+/* Any program, wrapped by a thread actor (wrap.c). */
+int tri_wrap_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why);
+
+/* Process placements (process.c). */
+int tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
+    tr_placement place, tr_ref *out, tr_reason *why);
+
+/* The run directory (rundir.c). */
+int tri_rundir_create(uint32_t node, char *dir, size_t dirlen, char *sockdir,
+    size_t socklen);
+void tri_rundir_remove(const char *dir, const char *sockdir);
 
 /* Timers (timer.c). */
 int tri_timer_start(void);

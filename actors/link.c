@@ -104,7 +104,7 @@ tri_monitor_remove(tri_ctx *t, uint64_t id)
 	tri_free(found);
 }
 
-void
+bool
 tri_unlink_local(tri_ctx *c, tr_ref peer)
 {
 	tri_link *found = NULL;
@@ -119,6 +119,7 @@ tri_unlink_local(tri_ctx *c, tr_ref peer)
 	}
 	pthread_mutex_unlock(&c->lmtx);
 	tri_free(found);
+	return found != NULL;
 }
 
 static bool
@@ -132,13 +133,36 @@ linked_locked(tri_ctx *c, tr_ref peer)
 	return false;
 }
 
+int
+tri_link_add(tri_ctx *c, tr_ref peer)
+{
+	tri_link *l = tri_malloc(sizeof(*l));
+	int rv = TR_OK;
+
+	if (l == NULL) {
+		return TR_ENOMEM;
+	}
+	l->peer = peer;
+	pthread_mutex_lock(&c->lmtx);
+	if (c->dead) {
+		rv = TR_ENOPROC;
+	} else if (!linked_locked(c, peer)) {
+		l->next = c->links;
+		c->links = l;
+		l = NULL;
+	}
+	pthread_mutex_unlock(&c->lmtx);
+	tri_free(l);
+	return rv;
+}
+
 /* ------------------------------------------------------------------ */
 
 int
 tr_monitor(tr_ref target, tr_mon *mon)
 {
 	tri_ctx *self = tri_self();
-	tri_ctx *t;
+	tri_target t;
 	uint64_t id;
 	int rv;
 
@@ -155,11 +179,16 @@ tr_monitor(tr_ref target, tr_mon *mon)
 	if ((rv = tri_mons_add(self, id, target)) != TR_OK) {
 		return rv;
 	}
-	t = tri_registry_get(target);
-	rv = (t == NULL) ? TR_ENOPROC : tri_monitor_add(t, self->ref, id);
-	if (t != NULL) {
-		tri_ctx_rele(t);
+	rv = tri_target_get(target, &t);
+	if (rv == TR_OK && t.local != NULL) {
+		rv = tri_monitor_add(t.local, self->ref, id);
+	} else if (rv == TR_OK) {
+		/* Recorded over there; if its process dies first, the
+		 * process's death fires the monitor here. */
+		rv = tri_send_control_ref(target, TRI_K_MON, self->ref,
+		    TR_REASON_NORMAL, id);
 	}
+	tri_target_put(&t);
 	if (rv == TR_ENOPROC) {
 		/* Monitoring the dead is not an error: the DOWN says so. */
 		rv = tri_send_control(self, TRI_K_DOWN, target,
@@ -177,7 +206,7 @@ int
 tr_demonitor(tr_mon mon)
 {
 	tri_ctx *self = tri_self();
-	tri_ctx *t;
+	tri_target t;
 	tr_ref target;
 	tri_msgq keep = {NULL, NULL, 0};
 	tr_msg *m;
@@ -191,9 +220,14 @@ tr_demonitor(tr_mon mon)
 	if (!tri_mons_take(self, mon.id, &target)) {
 		return TR_ENOENT;
 	}
-	if ((t = tri_registry_get(target)) != NULL) {
-		tri_monitor_remove(t, mon.id);
-		tri_ctx_rele(t);
+	if (tri_target_get(target, &t) == TR_OK) {
+		if (t.local != NULL) {
+			tri_monitor_remove(t.local, mon.id);
+		} else {
+			(void) tri_send_control_ref(target, TRI_K_DEMON, self->ref,
+			    TR_REASON_NORMAL, mon.id);
+		}
+		tri_target_put(&t);
 	}
 	/* A DOWN for it may already sit in the queue: take it out, so that
 	 * none is received after tr_demonitor() returns. */
@@ -224,6 +258,18 @@ tr_link(tr_ref peer)
 	}
 	if (tr_ref_equal(peer, self->ref)) {
 		return TR_EINVAL;
+	}
+	if (peer.proc != tri_rt.proc || peer.node != tri_rt.node) {
+		tri_target t;
+		if ((rv = tri_target_get(peer, &t)) != TR_OK) {
+			return rv;
+		}
+		tri_target_put(&t);
+		if ((rv = tri_link_add(self, peer)) != TR_OK) {
+			return rv;
+		}
+		return tri_send_control_ref(
+		    peer, TRI_K_LINK, self->ref, TR_REASON_NORMAL, 0);
 	}
 	if ((p = tri_registry_get(peer)) == NULL) {
 		return TR_ENOPROC;
@@ -274,10 +320,13 @@ tr_unlink(tr_ref peer)
 	if (self == NULL) {
 		return TR_ESTATE;
 	}
-	tri_unlink_local(self, peer);
+	(void) tri_unlink_local(self, peer);
 	if ((p = tri_registry_get(peer)) != NULL) {
-		tri_unlink_local(p, self->ref);
+		(void) tri_unlink_local(p, self->ref);
 		tri_ctx_rele(p);
+	} else if (peer.proc != tri_rt.proc) {
+		(void) tri_send_control_ref(
+		    peer, TRI_K_UNLINK, self->ref, TR_REASON_NORMAL, 0);
 	}
 	return TR_OK;
 }
@@ -313,23 +362,16 @@ tri_notify_exit(tri_ctx *c, tr_reason why)
 
 	while (mons != NULL) {
 		tri_monitor *m = mons;
-		tri_ctx *w = tri_registry_get(m->watcher);
 		mons = m->next;
-		if (w != NULL) {
-			tri_send_control(w, TRI_K_DOWN, c->ref, why, m->id);
-			tri_ctx_rele(w);
-		}
+		(void) tri_send_control_ref(m->watcher, TRI_K_DOWN, c->ref, why, m->id);
 		tri_free(m);
 	}
+	/* The peer's end of the link goes when it takes the signal: a
+	 * signal from a peer it is no longer linked to is dropped there. */
 	while (links != NULL) {
 		tri_link *l = links;
-		tri_ctx *p = tri_registry_get(l->peer);
 		links = l->next;
-		if (p != NULL) {
-			tri_unlink_local(p, c->ref);
-			tri_send_control(p, TRI_K_EXIT, c->ref, why, 0);
-			tri_ctx_rele(p);
-		}
+		(void) tri_send_control_ref(l->peer, TRI_K_EXIT, c->ref, why, 0);
 		tri_free(l);
 	}
 }

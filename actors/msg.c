@@ -359,3 +359,10 @@ tri_msgq_clear(tri_msgq *q)
 	}
 	return counted;
 }
+
+void
+tri_msg_reason_of_frame(const tr_msg *m, tr_reason *r)
+{
+	*r = TR_REASON(TR_EXIT_ERROR, TR_EPROTO);
+	(void) tri_reason_parse(m->data, m->len, r, NULL);
+}

@@ -70,6 +70,13 @@ tri_registry_add(tri_ctx *c)
 	} else {
 		uint32_t want = nslots == 0 ? 64 : nslots * 2;
 		slot *ns;
+		if (want > TRI_SLOTS_MAX) {
+			want = TRI_SLOTS_MAX;
+		}
+		if (want <= nslots) {
+			pthread_mutex_unlock(&lock);
+			return TR_ENOMEM; /* the slot table is full */
+		}
 		if ((ns = tri_realloc(slots, want * sizeof(*ns))) == NULL) {
 			pthread_mutex_unlock(&lock);
 			return TR_ENOMEM;
@@ -154,8 +161,8 @@ by_seq_desc(const void *a, const void *b)
 	return (x->seq < y->seq) - (x->seq > y->seq);
 }
 
-int
-tri_registry_actors(tri_ctx ***out, size_t *n)
+static int
+collect(tri_ctx ***out, size_t *n, bool all)
 {
 	tri_ctx **v;
 	size_t k = 0;
@@ -166,7 +173,8 @@ tri_registry_actors(tri_ctx ***out, size_t *n)
 		return TR_ENOMEM;
 	}
 	for (uint32_t i = 1; i < nslots; i++) {
-		if (slots[i].ctx != NULL && slots[i].ctx->kind == TRI_CTX_THREAD) {
+		if (slots[i].ctx != NULL &&
+		    (all || slots[i].ctx->kind == TRI_CTX_THREAD)) {
 			v[k++] = slots[i].ctx;
 			tri_ctx_hold(slots[i].ctx);
 		}
@@ -176,6 +184,18 @@ tri_registry_actors(tri_ctx ***out, size_t *n)
 	*out = v;
 	*n = k;
 	return TR_OK;
+}
+
+int
+tri_registry_actors(tri_ctx ***out, size_t *n)
+{
+	return collect(out, n, false);
+}
+
+int
+tri_registry_all(tri_ctx ***out, size_t *n)
+{
+	return collect(out, n, true);
 }
 
 int

@@ -5,8 +5,12 @@
  * The runtime is one per process, like nng's own library state: refs
  * name a (node, process) pair, and a process is one member of a node.
  */
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,35 +82,52 @@ make_node_id(void)
 	return x == 0 ? 1 : x;
 }
 
-int
-tr_init(const tr_options *opts)
+/*
+ * Starts the runtime of this process: as the root of a new node
+ * (member == NULL), or as a member joining the node member describes.
+ */
+static int
+runtime_start(const tr_options *opts, const tri_pspec *member)
 {
 	tri_ctx *main_ctx;
 	int rv;
 
-	if (tri_running()) {
-		return TR_EEXIST;
-	}
-	if (opts != NULL && opts->max_body > TR_MSG_MAX) {
-		return TR_EINVAL;
-	}
 	memset(&tri_rt, 0, sizeof(tri_rt));
-	tri_rt.node = make_node_id();
-	tri_rt.proc = 0;
 	tri_rt.capacity = (opts != NULL && opts->mailbox_capacity != 0)
 	    ? opts->mailbox_capacity
 	    : 1024;
 	tri_rt.max_body = (opts != NULL && opts->max_body != 0) ? opts->max_body
 	                                                         : TR_MSG_MAX;
 	atomic_init(&tri_rt.next_mon, 1);
+	atomic_init(&tri_rt.next_proc, 1);
 	pthread_mutex_init(&tri_rt.mtx, NULL);
 	pthread_cond_init(&tri_rt.cv, NULL);
 	tri_rt.main_thread = pthread_self();
 
-	/* Process placements fork from a server made here, before nng or
-	 * any libuv thread exists (see docs/design.md). */
+	if (member == NULL) {
+		tri_rt.is_root = true;
+		tri_rt.node = make_node_id();
+		tri_rt.proc = 0;
+		tri_rt.root_pid = (uint32_t) getpid();
+		rv = tri_rundir_create(tri_rt.node, tri_rt.rundir,
+		    sizeof(tri_rt.rundir), tri_rt.sockdir, sizeof(tri_rt.sockdir));
+		if (rv != TR_OK) {
+			goto fail;
+		}
+	} else {
+		tri_rt.node = member->node;
+		tri_rt.proc = member->proc;
+		tri_rt.root_pid = member->root_pid;
+		snprintf(tri_rt.rundir, sizeof(tri_rt.rundir), "%s", member->rundir);
+		snprintf(tri_rt.sockdir, sizeof(tri_rt.sockdir), "%s",
+		    member->sockdir);
+	}
+	if ((rv = tri_slots_create(tri_rt.rundir, tri_rt.proc, &tri_rt.slots)) !=
+	    TR_OK) {
+		goto fail_dir;
+	}
 	if ((rv = tri_registry_init()) != TR_OK) {
-		goto fail;
+		goto fail_slots;
 	}
 	if ((rv = tri_main_ctx_new(&main_ctx)) != TR_OK) {
 		goto fail_reg;
@@ -115,22 +136,71 @@ tr_init(const tr_options *opts)
 	tri_set_self(main_ctx);
 	__atomic_store_n(&tri_rt.running, true, __ATOMIC_RELEASE);
 	if ((rv = tri_timer_start()) != TR_OK) {
-		__atomic_store_n(&tri_rt.running, false, __ATOMIC_RELEASE);
+		goto fail_main;
+	}
+	if (tri_rt.is_root && (rv = tri_node_start()) != TR_OK) {
+		tri_timer_stop();
 		goto fail_main;
 	}
 	return TR_OK;
 
 fail_main:
+	__atomic_store_n(&tri_rt.running, false, __ATOMIC_RELEASE);
 	tri_set_self(NULL);
 	tri_registry_remove(main_ctx);
 	tri_mailbox_close(main_ctx);
 	tri_ctx_rele(main_ctx);
 fail_reg:
 	tri_registry_fini();
+fail_slots:
+	tri_slots_unmap(tri_rt.slots);
+	tri_slots_remove(tri_rt.rundir, tri_rt.proc);
+	tri_rt.slots = NULL;
+fail_dir:
+	if (tri_rt.is_root) {
+		tri_rundir_remove(tri_rt.rundir, tri_rt.sockdir);
+	}
 fail:
 	pthread_cond_destroy(&tri_rt.cv);
 	pthread_mutex_destroy(&tri_rt.mtx);
 	return rv;
+}
+
+int
+tri_init_member(const tr_options *opts, const tri_pspec *s)
+{
+	if (tri_running()) {
+		return TR_EEXIST;
+	}
+	return runtime_start(opts, s);
+}
+
+int
+tr_init(const tr_options *opts)
+{
+	const char *spec;
+
+	if (tri_running()) {
+		return TR_EEXIST;
+	}
+	if (opts != NULL && opts->max_body > TR_MSG_MAX) {
+		return TR_EINVAL;
+	}
+	/* An exec'd troupe program joins the node that started it. */
+	if ((spec = getenv("TROUPE_SPEC")) != NULL && spec[0] != '\0') {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s", spec);
+		unsetenv("TROUPE_SPEC"); /* its own children are its business */
+		/* Die with the root, even if it was started without setpriv. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		return tri_exec_join(path);
+	}
+	/* The fork server is made here, before nng or any libuv thread
+	 * exists, and only the first time: by the second tr_init() this
+	 * process has used nng.  Without it the fork placement is not
+	 * available, but the rest is. */
+	(void) tri_fork_server_start();
+	return runtime_start(opts, NULL);
 }
 
 /* Waits until c's thread has let go of it, or the deadline. */
@@ -176,8 +246,16 @@ tr_shutdown(void)
 	if (self == NULL || self != tri_rt.main) {
 		return TR_ESTATE;
 	}
-	/* Newest first, one at a time: the reverse of start order, as a
+	__atomic_store_n(&tri_rt.shutting_down, true, __ATOMIC_RELEASE);
+	/* Processes of the node first, then this process's actors; each
+	 * newest first, one at a time: the reverse of start order, as a
 	 * supervisor stops its children. */
+	if (tri_rt.is_root &&
+	    tri_node_stop_all(tri_now_ms() + SHUTDOWN_WAIT_MS) != TR_OK) {
+		fprintf(stderr, "troupe: shutdown: a process did not end within "
+		                "%d ms and was killed\n",
+		    SHUTDOWN_WAIT_MS);
+	}
 	if (tri_registry_actors(&v, &n) == TR_OK) {
 		for (size_t i = 0; i < n; i++) {
 			tri_send_control(
@@ -205,6 +283,9 @@ tr_shutdown(void)
 	pthread_mutex_unlock(&tri_rt.mtx);
 
 	__atomic_store_n(&tri_rt.running, false, __ATOMIC_RELEASE);
+	if (tri_rt.is_root) {
+		tri_node_stop();
+	}
 	tri_timer_stop();
 	tri_registry_remove(self);
 	tri_notify_exit(self, TR_REASON_SHUTDOWN);
@@ -213,6 +294,12 @@ tr_shutdown(void)
 	tri_rt.main = NULL;
 	tri_ctx_rele(self);
 	tri_registry_fini();
+	tri_remote_fini();
+	tri_slots_unmap(tri_rt.slots);
+	tri_rt.slots = NULL;
+	if (tri_rt.is_root) {
+		tri_rundir_remove(tri_rt.rundir, tri_rt.sockdir);
+	}
 	pthread_cond_destroy(&tri_rt.cv);
 	pthread_mutex_destroy(&tri_rt.mtx);
 	return TR_OK;
@@ -257,7 +344,9 @@ tr_actor_info_get(tr_ref ref, tr_actor_info *out)
 		snprintf(out->behavior, sizeof(out->behavior), "%s", "main");
 	}
 	tri_registry_name_of(c, out->name, sizeof(out->name));
-	out->mailbox_depth = atomic_load(&c->mb.depth);
+	out->mailbox_depth = c->mb.rec != NULL
+	    ? tri_slot_depth(c->mb.rec, c->ref.gen)
+	    : 0;
 	out->mailbox_capacity = c->mb.capacity;
 	out->msgs_in = atomic_load(&c->msgs_in);
 	out->msgs_out = atomic_load(&c->msgs_out);
@@ -269,25 +358,50 @@ tr_actor_info_get(tr_ref ref, tr_actor_info *out)
 int
 tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 {
-	const tri_behavior *b;
+	const tri_behavior *b = NULL;
 	tr_placement place;
 
-	if (spec == NULL || out == NULL || spec->behavior == NULL ||
+	if (spec == NULL || out == NULL ||
+	    (spec->behavior == NULL && spec->program == NULL) ||
 	    (unsigned) spec->placement > TR_PLACE_EXEC ||
 	    (spec->name != NULL &&
 	        (spec->name[0] == '\0' || strlen(spec->name) > TR_NAME_MAX))) {
 		return TR_EINVAL;
 	}
-	if (!tri_running()) {
+	if (!tri_running() ||
+	    __atomic_load_n(&tri_rt.shutting_down, __ATOMIC_ACQUIRE)) {
 		return TR_ECLOSED;
 	}
-	if ((b = tri_behavior_find(spec->behavior)) == NULL) {
+	place = tri_placement_choose(spec);
+	if (spec->behavior == NULL) {
+		/* Any program, wrapped by an actor here. */
+		if (place != TR_PLACE_EXEC) {
+			return TR_EINVAL;
+		}
+		return tri_wrap_spawn(spec, out, why);
+	}
+	if (place == TR_PLACE_EXEC && spec->program == NULL) {
+		return TR_EINVAL;
+	}
+	/* A behavior run by another program is that program's to know. */
+	if ((b = tri_behavior_find(spec->behavior)) == NULL &&
+	    place != TR_PLACE_EXEC) {
 		return TR_ENOENT;
 	}
-	place = tri_placement_choose(spec);
 	switch (place) {
 	case TR_PLACE_THREAD:
 		return tri_actor_spawn(spec, b, out, why);
+	case TR_PLACE_FORK:
+		return tri_process_spawn(spec, b, place, out, why);
+	case TR_PLACE_EXEC: {
+		tri_behavior named;
+		if (b == NULL) {
+			memset(&named, 0, sizeof(named));
+			snprintf(named.name, sizeof(named.name), "%s", spec->behavior);
+			b = &named;
+		}
+		return tri_process_spawn(spec, b, place, out, why);
+	}
 	default:
 		return TR_ENOTSUP;
 	}

@@ -42,33 +42,53 @@ check_msg(const tr_msg *m)
 	return tri_body_check(m->data, m->len);
 }
 
-/* Takes a slot in t's mailbox and queues the frame. */
-static int
-send_counted(tri_ctx *t, const tri_frame *f, int timeout_ms)
+static void
+count_sent(void)
 {
 	tri_ctx *self = tri_self();
-	int rv;
 
-	rv = tri_mailbox_reserve(&t->mb, timeout_ms, self == t);
-	if (rv != TR_OK) {
-		return rv;
-	}
-	if ((rv = tri_deliver(t, f)) != TR_OK) {
-		tri_mailbox_release(&t->mb, 1);
-		return rv;
-	}
 	if (self != NULL) {
 		atomic_fetch_add_explicit(&self->msgs_out, 1, memory_order_relaxed);
 	}
 	TRI_STAT(sent);
+}
+
+/*
+ * A message to oneself goes straight into one's own queue (all of them
+ * do, so they stay in order): a tr_recv() right after it finds it, as
+ * Erlang's `self() ! x` then `receive ... after 0` does.  It still takes
+ * a mailbox slot, and never waits for one.
+ */
+static int
+send_self(tri_ctx *self, tr_msg *msg)
+{
+	int rv;
+
+	rv = tri_slot_reserve(tri_rt.slots, self->mb.rec, self->ref.gen,
+	    TR_NOWAIT, true);
+	if (rv != TR_OK) {
+		return rv;
+	}
+	msg->kind = TRI_K_USER;
+	msg->sender = self->ref;
+	msg->corr = 0;
+	msg->counted = true;
+	msg->parsed = false;
+	tri_msgq_push(&self->userq, msg);
+	if (self->kind == TRI_CTX_THREAD && self->in_callback == 0) {
+		/* From one of the actor's own libuv callbacks: make sure the
+		 * loop looks at its queue. */
+		uv_async_send(&self->async);
+	}
+	count_sent();
 	return TR_OK;
 }
 
 int
 tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms)
 {
+	tri_target t;
 	tri_frame f;
-	tri_ctx *t;
 	int rv;
 
 	if (msg == NULL || tr_ref_is_nil(to) || timeout_ms < TR_FOREVER) {
@@ -80,13 +100,19 @@ tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms)
 	if ((rv = check_msg(msg)) != TR_OK) {
 		return rv;
 	}
-	if ((t = tri_registry_get(to)) == NULL) {
-		return TR_ENOPROC;
+	if ((rv = tri_target_get(to, &t)) != TR_OK) {
+		return rv;
+	}
+	if (t.local != NULL && t.local == tri_self()) {
+		rv = send_self(t.local, msg);
+		tri_target_put(&t);
+		return rv;
 	}
 	frame_for(&f, TRI_K_USER, msg, to);
-	rv = send_counted(t, &f, timeout_ms);
-	tri_ctx_rele(t);
+	rv = tri_target_send(&t, &f, timeout_ms);
+	tri_target_put(&t);
 	if (rv == TR_OK) {
+		count_sent();
 		tr_msg_free(msg);
 	}
 	return rv;
@@ -101,8 +127,8 @@ tr_send(tr_ref to, tr_msg *msg)
 int
 tr_reply(tr_from from, tr_msg *reply)
 {
+	tri_target t;
 	tri_frame f;
-	tri_ctx *t;
 	int rv;
 
 	if (reply == NULL || from.corr == 0 || tr_ref_is_nil(from.to)) {
@@ -114,12 +140,12 @@ tr_reply(tr_from from, tr_msg *reply)
 	if ((rv = check_msg(reply)) != TR_OK) {
 		return rv;
 	}
-	if ((t = tri_registry_get(from.to)) != NULL) {
+	if (tri_target_get(from.to, &t) == TR_OK) {
 		frame_for(&f, TRI_K_REPLY, reply, from.to);
 		f.corr = from.corr;
 		/* A caller that went away is no error for the replier. */
-		(void) tri_deliver(t, &f);
-		tri_ctx_rele(t);
+		(void) tri_target_deliver(&t, &f);
+		tri_target_put(&t);
 	}
 	tr_msg_free(reply);
 	return TR_OK;
@@ -141,19 +167,45 @@ wait_until(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 	}
 }
 
+/* A call ends with its reply, its callee's death, or -- for an actor
+ * -- a stop request: an actor asked to stop does not wait on. */
 static bool
 call_done(tri_ctx *c)
 {
-	return c->call_reply != NULL || c->call_down;
+	return c->call_reply != NULL || c->call_down || c->ctlq.head != NULL;
+}
+
+int
+tri_wait_reply(tri_ctx *self, uint64_t deadline, tr_msg **reply)
+{
+	int rv = TR_OK;
+
+	if (!wait_until(self, call_done, deadline)) {
+		rv = TR_ETIMEDOUT;
+	} else if (self->call_reply != NULL) {
+		*reply = self->call_reply;
+		self->call_reply = NULL;
+	} else if (self->call_down) {
+		rv = TR_ENOPROC;
+	} else {
+		rv = TR_ECANCELED;
+	}
+	/* A reply arriving from now on finds no call and counts as late. */
+	self->call_corr = 0;
+	self->call_mon = 0;
+	self->call_target = TR_REF_NIL;
+	tr_msg_free(self->call_reply);
+	self->call_reply = NULL;
+	return rv;
 }
 
 int
 tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 {
 	tri_ctx *self = tri_self();
+	tri_target t;
 	tri_frame f;
-	tri_ctx *t;
-	uint64_t deadline, mon;
+	uint64_t deadline, mon = 0;
 	int rv;
 
 	if (sent != NULL) {
@@ -175,48 +227,49 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 	if ((rv = check_msg(req)) != TR_OK) {
 		return rv;
 	}
-	if ((t = tri_registry_get(to)) == NULL) {
-		return TR_ENOPROC;
+	if ((rv = tri_target_get(to, &t)) != TR_OK) {
+		return rv;
 	}
 	deadline = tri_deadline(timeout_ms);
 	/* Watch the callee for the length of the call, as gen_server:call
-	 * does, so that its death ends the wait at once. */
-	mon = atomic_fetch_add(&tri_rt.next_mon, 1);
-	if ((rv = tri_monitor_add(t, self->ref, mon)) != TR_OK) {
-		tri_ctx_rele(t);
-		return rv;
+	 * does, so that its death ends the wait at once.  In this process
+	 * through a monitor; in another, through its process's death. */
+	if (t.local != NULL) {
+		mon = atomic_fetch_add(&tri_rt.next_mon, 1);
+		if ((rv = tri_monitor_add(t.local, self->ref, mon)) != TR_OK) {
+			tri_target_put(&t);
+			return rv;
+		}
 	}
 	self->call_corr = ++self->corr_seq;
 	self->call_mon = mon;
+	self->call_target = to;
 	self->call_down = false;
 	self->call_reply = NULL;
 
 	frame_for(&f, TRI_K_CALL, req, to);
 	f.corr = self->call_corr;
-	rv = send_counted(t, &f, timeout_ms);
+	rv = tri_target_send(&t, &f, timeout_ms);
 	if (rv == TR_OK) {
+		count_sent();
 		tr_msg_free(req);
 		if (sent != NULL) {
 			*sent = true;
 		}
-		if (!wait_until(self, call_done, deadline)) {
-			rv = TR_ETIMEDOUT;
-		} else if (self->call_reply != NULL) {
-			*reply = self->call_reply;
-			self->call_reply = NULL;
+		rv = tri_wait_reply(self, deadline, reply);
+		if (rv == TR_OK) {
 			atomic_fetch_add_explicit(
 			    &self->msgs_in, 1, memory_order_relaxed);
-		} else {
-			rv = TR_ENOPROC;
 		}
+	} else {
+		self->call_corr = 0;
+		self->call_mon = 0;
+		self->call_target = TR_REF_NIL;
 	}
-	tri_monitor_remove(t, mon);
-	tri_ctx_rele(t);
-	/* A reply arriving from now on finds no call and counts as late. */
-	self->call_corr = 0;
-	self->call_mon = 0;
-	tr_msg_free(self->call_reply);
-	self->call_reply = NULL;
+	if (t.local != NULL) {
+		tri_monitor_remove(t.local, mon);
+	}
+	tri_target_put(&t);
 	return rv;
 }
 
@@ -248,11 +301,13 @@ tr_recv(tr_msg **out, int timeout_ms)
 	}
 	m = tri_msgq_pop(&self->userq);
 	if (m->counted) {
-		tri_mailbox_release(&self->mb, 1);
+		tri_mailbox_release(self, 1);
 		m->counted = false;
 	}
-	atomic_fetch_add_explicit(&self->msgs_in, 1, memory_order_relaxed);
-	TRI_STAT(delivered);
+	if (tri_msg_is_user(m)) {
+		atomic_fetch_add_explicit(&self->msgs_in, 1, memory_order_relaxed);
+		TRI_STAT(delivered);
+	}
 	*out = m;
 	return TR_OK;
 }
@@ -261,7 +316,7 @@ int
 tr_stop(tr_ref ref, tr_reason reason)
 {
 	tri_ctx *self = tri_self();
-	tri_ctx *t;
+	tri_target t;
 	int rv;
 
 	if (tr_ref_is_nil(ref) || (unsigned) reason.kind > TR_EXIT_CUSTOM) {
@@ -276,33 +331,50 @@ tr_stop(tr_ref ref, tr_reason reason)
 		}
 		self->stopping = true;
 		self->reason = reason;
+		if (self->in_callback == 0) {
+			/* From a libuv callback of its own: wake the loop so
+			 * that it sees the stop. */
+			uv_async_send(&self->async);
+		}
 		return TR_OK;
 	}
-	if ((t = tri_registry_get(ref)) == NULL) {
-		return TR_ENOPROC;
+	if ((rv = tri_target_get(ref, &t)) != TR_OK) {
+		return rv;
 	}
-	if (t->kind != TRI_CTX_THREAD) {
+	if (t.local != NULL && t.local->kind != TRI_CTX_THREAD) {
 		rv = TR_ESTATE;
 	} else {
-		rv = tri_send_control(t, TRI_K_STOP,
-		    self != NULL ? self->ref : TR_REF_NIL, reason, 0);
+		uint8_t body[32];
+		tri_frame f;
+		memset(&f, 0, sizeof(f));
+		f.kind = TRI_K_STOP;
+		f.sender = self != NULL ? self->ref : TR_REF_NIL;
+		f.dest = ref;
+		f.body = body;
+		f.body_len =
+		    (uint32_t) tri_reason_body(body, sizeof(body), reason, 0);
+		rv = tri_target_deliver(&t, &f);
 	}
-	tri_ctx_rele(t);
+	tri_target_put(&t);
 	return rv;
 }
 
 bool
 tr_alive(tr_ref ref)
 {
-	tri_ctx *t;
+	tri_target t;
 	bool alive;
 
-	if (!tri_running() || (t = tri_registry_get(ref)) == NULL) {
+	if (!tri_running() || tri_target_get(ref, &t) != TR_OK) {
 		return false;
 	}
-	pthread_mutex_lock(&t->lmtx);
-	alive = !t->dead;
-	pthread_mutex_unlock(&t->lmtx);
-	tri_ctx_rele(t);
+	if (t.local != NULL) {
+		pthread_mutex_lock(&t.local->lmtx);
+		alive = !t.local->dead;
+		pthread_mutex_unlock(&t.local->lmtx);
+	} else {
+		alive = true;
+	}
+	tri_target_put(&t);
 	return alive;
 }

@@ -311,9 +311,31 @@ typedef enum tr_placement {
 	TR_PLACE_EXEC = 3,
 } tr_placement;
 
-/* How to start an actor.  Zero-initialise, then set what you need. */
+/*
+ * How to start an actor.  Zero-initialise, then set what you need.
+ *
+ * Placements, and what a spec needs for each:
+ *  - thread: `behavior`.  Shares everything with the spawner's process.
+ *  - fork:   `behavior`.  A member forked from the fork server, which
+ *            tr_init() made before anything else ran: the member has the
+ *            program's code (so any behavior function works, whenever it
+ *            was registered) and its globals as they were at the first
+ *            tr_init() -- nothing made after that (open files, memory,
+ *            threads).  Everything else comes in the init argument.
+ *  - exec:   `program` (+ argv, env, cwd).  With `behavior` set, the
+ *            program must be a troupe program (see tr_exec_main()) that
+ *            registers that behavior; it runs it as a full actor.  With
+ *            `behavior` NULL, any program: it is wrapped by an actor of
+ *            this process whose ref is returned; see TR_TAG_STDOUT.
+ *  - auto:   exec if `program` is set, fork if `isolated`, else thread;
+ *            TROUPE_PLACEMENT=thread|fork|exec in the environment forces
+ *            every auto spec with a behavior into one placement
+ *            (TROUPE_EXEC_HOST names the program hosting behaviors for
+ *            exec).
+ * Fork and exec placements are spawned from the node's root process.
+ */
 typedef struct tr_spec {
-	const char *behavior;     /* registered behavior name (required) */
+	const char *behavior;     /* registered behavior name */
 	tr_placement placement;   /* default: auto */
 	uint32_t mailbox_capacity; /* messages; 0 = runtime default */
 	const tr_msg *init_arg;   /* borrowed: copied by tr_spawn(); NULL ok */
@@ -321,16 +343,64 @@ typedef struct tr_spec {
 	bool link;                /* link to the caller before init runs */
 	bool trap_exits;          /* start trapping exits */
 	bool isolated;            /* crash-prone or untrusted work */
+
+	/* exec placement */
+	const char *program;          /* a path, or a name looked up in PATH */
+	const char *const *argv;      /* argv[0]..., NULL-terminated; NULL:
+	                                 just the program */
+	const char *const *env;       /* "NAME=value" added to ours, NULL-
+	                                 terminated; NULL: none */
+	const char *cwd;              /* NULL: ours */
+	bool raw_output;              /* wrapped: stdout/stderr in chunks as
+	                                 read, not lines */
+	/* fork and exec: how long the new process may take to answer that
+	 * its actor started; 0 = 5000 ms.  Past it, it is killed and
+	 * tr_spawn() returns TR_ETIMEDOUT. */
+	uint32_t start_timeout_ms;
 } tr_spec;
 
 /*
  * Starts an actor and waits until its init callback returned.  On
  * success *out is its ref.  On TR_EINIT, *why (if not NULL) says why
- * init failed.  Errors: TR_EINVAL (bad spec), TR_ENOENT (unknown
- * behavior), TR_EEXIST (name taken), TR_ENOTSUP (placement not
- * available), TR_ENOMEM, TR_ECLOSED.
+ * init failed (for a process that died first: its exit status or
+ * signal).  Errors: TR_EINVAL (bad spec), TR_ENOENT (unknown behavior,
+ * or no such program), TR_EPERM (program not executable), TR_EEXIST
+ * (name taken), TR_ETIMEDOUT (a process did not answer in time),
+ * TR_ENOTSUP (placement not available here), TR_ESTATE (a process
+ * placement asked from a thread that is no context), TR_ENOMEM,
+ * TR_ECLOSED.
  */
 int tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why);
+
+/*
+ * The entry point of an exec'd troupe program:
+ *
+ *     int main(void) {
+ *             tr_init(NULL);                  // joins the parent's node
+ *             tr_behavior_register(&worker);  // what it can run
+ *             return tr_exec_main();          // runs what was asked
+ *     }
+ *
+ * Runs the actor its spawner asked for (behavior, init argument, name,
+ * links) until it ends, then shuts the runtime down and returns 0 (the
+ * exit status; the actor's reason reaches its links and monitors as
+ * for any actor).  Returns -1 at once if this process was not started
+ * by troupe (no TROUPE_SPEC in the environment).
+ */
+int tr_exec_main(void);
+
+/* The ref of the actor that spawned this process (fork member or exec'd
+ * program); TR_REF_NIL elsewhere. */
+tr_ref tr_parent(void);
+
+/* Wrapped programs: a line (or, with raw_output, a chunk) of the
+ * program's stdout or stderr, body a msgpack str (bin if raw), sent to
+ * the spawner by the wrapping actor.  Messages sent to the wrapper with
+ * a str or bin body are written to the program's stdin; one with an
+ * empty (nil) body closes it.  The program's end ends the wrapper with
+ * reason normal (status 0), status(n) or signal(n). */
+#define TR_TAG_STDOUT 0xFFFF0003u
+#define TR_TAG_STDERR 0xFFFF0004u
 
 /*
  * Asks an actor to end with the given reason.  Travels the control
@@ -390,7 +460,8 @@ int tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms);
  * an unknown callee, TR_EFULL...) the caller keeps it.  *sent (may be
  * NULL) says which.  Callable from the main context and from actor
  * callbacks (the actor's other messages wait), not from other threads
- * (TR_ESTATE).
+ * (TR_ESTATE).  An actor asked to stop while it waits gets TR_ECANCELED
+ * at once, so that it can return and end.
  */
 int tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent);
 
@@ -417,9 +488,10 @@ int tr_reply(tr_from from, tr_msg *reply);
 /*
  * Blocking receive for code that does not use callbacks (the main
  * context, or an actor inside a callback): the next user message or
- * exit/down notice, in arrival order, owned by the caller.
- * TR_ETIMEDOUT after timeout_ms (TR_NOWAIT polls).  TR_ESTATE on
- * threads that are no actor context.
+ * exit/down notice, in arrival order, owned by the caller.  A message a
+ * context sent itself is there at once.  TR_ETIMEDOUT after timeout_ms
+ * (TR_NOWAIT polls); TR_ECANCELED for an actor asked to stop meanwhile;
+ * TR_ESTATE on threads that are no actor context.
  */
 int tr_recv(tr_msg **out, int timeout_ms);
 

@@ -43,15 +43,22 @@ enum tri_frame_kind {
 	TRI_K_MON = 9,   /* monitor request; corr = monitor id */
 	TRI_K_DEMON = 10,
 	TRI_K_TIMER = 11, /* a delayed user message (enqueued past capacity) */
-	TRI_K_MAX_ = 12
+	TRI_K_PROC_DOWN = 12, /* process dest.proc... see below */
+	TRI_K_READY = 13, /* a new process's actor started, or failed to */
+	TRI_K_MAX_ = 14
 };
 
-/* Control kinds travel the control lane. */
-static inline int
-tri_frame_is_control(int kind)
-{
-	return kind >= TRI_K_EXIT && kind <= TRI_K_DEMON;
-}
+/*
+ * TRI_K_PROC_DOWN: a process of the node is gone.  tag = its proc id,
+ * body [kind, code, 0] = the reason of the actor it hosted.  Sent by the
+ * root to every process, which hands it to each of its contexts: every
+ * link or monitor they hold on an actor of that process fires with that
+ * reason (at most once: a notice that came directly first wins).
+ *
+ * TRI_K_READY: a fork member or exec'd program reports to its spawner;
+ * corr = the spawn's id, sender = the new actor's ref, body [kind, code,
+ * 0]: normal if its init succeeded, else the reason it failed.
+ */
 
 typedef struct tri_frame {
 	uint8_t kind;

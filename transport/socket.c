@@ -109,7 +109,8 @@ inbox_recv_cb(void *arg)
 }
 
 int
-tri_inbox_open(tri_inbox **out, const char *url, tri_inbox_cb cb, void *arg)
+tri_inbox_open(tri_inbox **out, const char *url, const char *url2,
+    tri_inbox_cb cb, void *arg)
 {
 	tri_inbox *ib;
 	int rv;
@@ -126,6 +127,7 @@ tri_inbox_open(tri_inbox **out, const char *url, tri_inbox_cb cb, void *arg)
 	        0 ||
 	    (rv = nng_socket_set_size(ib->sock, NNG_OPT_RECVMAXSZ, 0)) != 0 ||
 	    (rv = nng_listen(ib->sock, url, NULL, 0)) != 0 ||
+	    (url2 != NULL && (rv = nng_listen(ib->sock, url2, NULL, 0)) != 0) ||
 	    (rv = nng_aio_alloc(&ib->aio, inbox_recv_cb, ib)) != 0) {
 		goto fail_close;
 	}
@@ -337,19 +339,17 @@ tri_port_close(tri_port *p)
 }
 
 int
-tri_addr_format(char *buf, size_t len, tr_ref self, tr_ref dest,
-    const char *rundir)
+tri_addr_inproc(char *buf, size_t len, tr_ref d)
 {
-	int n;
+	int n = snprintf(buf, len, "inproc://troupe/%08x/%u/%u/%u", d.node,
+	    d.proc, d.slot, d.gen);
+	return (n < 0 || (size_t) n >= len) ? TR_EINVAL : TR_OK;
+}
 
-	if (dest.node == self.node && dest.proc == self.proc) {
-		n = snprintf(buf, len, "inproc://troupe/%08x/%u/%u/%u", dest.node,
-		    dest.proc, dest.slot, dest.gen);
-	} else if (dest.node == self.node && rundir != NULL) {
-		n = snprintf(buf, len, "ipc://%s/%u.%u.%u", rundir, dest.proc,
-		    dest.slot, dest.gen);
-	} else {
-		return TR_ENOTSUP; /* other nodes: tcp, to come */
-	}
+int
+tri_addr_ipc(char *buf, size_t len, tr_ref d, const char *sockdir)
+{
+	int n = snprintf(
+	    buf, len, "ipc://%s/%u.%u.%u", sockdir, d.proc, d.slot, d.gen);
 	return (n < 0 || (size_t) n >= len) ? TR_EINVAL : TR_OK;
 }

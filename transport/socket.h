@@ -34,8 +34,10 @@ typedef void (*tri_inbox_cb)(void *arg, tri_buf *b);
 
 typedef struct tri_inbox tri_inbox;
 
-/* Listens at url and starts receiving.  Errors mapped by tri_err_nng. */
-int tri_inbox_open(tri_inbox **out, const char *url, tri_inbox_cb cb, void *arg);
+/* Listens at url, and also at url2 unless NULL, and starts receiving.
+ * Errors mapped by tri_err_nng. */
+int tri_inbox_open(tri_inbox **out, const char *url, const char *url2,
+    tri_inbox_cb cb, void *arg);
 
 /* Stops receiving (waits for a running callback to return), closes the
  * socket, frees.  No callback runs after it returns.  NULL is fine. */
@@ -68,9 +70,9 @@ uint64_t tri_port_close(tri_port *p);
 /* Maps an nng error to a TR_E* code by meaning. */
 int tri_err_nng(int nng_err);
 
-/* Formats the address of a mailbox: inproc:// for one in this process,
- * ipc:// under rundir for one in another process of the node. */
-int tri_addr_format(char *buf, size_t len, tr_ref self_proc, tr_ref dest,
-    const char *rundir);
+/* The addresses of a mailbox: inproc:// for senders of its process,
+ * ipc:// under sockdir for the other processes of its node. */
+int tri_addr_inproc(char *buf, size_t len, tr_ref dest);
+int tri_addr_ipc(char *buf, size_t len, tr_ref dest, const char *sockdir);
 
 #endif

@@ -1,0 +1,139 @@
+/*
+ * process.c -- spawning the process placements: a fork member (Node's
+ * cluster worker) or an exec'd troupe program (child_process with a
+ * troupe program inside).
+ *
+ * The spawner writes what the new process needs into a spec file, has
+ * it started (by the fork server, or by the node service's uv_spawn),
+ * and waits on its own mailbox for the new actor's READY, like a call:
+ * the process's death before that, or the start timeout, ends the wait.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define START_TIMEOUT_MS 5000
+
+int
+tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
+    tr_placement place, tr_ref *out, tr_reason *why)
+{
+	tri_ctx *self = tri_self();
+	char path[PATH_MAX];
+	tri_pspec ps;
+	tr_msg *ready = NULL;
+	tr_reason r;
+	uint32_t proc;
+	int pid = 0, rv;
+	uint64_t deadline;
+
+	if (!tri_rt.is_root) {
+		return TR_ENOTSUP; /* processes start processes through the root */
+	}
+	if (self == NULL) {
+		return TR_ESTATE; /* the READY needs a mailbox to come to */
+	}
+	if (self->call_corr != 0) {
+		return TR_ESTATE;
+	}
+	if (place == TR_PLACE_FORK && !tri_fork_server_running()) {
+		return TR_ENOTSUP;
+	}
+	if (spec->init_arg != NULL && spec->init_arg->len > tri_rt.max_body) {
+		return TR_EMSGSIZE;
+	}
+	if ((rv = tri_node_proc_new(place, &proc)) != TR_OK) {
+		return rv;
+	}
+	memset(&ps, 0, sizeof(ps));
+	ps.node = tri_rt.node;
+	ps.proc = proc;
+	ps.root_pid = tri_rt.root_pid;
+	ps.capacity = spec->mailbox_capacity ? spec->mailbox_capacity
+	                                     : tri_rt.capacity;
+	ps.max_body = tri_rt.max_body;
+	snprintf(ps.rundir, sizeof(ps.rundir), "%s", tri_rt.rundir);
+	snprintf(ps.sockdir, sizeof(ps.sockdir), "%s", tri_rt.sockdir);
+	ps.spawner = self->ref;
+	ps.corr = ++self->corr_seq;
+	snprintf(ps.behavior, sizeof(ps.behavior), "%s", b->name);
+	if (spec->name != NULL) {
+		snprintf(ps.name, sizeof(ps.name), "%s", spec->name);
+	}
+	if (place == TR_PLACE_FORK) {
+		/* Same program image: the functions are where they are here. */
+		ps.fn_init = (uint64_t) (uintptr_t) b->init;
+		ps.fn_handle = (uint64_t) (uintptr_t) b->handle;
+		ps.fn_terminate = (uint64_t) (uintptr_t) b->terminate;
+		ps.state_size = b->state_size;
+		ps.have_fns = true;
+	}
+	ps.link = spec->link;
+	ps.trap = spec->trap_exits;
+	if (spec->init_arg != NULL) {
+		ps.has_arg = true;
+		ps.arg_tag = spec->init_arg->tag;
+		ps.arg = spec->init_arg->data;
+		ps.arg_len = spec->init_arg->len;
+	}
+	snprintf(path, sizeof(path), "%s/%u.spec", tri_rt.rundir, proc);
+	if ((rv = tri_pspec_write(&ps, path)) != TR_OK) {
+		return rv;
+	}
+
+	/* Wait as for a call, whose callee is the whole process. */
+	self->call_corr = ps.corr;
+	self->call_mon = 0;
+	self->call_target = (tr_ref){tri_rt.node, proc, 0, 0};
+	self->call_down = false;
+	self->call_reply = NULL;
+
+	rv = place == TR_PLACE_FORK ? tri_fork_server_spawn(proc, path, &pid)
+	                            : tri_node_exec(proc, spec, path, &pid);
+	if (rv != TR_OK) {
+		self->call_corr = 0;
+		self->call_target = TR_REF_NIL;
+		unlink(path);
+		return rv;
+	}
+	if (place == TR_PLACE_FORK) {
+		tri_node_proc_started(proc, pid);
+	}
+	deadline = tri_deadline(
+	    spec->start_timeout_ms ? (int) spec->start_timeout_ms : START_TIMEOUT_MS);
+	rv = tri_wait_reply(self, deadline, &ready);
+	if (rv == TR_ETIMEDOUT) {
+		/* It never answered: it is not left running half-started. */
+		tri_node_kill(proc, SIGKILL);
+		return TR_ETIMEDOUT;
+	}
+	if (rv == TR_ENOPROC) {
+		/* The process ended before its actor started. */
+		if (why != NULL && tri_node_proc_reason(proc, &r)) {
+			*why = r;
+		}
+		return TR_EINIT;
+	}
+	tri_msg_reason_of_frame(ready, &r);
+	if (r.kind != TR_EXIT_NORMAL || tr_ref_is_nil(ready->sender)) {
+		tr_msg_free(ready);
+		if (why != NULL) {
+			*why = r;
+		}
+		if (r.kind == TR_EXIT_ERROR && r.code == TR_ENOENT &&
+		    place == TR_PLACE_EXEC) {
+			return TR_ENOENT; /* the program has no such behavior */
+		}
+		return TR_EINIT;
+	}
+	*out = ready->sender;
+	tr_msg_free(ready);
+	tri_node_proc_ready(proc, *out);
+	if (spec->link) {
+		(void) tri_link_add(self, *out);
+	}
+	return TR_OK;
+}

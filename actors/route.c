@@ -1,0 +1,205 @@
+/*
+ * route.c -- sorting what arrives at a context: the control lane.
+ *
+ * The owner decodes its arrivals and hands each frame here.  User
+ * messages queue in arrival order.  Control frames take no mailbox slot
+ * and are acted on at once: stop requests and fatal exit signals go to
+ * the control queue the actor runs before its next message; down
+ * notices and trapped exit signals become messages; link and monitor
+ * requests from other processes are recorded; a process's death fires
+ * every link and monitor held on its actors.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static void
+push_notice(tri_ctx *c, tri_msgq *q, uint32_t tag, int kind, tr_ref who,
+    tr_reason why, uint64_t mon)
+{
+	tr_msg *m = tri_msg_notice(tag, who, why, mon);
+
+	if (m != NULL) {
+		m->kind = (uint8_t) kind;
+		tri_msgq_push(q, m);
+	}
+	(void) c;
+}
+
+/* An exit signal from `peer`, which was linked to c. */
+static void
+exit_signal(tri_ctx *c, tr_ref peer, tr_reason why)
+{
+	if (c->trap_exits || c->kind == TRI_CTX_MAIN) {
+		push_notice(c, &c->userq, TR_TAG_EXIT, TRI_K_EXIT, peer, why, 0);
+	} else if (why.kind != TR_EXIT_NORMAL) {
+		/* An abnormal exit of a link ends us too, with its reason. */
+		push_notice(c, &c->ctlq, TR_TAG_EXIT, TRI_K_EXIT, peer, why, 0);
+	}
+}
+
+static void
+proc_down(tri_ctx *c, uint32_t proc, tr_reason why)
+{
+	tri_link *gone = NULL;
+
+	if (c->call_corr != 0 && c->call_target.proc == proc &&
+	    c->call_target.node == tri_rt.node) {
+		c->call_down = true;
+	}
+	for (size_t i = 0; i < c->nmons;) {
+		if (c->mons[i].target.proc == proc) {
+			tri_mref m = c->mons[i];
+			c->mons[i] = c->mons[--c->nmons];
+			push_notice(c, &c->userq, TR_TAG_DOWN, TRI_K_DOWN, m.target,
+			    why, m.id);
+		} else {
+			i++;
+		}
+	}
+	pthread_mutex_lock(&c->lmtx);
+	for (tri_link **pp = &c->links; *pp != NULL;) {
+		if ((*pp)->peer.proc == proc) {
+			tri_link *l = *pp;
+			*pp = l->next;
+			l->next = gone;
+			gone = l;
+		} else {
+			pp = &(*pp)->next;
+		}
+	}
+	pthread_mutex_unlock(&c->lmtx);
+	while (gone != NULL) {
+		tri_link *l = gone;
+		gone = l->next;
+		exit_signal(c, l->peer, why);
+		tri_free(l);
+	}
+}
+
+/* In a member process the main context hands a process's death to
+ * every other context (its main thread does nothing else).  The root
+ * does not wait for its main thread: its node service tells every
+ * context of the root directly. */
+static void
+proc_down_fanout(tri_ctx *c, const tri_frame *f)
+{
+	tri_ctx **v;
+	size_t n;
+
+	if (c->kind != TRI_CTX_MAIN || tri_rt.is_root ||
+	    tri_registry_actors(&v, &n) != TR_OK) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		tri_frame g = *f;
+		g.dest = v[i]->ref;
+		(void) tri_deliver(v[i], &g);
+		tri_ctx_rele(v[i]);
+	}
+	tri_free(v);
+}
+
+void
+tri_route(tri_ctx *c, const tri_frame *f)
+{
+	tr_msg *m;
+	tr_reason why = TR_REASON_NORMAL;
+	uint64_t mon = 0;
+	bool counted = f->kind == TRI_K_USER || f->kind == TRI_K_CALL;
+
+	if (!tr_ref_equal(f->dest, c->ref)) {
+		/* Not for this incarnation: never deliver a dead actor's mail
+		 * to its successor.  (Addresses name the incarnation, so only
+		 * a forged frame gets here.) */
+		if (counted || f->kind == TRI_K_TIMER) {
+			TRI_STAT(dead_letters);
+		}
+		return;
+	}
+	if (f->kind >= TRI_K_EXIT && f->kind != TRI_K_TIMER &&
+	    f->kind != TRI_K_LINK && f->kind != TRI_K_UNLINK &&
+	    f->kind != TRI_K_DEMON &&
+	    tri_reason_parse(f->body, f->body_len, &why, &mon) != TR_OK) {
+		TRI_STAT(malformed);
+		return;
+	}
+	switch (f->kind) {
+	case TRI_K_USER:
+	case TRI_K_CALL:
+	case TRI_K_TIMER:
+		if ((m = tri_msg_from_frame(f)) == NULL) {
+			/* Its slot stays taken: counted when the actor ends. */
+			return;
+		}
+		m->counted = counted;
+		tri_msgq_push(&c->userq, m);
+		return;
+
+	case TRI_K_REPLY:
+	case TRI_K_READY:
+		if (c->call_corr != 0 && f->corr == c->call_corr &&
+		    c->call_reply == NULL) {
+			c->call_reply = tri_msg_from_frame(f);
+			if (c->call_reply == NULL) {
+				c->call_down = true; /* treat as lost */
+			}
+			return;
+		}
+		TRI_STAT(late_replies);
+		return;
+
+	case TRI_K_DOWN:
+		if (c->call_mon != 0 && mon == c->call_mon) {
+			c->call_down = true;
+			return;
+		}
+		if (!tri_mons_take(c, mon, NULL)) {
+			return; /* demonitored, or told already: dropped */
+		}
+		push_notice(c, &c->userq, TR_TAG_DOWN, TRI_K_DOWN, f->sender, why,
+		    mon);
+		return;
+
+	case TRI_K_EXIT:
+		if (tri_unlink_local(c, f->sender)) {
+			exit_signal(c, f->sender, why);
+		}
+		return; /* not linked (any more): told already */
+
+	case TRI_K_STOP:
+		push_notice(c, &c->ctlq, TR_TAG_EXIT, TRI_K_STOP, f->sender, why, 0);
+		return;
+
+	case TRI_K_MON: /* from another process: corr is the monitor id */
+		if (tri_monitor_add(c, f->sender, f->corr) != TR_OK) {
+			tri_send_control_ref(f->sender, TRI_K_DOWN, c->ref,
+			    TR_REASON(TR_EXIT_NOPROC, 0), f->corr);
+		}
+		return;
+
+	case TRI_K_DEMON:
+		tri_monitor_remove(c, f->corr);
+		return;
+
+	case TRI_K_LINK:
+		if (tri_link_add(c, f->sender) != TR_OK) {
+			tri_send_control_ref(f->sender, TRI_K_EXIT, c->ref,
+			    TR_REASON(TR_EXIT_NOPROC, 0), 0);
+		}
+		return;
+
+	case TRI_K_UNLINK:
+		(void) tri_unlink_local(c, f->sender);
+		return;
+
+	case TRI_K_PROC_DOWN:
+		proc_down_fanout(c, f);
+		proc_down(c, f->tag, why);
+		return;
+
+	default:
+		TRI_STAT(malformed);
+		return;
+	}
+}

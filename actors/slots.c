@@ -1,0 +1,227 @@
+/*
+ * slots.c -- the shared slot table (see slots.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "slots.h"
+
+#define GEN(w) ((uint32_t) ((w) >> 32))
+#define DEPTH(w) ((uint32_t) (w))
+#define WORD(g, d) (((uint64_t) (g) << 32) | (uint64_t) (d))
+
+static void
+table_path(char *buf, size_t len, const char *dir, uint32_t proc)
+{
+	snprintf(buf, len, "%s/%u.slots", dir, proc);
+}
+
+int
+tri_slots_create(const char *dir, uint32_t proc, tri_slottab **out)
+{
+	char path[PATH_MAX];
+	tri_slottab *t;
+	int fd;
+
+	table_path(path, sizeof(path), dir, proc);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		return errno == EACCES ? TR_EPERM : TR_ESYSTEM;
+	}
+	if (ftruncate(fd, sizeof(tri_slottab)) != 0) {
+		close(fd);
+		unlink(path);
+		return TR_ESYSTEM;
+	}
+	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (t == MAP_FAILED) {
+		unlink(path);
+		return TR_ENOMEM;
+	}
+	t->proc = proc;
+	t->pid = (int32_t) getpid();
+	atomic_store(&t->alive, 1);
+	atomic_store(&t->orderly, 0);
+	__atomic_store_n(&t->magic, TRI_SLOTS_MAGIC, __ATOMIC_RELEASE);
+	*out = t;
+	return TR_OK;
+}
+
+tri_slottab *
+tri_slots_map(const char *dir, uint32_t proc)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	tri_slottab *t;
+	int fd;
+
+	table_path(path, sizeof(path), dir, proc);
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || (size_t) st.st_size < sizeof(tri_slottab)) {
+		close(fd);
+		return NULL;
+	}
+	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (t == MAP_FAILED) {
+		return NULL;
+	}
+	if (__atomic_load_n(&t->magic, __ATOMIC_ACQUIRE) != TRI_SLOTS_MAGIC ||
+	    t->proc != proc) {
+		munmap(t, sizeof(*t));
+		return NULL;
+	}
+	return t;
+}
+
+void
+tri_slots_unmap(tri_slottab *t)
+{
+	if (t != NULL) {
+		munmap(t, sizeof(*t));
+	}
+}
+
+void
+tri_slots_remove(const char *dir, uint32_t proc)
+{
+	char path[PATH_MAX];
+	table_path(path, sizeof(path), dir, proc);
+	unlink(path);
+}
+
+static void
+futex_wake(_Atomic uint32_t *addr)
+{
+	syscall(SYS_futex, addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static void
+futex_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t deadline)
+{
+	struct timespec rel, *tp = NULL;
+
+	if (deadline != UINT64_MAX) {
+		uint64_t now = tri_now_ms();
+		uint64_t left = deadline > now ? deadline - now : 0;
+		rel.tv_sec = (time_t) (left / 1000u);
+		rel.tv_nsec = (long) (left % 1000u) * 1000000L;
+		tp = &rel;
+	}
+	syscall(SYS_futex, addr, FUTEX_WAIT, val, tp, NULL, 0);
+}
+
+void
+tri_slot_open(tri_slotrec *r, uint32_t gen, uint32_t capacity)
+{
+	r->capacity = capacity;
+	atomic_store(&r->word, WORD(gen, 0));
+}
+
+uint32_t
+tri_slot_close(tri_slotrec *r, uint32_t gen)
+{
+	uint64_t w = atomic_load(&r->word);
+
+	while (GEN(w) == gen) {
+		if (atomic_compare_exchange_weak(&r->word, &w, WORD(0, 0))) {
+			atomic_fetch_add(&r->seq, 1);
+			if (atomic_load(&r->waiters) != 0) {
+				futex_wake(&r->seq);
+			}
+			return DEPTH(w);
+		}
+	}
+	return 0;
+}
+
+int
+tri_slot_reserve(
+    tri_slottab *t, tri_slotrec *r, uint32_t gen, int timeout_ms, bool nowait)
+{
+	uint64_t deadline = UINT64_MAX;
+	bool timed = false;
+
+	for (;;) {
+		uint64_t w = atomic_load(&r->word);
+		uint32_t seq;
+
+		if (GEN(w) != gen || !atomic_load(&t->alive)) {
+			return TR_ENOPROC;
+		}
+		if (DEPTH(w) < r->capacity) {
+			if (atomic_compare_exchange_weak(&r->word, &w, w + 1)) {
+				return TR_OK;
+			}
+			continue;
+		}
+		if (nowait || timeout_ms == TR_NOWAIT) {
+			return TR_EFULL;
+		}
+		if (!timed) {
+			deadline = tri_deadline(timeout_ms);
+			timed = true;
+		} else if (deadline != UINT64_MAX && tri_now_ms() >= deadline) {
+			return TR_ETIMEDOUT;
+		}
+		/* Announce ourselves, then look again before sleeping: a
+		 * release between our look and the futex would otherwise be
+		 * missed (the futex compares seq atomically). */
+		seq = atomic_load(&r->seq);
+		atomic_fetch_add(&r->waiters, 1);
+		w = atomic_load(&r->word);
+		if (GEN(w) == gen && DEPTH(w) >= r->capacity &&
+		    atomic_load(&t->alive)) {
+			futex_wait(&r->seq, seq, deadline);
+		}
+		atomic_fetch_sub(&r->waiters, 1);
+	}
+}
+
+void
+tri_slot_release(tri_slotrec *r, uint32_t gen, uint32_t n)
+{
+	uint64_t w = atomic_load(&r->word);
+
+	while (GEN(w) == gen && DEPTH(w) >= n) {
+		if (atomic_compare_exchange_weak(&r->word, &w, w - n)) {
+			if (atomic_load(&r->waiters) != 0) {
+				atomic_fetch_add(&r->seq, 1);
+				futex_wake(&r->seq);
+			}
+			return;
+		}
+	}
+}
+
+uint32_t
+tri_slot_depth(tri_slotrec *r, uint32_t gen)
+{
+	uint64_t w = atomic_load(&r->word);
+	return GEN(w) == gen ? DEPTH(w) : 0;
+}
+
+void
+tri_slots_wake_all(tri_slottab *t)
+{
+	atomic_store(&t->alive, 0);
+	for (uint32_t i = 0; i < TRI_SLOTS_MAX; i++) {
+		if (atomic_load(&t->slot[i].waiters) != 0) {
+			atomic_fetch_add(&t->slot[i].seq, 1);
+			futex_wake(&t->slot[i].seq);
+		}
+	}
+}

@@ -1,0 +1,69 @@
+/*
+ * slots.h -- private to troupe: the slot table of a process.  Not API.
+ *
+ * Every process of a node keeps, in a file of the node's run directory
+ * mapped shared, one record per registry slot: the incarnation living
+ * there and how full its mailbox is.  Senders in any process of the
+ * node map the table of the receiver's process and take a mailbox slot
+ * with one compare-and-swap, exactly as senders in the same process do;
+ * so a send to a dead actor fails at once, and capacity pushes back on
+ * senders whatever their placement.  Waiting senders sleep on a futex on
+ * the record, which works across processes on a shared mapping.
+ */
+#ifndef TRI_SLOTS_H
+#define TRI_SLOTS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "troupe.h"
+
+#define TRI_SLOTS_MAX 16384u
+#define TRI_SLOTS_MAGIC 0x74727374u /* "trst" */
+
+typedef struct tri_slotrec {
+	/* gen in the high half, depth in the low half: one CAS checks
+	 * that the actor is the one meant and takes a slot. */
+	_Atomic uint64_t word;
+	uint32_t capacity;
+	_Atomic uint32_t waiters;
+	_Atomic uint32_t seq; /* futex word: bumped on every release */
+	uint32_t pad;
+} tri_slotrec;
+
+typedef struct tri_slottab {
+	uint32_t magic;
+	uint32_t proc;
+	int32_t pid;
+	_Atomic uint32_t alive;   /* cleared when the process is gone */
+	_Atomic uint32_t orderly; /* set by the process as it exits */
+	int32_t reason_kind;      /* its actor's reason, when orderly */
+	int32_t reason_code;
+	uint32_t pad;
+	tri_slotrec slot[TRI_SLOTS_MAX];
+} tri_slottab;
+
+/* Creates (and maps) this process's table in dir. */
+int tri_slots_create(const char *dir, uint32_t proc, tri_slottab **out);
+/* Maps the table of another process of the node; NULL if none. */
+tri_slottab *tri_slots_map(const char *dir, uint32_t proc);
+void tri_slots_unmap(tri_slottab *t);
+/* Removes the file of proc's table. */
+void tri_slots_remove(const char *dir, uint32_t proc);
+
+/* Publishes a new incarnation in a slot (depth 0). */
+void tri_slot_open(tri_slotrec *r, uint32_t gen, uint32_t capacity);
+/* Ends an incarnation; returns the slots still taken (dead letters). */
+uint32_t tri_slot_close(tri_slotrec *r, uint32_t gen);
+/* Takes a slot: TR_OK, TR_ENOPROC (not that gen, or process gone),
+ * TR_EFULL (nowait), TR_ETIMEDOUT. */
+int tri_slot_reserve(
+    tri_slottab *t, tri_slotrec *r, uint32_t gen, int timeout_ms, bool nowait);
+/* Gives n slots back, if gen is still the one living there. */
+void tri_slot_release(tri_slotrec *r, uint32_t gen, uint32_t n);
+uint32_t tri_slot_depth(tri_slotrec *r, uint32_t gen);
+/* Wakes every sender waiting on t (the process is gone). */
+void tri_slots_wake_all(tri_slottab *t);
+
+#endif

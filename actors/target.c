@@ -1,0 +1,271 @@
+/*
+ * target.c -- where a ref leads: a context of this process, or the
+ * mailbox of another process of the node, reached over ipc through a
+ * cached port and checked through that process's slot table.
+ *
+ * Ports to other processes are cached per incarnation (a ref), made on
+ * first use, and dropped once the slot table says the incarnation is
+ * gone or its process ended.  They are not paced: their receiver is in
+ * another process; they coalesce while a send is in flight.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#define BUCKETS 256
+
+typedef struct tri_rport {
+	tr_ref ref;
+	tri_port *port;
+	int refs;     /* users + 1 for the cache while cached */
+	bool cached;
+	struct tri_rport *next;
+} tri_rport;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static tri_rport *buckets[BUCKETS];
+static tri_slottab **tabs; /* by proc; mapped on first use */
+static uint32_t ntabs;
+
+static unsigned
+hash(tr_ref r)
+{
+	return (r.proc * 2654435761u ^ r.slot * 40503u ^ r.gen) % BUCKETS;
+}
+
+static void
+rport_rele_locked(tri_rport *p, tri_rport **to_close)
+{
+	if (--p->refs == 0) {
+		p->next = *to_close;
+		*to_close = p;
+	}
+}
+
+static void
+close_list(tri_rport *list)
+{
+	while (list != NULL) {
+		tri_rport *p = list;
+		list = p->next;
+		(void) tri_port_close(p->port);
+		tri_free(p);
+	}
+}
+
+static void
+uncache_locked(tri_rport *p, tri_rport **to_close)
+{
+	tri_rport **pp = &buckets[hash(p->ref)];
+
+	while (*pp != NULL && *pp != p) {
+		pp = &(*pp)->next;
+	}
+	if (*pp == p) {
+		*pp = p->next;
+	}
+	p->cached = false;
+	rport_rele_locked(p, to_close);
+}
+
+static tri_slottab *
+table_locked(uint32_t proc)
+{
+	if (proc >= ntabs) {
+		uint32_t n = proc + 16;
+		tri_slottab **v = tri_realloc(tabs, n * sizeof(*v));
+		if (v == NULL) {
+			return NULL;
+		}
+		memset(v + ntabs, 0, (n - ntabs) * sizeof(*v));
+		tabs = v;
+		ntabs = n;
+	}
+	if (tabs[proc] == NULL && tri_rt.rundir[0] != '\0') {
+		tabs[proc] = tri_slots_map(tri_rt.rundir, proc);
+	}
+	return tabs[proc];
+}
+
+static bool
+incarnation_lives(tri_slottab *tab, tr_ref r)
+{
+	return r.slot < TRI_SLOTS_MAX && atomic_load(&tab->alive) &&
+	    (uint32_t) (atomic_load(&tab->slot[r.slot].word) >> 32) == r.gen;
+}
+
+int
+tri_target_get(tr_ref r, tri_target *t)
+{
+	tri_rport *p, *to_close = NULL;
+	tri_slottab *tab;
+	char url[512];
+	int rv;
+
+	memset(t, 0, sizeof(*t));
+	t->ref = r;
+	if (r.node != tri_rt.node || r.slot == 0 || r.slot >= TRI_SLOTS_MAX) {
+		return TR_ENOPROC; /* other nodes: with distribution */
+	}
+	if (r.proc == tri_rt.proc) {
+		if ((t->local = tri_registry_get(r)) == NULL) {
+			return TR_ENOPROC;
+		}
+		t->tab = tri_rt.slots;
+		t->rec = &tri_rt.slots->slot[r.slot];
+		return TR_OK;
+	}
+	pthread_mutex_lock(&lock);
+	if ((tab = table_locked(r.proc)) == NULL || !incarnation_lives(tab, r)) {
+		for (p = buckets[hash(r)]; p != NULL; p = p->next) {
+			if (tr_ref_equal(p->ref, r)) {
+				uncache_locked(p, &to_close);
+				break;
+			}
+		}
+		pthread_mutex_unlock(&lock);
+		close_list(to_close);
+		return TR_ENOPROC;
+	}
+	for (p = buckets[hash(r)]; p != NULL; p = p->next) {
+		if (tr_ref_equal(p->ref, r)) {
+			break;
+		}
+	}
+	if (p == NULL) {
+		/* Dial outside the lock would race a second dialer; dialing
+		 * ipc is a local connect, short enough to hold it. */
+		if ((p = tri_calloc(1, sizeof(*p))) == NULL) {
+			pthread_mutex_unlock(&lock);
+			return TR_ENOMEM;
+		}
+		if ((rv = tri_addr_ipc(url, sizeof(url), r, tri_rt.sockdir)) !=
+		        TR_OK ||
+		    (rv = tri_port_open(&p->port, url, false)) != TR_OK) {
+			pthread_mutex_unlock(&lock);
+			tri_free(p);
+			return rv == TR_ENOMEM ? rv : TR_ENOPROC;
+		}
+		p->ref = r;
+		p->refs = 1;
+		p->cached = true;
+		p->next = buckets[hash(r)];
+		buckets[hash(r)] = p;
+	}
+	p->refs++;
+	pthread_mutex_unlock(&lock);
+	t->remote = p;
+	t->tab = tab;
+	t->rec = &tab->slot[r.slot];
+	return TR_OK;
+}
+
+void
+tri_target_put(tri_target *t)
+{
+	tri_rport *to_close = NULL;
+
+	if (t->local != NULL) {
+		tri_ctx_rele(t->local);
+		t->local = NULL;
+	}
+	if (t->remote != NULL) {
+		pthread_mutex_lock(&lock);
+		rport_rele_locked(t->remote, &to_close);
+		pthread_mutex_unlock(&lock);
+		close_list(to_close);
+		t->remote = NULL;
+	}
+}
+
+int
+tri_target_deliver(tri_target *t, const tri_frame *f)
+{
+	int rv;
+
+	if (t->local != NULL) {
+		return tri_deliver(t->local, f);
+	}
+	rv = tri_port_send(t->remote->port, f);
+	return rv == TR_ECLOSED ? TR_ENOPROC : rv;
+}
+
+int
+tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms)
+{
+	tri_ctx *self = tri_self();
+	int rv;
+
+	rv = tri_slot_reserve(t->tab, t->rec, t->ref.gen, timeout_ms,
+	    t->local != NULL && t->local == self);
+	if (rv != TR_OK) {
+		return rv;
+	}
+	if ((rv = tri_target_deliver(t, f)) != TR_OK) {
+		tri_slot_release(t->rec, t->ref.gen, 1);
+	}
+	return rv;
+}
+
+void
+tri_remote_forget_proc(uint32_t proc)
+{
+	tri_rport *to_close = NULL;
+
+	pthread_mutex_lock(&lock);
+	for (unsigned b = 0; b < BUCKETS; b++) {
+		for (tri_rport *p = buckets[b], *next; p != NULL; p = next) {
+			next = p->next;
+			if (p->ref.proc == proc) {
+				uncache_locked(p, &to_close);
+			}
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	close_list(to_close);
+}
+
+void
+tri_remote_fini(void)
+{
+	tri_rport *to_close = NULL;
+
+	pthread_mutex_lock(&lock);
+	for (unsigned b = 0; b < BUCKETS; b++) {
+		while (buckets[b] != NULL) {
+			uncache_locked(buckets[b], &to_close);
+		}
+	}
+	for (uint32_t i = 0; i < ntabs; i++) {
+		tri_slots_unmap(tabs[i]);
+	}
+	tri_free(tabs);
+	tabs = NULL;
+	ntabs = 0;
+	pthread_mutex_unlock(&lock);
+	close_list(to_close);
+}
+
+int
+tri_send_control_ref(tr_ref to, int kind, tr_ref about, tr_reason why,
+    uint64_t mon)
+{
+	uint8_t body[32];
+	tri_target t;
+	tri_frame f;
+	int rv;
+
+	if ((rv = tri_target_get(to, &t)) != TR_OK) {
+		return rv;
+	}
+	memset(&f, 0, sizeof(f));
+	f.kind = (uint8_t) kind;
+	f.sender = about;
+	f.dest = to;
+	f.corr = mon;
+	f.body = body;
+	f.body_len = (uint32_t) tri_reason_body(body, sizeof(body), why, mon);
+	rv = tri_target_deliver(&t, &f);
+	tri_target_put(&t);
+	return rv;
+}
