@@ -326,6 +326,7 @@ tri_actor_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref *out,
 	pthread_mutex_destroy(&sw.mtx);
 	pthread_cond_destroy(&sw.cv);
 	tr_msg_free(sw.arg);
+	tri_ctx_rele(c); /* ours; the registry and the thread hold theirs */
 	TRI_STAT(spawned);
 	if (sw.rv != 0) {
 		if (why != NULL) {
