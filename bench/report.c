@@ -1,0 +1,130 @@
+/*
+ * report.c -- clocks, percentiles and the JSON lines of the benchmark.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "bench.h"
+
+static bool failed;
+
+uint64_t
+bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a;
+	uint64_t y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted samples: the smallest sample with at
+ * least p% of the samples at or below it. */
+static uint64_t
+rank(const uint64_t *sorted, uint64_t n, double p)
+{
+	uint64_t k = (uint64_t)ceil(p / 100.0 * (double)n);
+
+	if (k < 1)
+		k = 1;
+	if (k > n)
+		k = n;
+	return sorted[k - 1];
+}
+
+bench_lat
+bench_lat_of(uint64_t *samples_ns, uint64_t n)
+{
+	bench_lat lat = {0};
+
+	if (n == 0)
+		return lat;
+	qsort(samples_ns, n, sizeof(*samples_ns), cmp_u64);
+	lat.median_us = (double)rank(samples_ns, n, 50.0) / 1000.0;
+	lat.p99_us = (double)rank(samples_ns, n, 99.0) / 1000.0;
+	lat.min_us = (double)samples_ns[0] / 1000.0;
+	lat.n = n;
+	return lat;
+}
+
+void
+bench_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	failed = true;
+	fprintf(stderr, "bench: FAILED: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool
+bench_failed(void)
+{
+	return failed;
+}
+
+static void
+check(const char *what, const char *impl, double v)
+{
+	if (!isfinite(v) || v <= 0.0)
+		bench_fail("%s/%s: figure is %g (zero, negative or not finite)",
+		    what, impl, v);
+}
+
+static const char *
+jbool(bool b)
+{
+	return b ? "true" : "false";
+}
+
+void
+bench_print_rate(const char *bench, const char *impl, bool pinned,
+    double msgs_per_s, uint64_t n, size_t body_bytes, double elapsed_s)
+{
+	check(bench, impl, msgs_per_s);
+	printf("{\"bench\":\"%s\",\"impl\":\"%s\",\"pinned\":%s,"
+	       "\"msgs_per_s\":%.0f,\"n\":%llu,\"body_bytes\":%zu,"
+	       "\"elapsed_s\":%.4f}\n",
+	    bench, impl, jbool(pinned), msgs_per_s, (unsigned long long)n,
+	    body_bytes, elapsed_s);
+	fflush(stdout);
+}
+
+void
+bench_print_lat(const char *bench, const char *impl, bool pinned, bench_lat lat,
+    size_t body_bytes)
+{
+	check(bench, impl, lat.median_us);
+	check(bench, impl, lat.p99_us);
+	printf("{\"bench\":\"%s\",\"impl\":\"%s\",\"pinned\":%s,"
+	       "\"median_us\":%.2f,\"p99_us\":%.2f,\"min_us\":%.2f,"
+	       "\"n\":%llu,\"body_bytes\":%zu}\n",
+	    bench, impl, jbool(pinned), lat.median_us, lat.p99_us, lat.min_us,
+	    (unsigned long long)lat.n, body_bytes);
+	fflush(stdout);
+}
+
+void
+bench_print_ratio(
+    const char *name, bool pinned, double value, const char *meaning)
+{
+	check("ratio", name, value);
+	printf("{\"bench\":\"ratio\",\"impl\":\"%s\",\"pinned\":%s,"
+	       "\"ratio\":%.3f,\"meaning\":\"%s\"}\n",
+	    name, jbool(pinned), value, meaning);
+	fflush(stdout);
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# run.sh -- runs the messaging benchmark several times, unpinned and then
+# pinned to one core, and prints every run's JSON lines followed by the
+# per-figure medians across runs (lines with "stat":"median_of_runs").
+#
+# Needs bash, awk and taskset (util-linux); builds the program with meson
+# and ninja if needed.  See bench/README.md for what the figures mean.
+set -euo pipefail
+
+usage() {
+	cat <<'USAGE'
+usage: bench/run.sh [--quick] [--n N] [--rounds N] [--repeat R] [--cpu C]
+                    [--build DIR] [--floors-only]
+  --quick        small counts (a smoke test: the figures are not meaningful)
+  --n N          one-way messages per throughput figure (default 1000000)
+  --rounds N     round trips per latency figure (default 20000)
+  --repeat R     runs in each mode, unpinned and pinned (default 5)
+  --cpu C        the core of the pinned runs (default 0)
+  --build DIR    meson build directory (default: <repo>/build)
+  --floors-only  raw nng and pipe figures only, no troupe
+Per-run lines and medians go to stdout, progress to stderr.
+USAGE
+}
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+build="$root/build"
+repeat=5
+cpu=0
+args=()
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick | --floors-only) args+=("$1") ;;
+	--n | --rounds)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		args+=("$1" "$2")
+		shift
+		;;
+	--repeat)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		repeat=$2
+		shift
+		;;
+	--cpu)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		cpu=$2
+		shift
+		;;
+	--build)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		build=$2
+		shift
+		;;
+	-h | --help)
+		usage
+		exit 0
+		;;
+	*)
+		usage >&2
+		exit 2
+		;;
+	esac
+	shift
+done
+case "$repeat" in
+'' | *[!0-9]* | 0)
+	echo "run.sh: --repeat needs a positive integer" >&2
+	exit 2
+	;;
+esac
+
+if [ ! -f "$build/build.ninja" ]; then
+	meson setup "$build" "$root" >&2
+fi
+ninja -C "$build" bench/bench_messaging >&2
+exe="$build/bench/bench_messaging"
+
+modes="unpinned pinned"
+if ! command -v taskset >/dev/null 2>&1; then
+	echo "run.sh: taskset not found (util-linux): no pinned runs" >&2
+	modes="unpinned"
+fi
+
+all=$(mktemp)
+one=$(mktemp)
+trap 'rm -f "$all" "$one"' EXIT
+failed=0
+
+for mode in $modes; do
+	for i in $(seq 1 "$repeat"); do
+		echo "run.sh: $mode run $i/$repeat" >&2
+		if [ "$mode" = pinned ]; then
+			set -- taskset -c "$cpu" "$exe"
+		else
+			set -- "$exe"
+		fi
+		# ${args[@]+...}: an empty array under set -u on older bash.
+		if ! "$@" ${args[@]+"${args[@]}"} >"$one"; then
+			echo "run.sh: $mode run $i failed" >&2
+			failed=1
+		fi
+		cat "$one"
+		cat "$one" >>"$all"
+	done
+done
+
+echo "run.sh: medians across runs" >&2
+awk -f "$here/median.awk" "$all"
+exit "$failed"
