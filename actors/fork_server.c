@@ -113,6 +113,7 @@ server_main(int req, int note, pid_t root)
 				if (getppid() != me) {
 					_exit(0);
 				}
+				prctl(PR_SET_NAME, "troupe-member");
 				close(req);
 				close(note);
 				close(sfd);

@@ -391,6 +391,10 @@ int tri_node_stop_all(uint64_t deadline);
 /* Resolves a program like execvp would: TR_OK, TR_ENOENT, TR_EPERM. */
 int tri_find_program(const char *prog, char *out, size_t len);
 
+/* Passes a received message on to `to`, keeping its sender and, for a
+ * call, its correlation id (pools).  msg stays the caller's. */
+int tri_forward(tr_msg *msg, tr_ref to);
+
 /* Any program, wrapped by a thread actor (wrap.c). */
 int tri_wrap_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why);
 

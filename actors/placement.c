@@ -17,8 +17,12 @@ tri_placement_choose(const tr_spec *spec)
 	if (spec->placement != TR_PLACE_AUTO) {
 		return spec->placement;
 	}
+	if (spec->program != NULL) {
+		return TR_PLACE_EXEC;
+	}
 	force = getenv("TROUPE_PLACEMENT");
-	if (force != NULL) {
+	/* Only the root starts processes; elsewhere auto means thread. */
+	if (force != NULL && tri_rt.is_root) {
 		if (strcmp(force, "thread") == 0) {
 			return TR_PLACE_THREAD;
 		}

@@ -360,6 +360,7 @@ tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 {
 	const tri_behavior *b = NULL;
 	tr_placement place;
+	tr_spec local;
 
 	if (spec == NULL || out == NULL ||
 	    (spec->behavior == NULL && spec->program == NULL) ||
@@ -381,7 +382,15 @@ tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 		return tri_wrap_spawn(spec, out, why);
 	}
 	if (place == TR_PLACE_EXEC && spec->program == NULL) {
-		return TR_EINVAL;
+		/* TROUPE_PLACEMENT=exec: behaviors run in the host program
+		 * that TROUPE_EXEC_HOST names. */
+		const char *host = getenv("TROUPE_EXEC_HOST");
+		if (host == NULL || host[0] == '\0') {
+			return TR_EINVAL;
+		}
+		local = *spec;
+		local.program = host;
+		spec = &local;
 	}
 	/* A behavior run by another program is that program's to know. */
 	if ((b = tri_behavior_find(spec->behavior)) == NULL &&

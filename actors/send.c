@@ -119,6 +119,32 @@ tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms)
 }
 
 int
+tri_forward(tr_msg *msg, tr_ref to)
+{
+	tri_target t;
+	tri_frame f;
+	int rv;
+
+	if ((rv = tri_target_get(to, &t)) != TR_OK) {
+		return rv;
+	}
+	memset(&f, 0, sizeof(f));
+	f.kind = msg->kind == TRI_K_CALL ? TRI_K_CALL : TRI_K_USER;
+	f.tag = msg->tag;
+	f.sender = msg->sender;
+	f.corr = msg->kind == TRI_K_CALL ? msg->corr : 0;
+	f.dest = to;
+	f.body = msg->data;
+	f.body_len = (uint32_t) msg->len;
+	rv = tri_target_send(&t, &f, TR_FOREVER);
+	tri_target_put(&t);
+	if (rv == TR_OK) {
+		count_sent();
+	}
+	return rv;
+}
+
+int
 tr_send(tr_ref to, tr_msg *msg)
 {
 	return tr_send_timed(to, msg, TR_FOREVER);

@@ -414,6 +414,35 @@ tr_ref tr_parent(void);
  */
 int tr_stop(tr_ref ref, tr_reason reason);
 
+/*
+ * A pool: n actors of one spec behind one ref (Node's cluster).  Each
+ * message sent to the pool goes to one member, in turn; a call is
+ * answered by that member directly.  n = TR_POOL_CORES starts one member
+ * per core (tr_cores()).  The members are linked to the pool: one that
+ * ends leaves the rotation, and the pool ends when none is left;
+ * stopping the pool stops them.  The spec's name, if any, names the
+ * pool.  Starts whole or not at all.  Errors as tr_spawn().
+ *
+ * Members that serve TCP can share one port: each opens its own
+ * listening socket with tr_tcp_listen() (SO_REUSEPORT) in its init, and
+ * the kernel spreads connections among them.
+ */
+#define TR_POOL_CORES 0
+#define TR_POOL_MAX 1024
+int tr_pool_spawn(const tr_spec *spec, uint32_t n, tr_ref *pool);
+
+/* Online cores of this machine (at least 1). */
+uint32_t tr_cores(void);
+
+/*
+ * A listening TCP socket on ip:port with SO_REUSEPORT set, so that
+ * several actors (pool members) can listen on the same port; *fd is
+ * non-blocking, ready for uv_tcp_open() on tr_loop().  port 0 picks
+ * one (read it back with getsockname).  Errors: TR_EINVAL (bad address),
+ * TR_EEXIST (port taken without SO_REUSEPORT), TR_EPERM, TR_ESYSTEM.
+ */
+int tr_tcp_listen(const char *ip, int port, int backlog, int *fd);
+
 /* Whether ref names a live actor (a local or known one). */
 bool tr_alive(tr_ref ref);
 

@@ -1,0 +1,161 @@
+/*
+ * pool.c -- N actors of one spec behind one ref (Node's cluster: one
+ * member per core by default).  The pool's ref is a small thread actor
+ * that hands each message to the next member in turn, keeping its sender
+ * and, for calls, its correlation id: the member answers the caller
+ * directly, and whoever sends to the pool cannot tell it from one actor.
+ *
+ * The pool links to its members and traps their exits: a member that
+ * ends leaves the rotation (restarting it is a supervisor's job); the
+ * pool ends, with the last member's reason, when none is left.  Stopping
+ * the pool stops its members.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+typedef struct pool {
+	tr_ref *members;
+	uint32_t n;
+	uint32_t next;
+} pool;
+
+static int
+pool_init(void *state, tr_msg *arg)
+{
+	pool *p = state;
+	msgpack_object o;
+	const tr_spec *spec;
+	tr_spec member;
+	uint32_t n;
+	int rv;
+
+	if (tr_msg_body(arg, &o) != TR_OK || o.type != MSGPACK_OBJECT_ARRAY ||
+	    o.via.array.size != 2) {
+		return TR_EINVAL;
+	}
+	/* The spawner waits in tr_spawn() while we run: its spec is alive. */
+	spec = (const tr_spec *) (uintptr_t) o.via.array.ptr[0].via.u64;
+	n = (uint32_t) o.via.array.ptr[1].via.u64;
+	if ((p->members = tri_calloc(n, sizeof(*p->members))) == NULL) {
+		return TR_ENOMEM;
+	}
+	tr_trap_exits(true, NULL);
+	member = *spec;
+	member.name = NULL;
+	member.link = true;
+	for (uint32_t i = 0; i < n; i++) {
+		tr_reason why;
+		if ((rv = tr_spawn(&member, &p->members[i], &why)) != TR_OK) {
+			/* A pool starts whole or not at all. */
+			for (uint32_t k = 0; k < i; k++) {
+				tr_unlink(p->members[k]);
+				tr_stop(p->members[k], TR_REASON_SHUTDOWN);
+			}
+			tri_free(p->members);
+			p->members = NULL;
+			return rv;
+		}
+		p->n++;
+	}
+	return 0;
+}
+
+static void
+drop_member(pool *p, tr_ref who)
+{
+	for (uint32_t i = 0; i < p->n; i++) {
+		if (tr_ref_equal(p->members[i], who)) {
+			p->members[i] = p->members[--p->n];
+			return;
+		}
+	}
+}
+
+static int
+pool_handle(void *state, tr_msg *msg)
+{
+	pool *p = state;
+
+	if (tr_msg_tag(msg) == TR_TAG_EXIT) {
+		tr_reason why;
+		tr_ref who;
+		tr_msg_reason(msg, &who, &why, NULL);
+		drop_member(p, who);
+		if (p->n == 0) {
+			tr_stop(tr_self(), why);
+		}
+		return 0;
+	}
+	/* Next member in turn; one that turns out dead leaves the turn. */
+	while (p->n > 0) {
+		tr_ref to = p->members[p->next++ % p->n];
+		int rv = tri_forward(msg, to);
+		if (rv != TR_ENOPROC) {
+			return 0; /* delivered, or counted as a dead letter */
+		}
+		drop_member(p, to);
+	}
+	TRI_STAT(dead_letters);
+	return 0;
+}
+
+static void
+pool_terminate(void *state, tr_reason why)
+{
+	pool *p = state;
+
+	for (uint32_t i = 0; i < p->n; i++) {
+		tr_unlink(p->members[i]);
+		tr_stop(p->members[i], why.kind == TR_EXIT_NORMAL
+		        ? TR_REASON_SHUTDOWN
+		        : why);
+	}
+	tri_free(p->members);
+}
+
+static const tri_behavior pool_behavior = {
+    "troupe.pool", sizeof(pool), pool_init, pool_handle, pool_terminate};
+
+uint32_t
+tr_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (uint32_t) n : 1;
+}
+
+int
+tr_pool_spawn(const tr_spec *spec, uint32_t n, tr_ref *out)
+{
+	tr_spec ps;
+	tr_msg *arg;
+	int rv;
+
+	if (spec == NULL || out == NULL || spec->behavior == NULL ||
+	    n > TR_POOL_MAX) {
+		return TR_EINVAL;
+	}
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	if (n == TR_POOL_CORES) {
+		n = tr_cores();
+	}
+	if ((rv = tr_msg_new(&arg, 0)) != TR_OK) {
+		return rv;
+	}
+	msgpack_pack_array(tr_msg_packer(arg), 2);
+	msgpack_pack_uint64(tr_msg_packer(arg), (uint64_t) (uintptr_t) spec);
+	msgpack_pack_uint32(tr_msg_packer(arg), n);
+	memset(&ps, 0, sizeof(ps));
+	ps.behavior = pool_behavior.name;
+	ps.placement = TR_PLACE_THREAD;
+	ps.mailbox_capacity = spec->mailbox_capacity;
+	ps.init_arg = arg;
+	ps.name = spec->name;
+	ps.link = spec->link;
+	rv = tri_actor_spawn(&ps, &pool_behavior, out, NULL);
+	tr_msg_free(arg);
+	return rv;
+}
