@@ -1,0 +1,230 @@
+#!/bin/bash
+# dev.sh -- build, run and test troupe on a Debian 12 machine.
+#
+#   ./dev.sh demo    install what is missing, build, run the main job
+#   ./dev.sh test    install what is missing, build, run the test suite,
+#                    then fuzz the frame decoder for a while
+#   ./dev.sh asan    build with AddressSanitizer + UBSan, run the suite
+#
+# Packages are installed with apt-get (as root, or through sudo) only if
+# they are missing.  Build directories: build/, build-fuzz/, build-asan/.
+set -euo pipefail
+
+# What `./dev.sh demo` runs once the build is done: a path relative to
+# the repository root, then its arguments.
+MAIN_JOB="build/examples/ping/ping"
+
+# How long the fuzz leg of `./dev.sh test` runs, in seconds.
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+
+PACKAGES=(
+	build-essential meson ninja-build pkg-config cmake
+	libnng-dev libmsgpack-dev libuv1-dev libcmocka-dev
+	clang libclang-rt-14-dev libyaml-dev
+)
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$ROOT"
+
+if [ -t 1 ]; then
+	BOLD=$'\033[1m' RED=$'\033[31m' GREEN=$'\033[32m' RESET=$'\033[0m'
+else
+	BOLD='' RED='' GREEN='' RESET=''
+fi
+
+CMD=''
+STEP='starting'
+
+say() {
+	printf '%s==> %s%s\n' "$BOLD" "$*" "$RESET"
+}
+
+step() {
+	STEP=$*
+	say "$*"
+}
+
+die() {
+	printf '%sdev.sh: %s%s\n' "$RED" "$*" "$RESET" >&2
+	exit 1
+}
+
+# A failure anywhere names the step it happened in.
+on_exit() {
+	local rc=$?
+	if [ "$rc" -ne 0 ] && [ -n "$CMD" ]; then
+		printf '%sdev.sh %s: FAILED (exit %d) at: %s%s\n' \
+		    "$RED" "$CMD" "$rc" "$STEP" "$RESET" >&2
+	fi
+}
+trap on_exit EXIT
+
+usage() {
+	cat <<EOF
+usage: ./dev.sh COMMAND
+
+Commands (each installs missing Debian packages and builds first):
+  demo    build build/ and run the main job: $MAIN_JOB
+  test    build build/, run the test suite (meson test), then build
+          build-fuzz/ with clang and fuzz the frame decoder for
+          \$FUZZ_SECONDS seconds (now $FUZZ_SECONDS); fails on any crash
+  asan    build build-asan/ with AddressSanitizer and UndefinedBehavior-
+          Sanitizer and run the test suite there
+  --help  this text
+
+Packages installed when missing (apt-get, as root or through sudo):
+  ${PACKAGES[*]}
+EOF
+}
+
+# ------------------------------------------------------------------
+# Packages
+# ------------------------------------------------------------------
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		die "need root to run: $* (run as root or install sudo)"
+	fi
+}
+
+install_packages() {
+	local missing=() p status
+
+	step "checking Debian packages"
+	if ! command -v dpkg-query >/dev/null 2>&1; then
+		say "no dpkg-query: not Debian; make sure these are installed:"
+		echo "    ${PACKAGES[*]}"
+		return 0
+	fi
+	for p in "${PACKAGES[@]}"; do
+		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+		if [ "$status" != "install ok installed" ]; then
+			missing+=("$p")
+		fi
+	done
+	if [ "${#missing[@]}" -eq 0 ]; then
+		echo "    all ${#PACKAGES[@]} packages installed"
+		return 0
+	fi
+	step "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	    --no-install-recommends "${missing[@]}"
+}
+
+# ------------------------------------------------------------------
+# Building
+# ------------------------------------------------------------------
+
+# configure DIR [meson options...]: set up DIR, or reconfigure it with
+# the same options if it is already a meson build directory.
+configure() {
+	local dir=$1
+	shift
+	if [ -f "$dir/meson-private/coredata.dat" ]; then
+		step "reconfiguring $dir/ (${CC:+CC=$CC }$*)"
+		meson setup --reconfigure "$dir" "$@"
+	else
+		step "configuring $dir/ (${CC:+CC=$CC }$*)"
+		meson setup "$dir" "$@"
+	fi
+}
+
+build() {
+	step "building $1/"
+	meson compile -C "$1"
+}
+
+# ------------------------------------------------------------------
+# Commands
+# ------------------------------------------------------------------
+
+cmd_demo() {
+	local job
+	install_packages
+	configure build -Dwerror=true
+	build build
+	read -r -a job <<<"$MAIN_JOB"
+	step "running the main job: $MAIN_JOB"
+	if [ ! -x "${job[0]}" ]; then
+		die "the main job ${job[0]} was not built (is its folder listed in examples/meson.build?)"
+	fi
+	"${job[@]}"
+	printf '%sdev.sh demo: OK%s\n' "$GREEN" "$RESET"
+}
+
+fuzz_frame() {
+	local bin=build-fuzz/tests/fuzz/fuzz_frame
+	local log=build-fuzz/fuzz_frame.log
+	local tmp runs
+
+	CC=clang configure build-fuzz -Dfuzz=true -Dtests=false
+	build build-fuzz
+	[ -x "$bin" ] || die "$bin was not built"
+
+	step "fuzzing the frame decoder for ${FUZZ_SECONDS}s ($bin, log in $log)"
+	# libFuzzer writes new inputs into its corpus directory: give it a
+	# copy, so that a run never changes the repository.
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/troupe-fuzz.XXXXXX")
+	cp -R tests/fuzz/corpus "$tmp/corpus"
+	rm -f build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* \
+	    build-fuzz/oom-*
+	if ! "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/ "$tmp/corpus" >"$log" 2>&1; then
+		rm -rf "$tmp"
+		tail -n 60 "$log" >&2
+		echo "reproduce with: $bin build-fuzz/<artifact>" >&2
+		ls build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* \
+		    build-fuzz/oom-* 2>/dev/null >&2 || true
+		die "fuzz_frame found a failing input (full log: $log)"
+	fi
+	rm -rf "$tmp"
+	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
+	FUZZ_SUMMARY="fuzz_frame ${FUZZ_SECONDS}s, ${runs:-?} inputs, no crash"
+	echo "    $FUZZ_SUMMARY"
+}
+
+cmd_test() {
+	install_packages
+	configure build -Dwerror=true
+	build build
+	step "running the test suite (meson test -C build)"
+	meson test -C build --print-errorlogs
+	fuzz_frame
+	printf '%sdev.sh test: PASSED -- meson test (build/) OK; %s%s\n' \
+	    "$GREEN" "$FUZZ_SUMMARY" "$RESET"
+}
+
+cmd_asan() {
+	install_packages
+	configure build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+	    -Dwerror=true
+	build build-asan
+	step "running the test suite under ASan+UBSan (meson test -C build-asan)"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    meson test -C build-asan --print-errorlogs
+	printf '%sdev.sh asan: PASSED -- meson test (build-asan/) OK under ASan+UBSan%s\n' \
+	    "$GREEN" "$RESET"
+}
+
+case "${1:-}" in
+demo | test | asan)
+	CMD=$1
+	[ "$#" -eq 1 ] || { usage >&2; exit 2; }
+	"cmd_$1"
+	;;
+-h | --help | help)
+	usage
+	;;
+*)
+	usage >&2
+	exit 2
+	;;
+esac
