@@ -76,15 +76,17 @@ run_turn(tri_ctx *c)
 		rv = c->beh->handle(c->state, m);
 		c->in_callback--;
 		tr_msg_free(m);
+		/* The callback may have drained arrivals (tr_call, tr_recv).
+		 * A stop request among them wins over the error the callback
+		 * returned because its call was canceled by that request. */
+		if (c->ctlq.head != NULL) {
+			tri_run_control(c);
+		}
 		if (rv != 0 && !c->stopping) {
 			c->stopping = true;
 			c->reason = TR_REASON(TR_EXIT_ERROR, rv);
 		}
 		handled++;
-		/* The callback may have drained arrivals (tr_call, tr_recv). */
-		if (c->ctlq.head != NULL) {
-			tri_run_control(c);
-		}
 		if (handled % 32 == 0) {
 			tri_mailbox_drain(c);
 			tri_run_control(c);
@@ -157,7 +159,9 @@ actor_main(void *arg)
 		rv = TR_EINIT; /* init asked to stop: a failed start */
 	}
 	if (rv != 0) {
-		/* A failed start is reported by tr_spawn, not by signals. */
+		/* A failed start is reported by tr_spawn, not by signals; and
+		 * it is over when tr_spawn returns: no ref or name of it is
+		 * left to find (OTP's start_link waits for the exit too). */
 		tri_link *links;
 		pthread_mutex_lock(&c->lmtx);
 		links = c->links;
@@ -168,12 +172,17 @@ actor_main(void *arg)
 			tri_ctx *p = tri_registry_get(l->peer);
 			links = l->next;
 			if (p != NULL) {
-				tri_unlink_local(p, c->ref);
+				(void) tri_unlink_local(p, c->ref);
 				tri_ctx_rele(p);
 			}
 			tri_free(l);
 		}
 		c->reason = TR_REASON(TR_EXIT_ERROR, rv);
+		tri_mailbox_seal(c);
+		tri_registry_remove(c);
+		pthread_mutex_lock(&c->lmtx);
+		c->dead = true;
+		pthread_mutex_unlock(&c->lmtx);
 	}
 	pthread_mutex_lock(&sw->mtx);
 	sw->rv = rv;

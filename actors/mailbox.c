@@ -117,8 +117,9 @@ tri_mailbox_close(tri_ctx *c)
 	/* Inbox first: once it is closed no callback can use the port. */
 	tri_inbox_close(mb->inbox);
 	mb->inbox = NULL;
+	/* The port stays allocated until the last reference goes: senders
+	 * that hold this context may still be in it. */
 	(void) tri_port_close(mb->port); /* user frames: counted by the slot */
-	mb->port = NULL;
 	for (size_t i = 0; i < mb->narr; i++) {
 		tri_buf_free(mb->arr[i]);
 	}
@@ -128,6 +129,8 @@ tri_mailbox_close(tri_ctx *c)
 void
 tri_mailbox_fini(tri_mailbox *mb)
 {
+	tri_port_free(mb->port);
+	mb->port = NULL;
 	tri_free(mb->arr);
 	tri_free(mb->spare);
 	pthread_cond_destroy(&mb->arrived);

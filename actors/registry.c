@@ -237,10 +237,17 @@ tri_registry_name(const char *name, tr_ref r)
 	return TR_OK;
 }
 
+static bool
+name_ok(const char *name)
+{
+	size_t n;
+	return name != NULL && (n = strlen(name)) > 0 && n <= TR_NAME_MAX;
+}
+
 int
 tri_registry_unname(const char *name)
 {
-	if (name == NULL) {
+	if (!name_ok(name)) {
 		return TR_EINVAL;
 	}
 	pthread_mutex_lock(&lock);
@@ -261,7 +268,7 @@ tri_registry_unname(const char *name)
 int
 tri_registry_whereis(const char *name, tr_ref *out)
 {
-	if (name == NULL || out == NULL) {
+	if (!name_ok(name) || out == NULL) {
 		return TR_EINVAL;
 	}
 	pthread_mutex_lock(&lock);

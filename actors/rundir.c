@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -103,6 +104,14 @@ sweep_stale(const char *base)
 		}
 		if (pid > 0 && (kill((pid_t) pid, 0) == 0 || errno == EPERM)) {
 			continue; /* its root lives */
+		}
+		if (pid <= 0) {
+			/* No pid yet: a root may be making it right now.  Only
+			 * one that stayed without a pid for a minute is stale. */
+			struct stat st;
+			if (stat(path, &st) != 0 || time(NULL) - st.st_mtime < 60) {
+				continue;
+			}
 		}
 		remove_tree(path);
 		{

@@ -14,7 +14,7 @@
 int
 tri_deliver(tri_ctx *c, const tri_frame *f)
 {
-	int rv = tri_port_send(c->mb.port, f);
+	int rv = c->mb.port != NULL ? tri_port_send(c->mb.port, f) : TR_ECLOSED;
 	return rv == TR_ECLOSED ? TR_ENOPROC : rv;
 }
 
@@ -112,7 +112,6 @@ tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms)
 	rv = tri_target_send(&t, &f, timeout_ms);
 	tri_target_put(&t);
 	if (rv == TR_OK) {
-		count_sent();
 		tr_msg_free(msg);
 	}
 	return rv;
@@ -138,9 +137,6 @@ tri_forward(tr_msg *msg, tr_ref to)
 	f.body_len = (uint32_t) msg->len;
 	rv = tri_target_send(&t, &f, TR_FOREVER);
 	tri_target_put(&t);
-	if (rv == TR_OK) {
-		count_sent();
-	}
 	return rv;
 }
 
@@ -169,7 +165,12 @@ tr_reply(tr_from from, tr_msg *reply)
 	if (tri_target_get(from.to, &t) == TR_OK) {
 		frame_for(&f, TRI_K_REPLY, reply, from.to);
 		f.corr = from.corr;
-		/* A caller that went away is no error for the replier. */
+		/* Counted before it can be seen; a caller that went away is
+		 * no error for the replier. */
+		if (tri_self() != NULL) {
+			atomic_fetch_add_explicit(
+			    &tri_self()->msgs_out, 1, memory_order_relaxed);
+		}
 		(void) tri_target_deliver(&t, &f);
 		tri_target_put(&t);
 	}
@@ -277,7 +278,6 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 	f.corr = self->call_corr;
 	rv = tri_target_send(&t, &f, timeout_ms);
 	if (rv == TR_OK) {
-		count_sent();
 		tr_msg_free(req);
 		if (sent != NULL) {
 			*sent = true;

@@ -48,7 +48,7 @@ close_list(tri_rport *list)
 	while (list != NULL) {
 		tri_rport *p = list;
 		list = p->next;
-		(void) tri_port_close(p->port);
+		tri_port_free(p->port);
 		tri_free(p);
 	}
 }
@@ -201,8 +201,18 @@ tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms)
 	if (rv != TR_OK) {
 		return rv;
 	}
+	/* Counted before the receiver can see it, taken back on failure. */
+	if (self != NULL) {
+		atomic_fetch_add_explicit(&self->msgs_out, 1, memory_order_relaxed);
+	}
+	TRI_STAT(sent);
 	if ((rv = tri_target_deliver(t, f)) != TR_OK) {
 		tri_slot_release(t->rec, t->ref.gen, 1);
+		if (self != NULL) {
+			atomic_fetch_sub_explicit(
+			    &self->msgs_out, 1, memory_order_relaxed);
+		}
+		atomic_fetch_sub_explicit(&tri_rt.sent, 1, memory_order_relaxed);
 	}
 	return rv;
 }

@@ -9,8 +9,17 @@
 
 #include "internal.h"
 
+/* Nanoseconds: a millisecond clock would fire up to 1 ms early. */
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
 typedef struct entry {
-	uint64_t due;
+	uint64_t due; /* ns on the monotonic clock */
 	uint64_t id;
 	tr_ref to;
 	tr_ref from;
@@ -119,7 +128,7 @@ timer_main(void *arg)
 			pthread_cond_wait(&T.cv, &T.mtx);
 			continue;
 		}
-		if (T.heap[0].due <= tri_now_ms()) {
+		if (T.heap[0].due <= now_ns()) {
 			entry e = heap_take(0);
 			/* Deliver without the lock: cancel must not wait on a
 			 * send. */
@@ -130,7 +139,8 @@ timer_main(void *arg)
 		}
 		{
 			struct timespec ts;
-			tri_deadline_ts(T.heap[0].due, &ts);
+			ts.tv_sec = (time_t) (T.heap[0].due / 1000000000u);
+			ts.tv_nsec = (long) (T.heap[0].due % 1000000000u);
 			pthread_cond_timedwait(&T.cv, &T.mtx, &ts);
 		}
 	}
@@ -203,7 +213,7 @@ tr_send_after(tr_ref to, tr_msg *msg, int delay_ms, tr_timer *timer)
 	if (!tr_alive(to)) {
 		return TR_ENOPROC;
 	}
-	e.due = tri_now_ms() + (uint64_t) delay_ms;
+	e.due = now_ns() + (uint64_t) delay_ms * 1000000u;
 	e.to = to;
 	e.from = self != NULL ? self->ref : TR_REF_NIL;
 	e.msg = msg;

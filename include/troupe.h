@@ -565,8 +565,9 @@ int tr_whereis(const char *name, tr_ref *out);
  * Links are two-way: when either end ends abnormally the other ends
  * with the same reason, unless it traps exits, in which case it gets a
  * TR_TAG_EXIT message instead (it also gets one for a normal exit).
- * Linking to a dead actor sends the caller an exit signal with reason
- * noproc.  The main context always traps exits.
+ * tr_link to a dead actor returns TR_ENOPROC (and sends no signal).  An
+ * actor whose init fails sends no exit signals: tr_spawn reports it.
+ * The main context always traps exits.
  * Exit signals and down notices travel the control lane: never dropped,
  * never queued behind a full mailbox.
  */
@@ -601,8 +602,8 @@ typedef struct tr_actor_info {
 	char name[TR_NAME_MAX + 1]; /* "" if unregistered */
 	uint32_t mailbox_depth;     /* user messages waiting */
 	uint32_t mailbox_capacity;
-	uint64_t msgs_in;  /* user messages handled */
-	uint64_t msgs_out; /* user messages sent */
+	uint64_t msgs_in;  /* user messages handled, replies received */
+	uint64_t msgs_out; /* messages sent, calls made, replies given */
 	int pid;           /* OS process hosting it */
 } tr_actor_info;
 

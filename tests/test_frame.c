@@ -463,21 +463,6 @@ test_body_at_max(void **state)
 	free(buf);
 }
 
-static void
-test_is_control(void **state)
-{
-	(void)state;
-	assert_false(tri_frame_is_control(TRI_K_USER));
-	assert_false(tri_frame_is_control(TRI_K_CALL));
-	assert_false(tri_frame_is_control(TRI_K_REPLY));
-	for (int k = TRI_K_EXIT; k <= TRI_K_DEMON; k++) {
-		assert_true(tri_frame_is_control(k));
-	}
-	assert_false(tri_frame_is_control(TRI_K_TIMER));
-	assert_false(tri_frame_is_control(0));
-	assert_false(tri_frame_is_control(TRI_K_MAX_));
-}
-
 /* ------------------------------------------------------------------ */
 /* Decoding bad frames                                                 */
 /* ------------------------------------------------------------------ */
@@ -1137,7 +1122,6 @@ main(void)
 	    cmocka_unit_test(test_header_layout),
 	    cmocka_unit_test(test_roundtrip_many),
 	    cmocka_unit_test(test_body_at_max),
-	    cmocka_unit_test(test_is_control),
 	    cmocka_unit_test(test_decode_truncated),
 	    cmocka_unit_test(test_decode_offset_past_end),
 	    cmocka_unit_test(test_decode_bad_version),

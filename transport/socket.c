@@ -168,6 +168,8 @@ struct tri_port {
 	bool paced;           /* the receiver paces us: see tri_port_resume */
 	bool unconsumed;      /* paced: a batch not yet taken by the owner */
 	bool closed;
+	int kicking;          /* threads between unlock and nng_send_aio */
+	pthread_cond_t idle;  /* kicking went to 0 after close */
 };
 
 /* Starts sending p->pending.  Called with p->mtx held; drops it. */
@@ -181,9 +183,16 @@ port_kick_locked(tri_port *p)
 	p->pending_n = 0;
 	p->inflight = true;
 	p->unconsumed = p->paced;
+	p->kicking++;
 	pthread_mutex_unlock(&p->mtx);
 	nng_aio_set_msg(p->aio, m);
 	nng_send_aio(p->sock, p->aio);
+	/* tri_port_close waits for us to be out of nng_send_aio. */
+	pthread_mutex_lock(&p->mtx);
+	if (--p->kicking == 0 && p->closed) {
+		pthread_cond_broadcast(&p->idle);
+	}
+	pthread_mutex_unlock(&p->mtx);
 }
 
 static void
@@ -209,6 +218,9 @@ port_send_cb(void *arg)
 void
 tri_port_resume(tri_port *p)
 {
+	if (p == NULL) {
+		return;
+	}
 	pthread_mutex_lock(&p->mtx);
 	p->unconsumed = false;
 	if (p->pending != NULL && !p->closed && !p->inflight) {
@@ -228,6 +240,7 @@ tri_port_open(tri_port **out, const char *url, bool paced)
 		return TR_ENOMEM;
 	}
 	pthread_mutex_init(&p->mtx, NULL);
+	pthread_cond_init(&p->idle, NULL);
 	p->paced = paced;
 	if ((rv = nng_push0_open(&p->sock)) != 0) {
 		goto fail_free;
@@ -244,6 +257,7 @@ tri_port_open(tri_port **out, const char *url, bool paced)
 fail_close:
 	nng_close(p->sock);
 fail_free:
+	pthread_cond_destroy(&p->idle);
 	pthread_mutex_destroy(&p->mtx);
 	tri_free(p);
 	return tri_err_nng(rv);
@@ -318,13 +332,19 @@ tri_port_close(tri_port *p)
 		return 0;
 	}
 	pthread_mutex_lock(&p->mtx);
+	if (p->closed) {
+		pthread_mutex_unlock(&p->mtx);
+		return 0;
+	}
 	p->closed = true;
+	while (p->kicking > 0) {
+		pthread_cond_wait(&p->idle, &p->mtx);
+	}
 	pthread_mutex_unlock(&p->mtx);
 	/* Waits for the callback; an aio that was in flight either finished
 	 * (its frames arrived) or is canceled (counted as lost). */
 	nng_aio_stop(p->aio);
 	nng_close(p->sock);
-	nng_aio_free(p->aio);
 	pthread_mutex_lock(&p->mtx);
 	if (p->pending != NULL) {
 		p->lost += p->pending_n;
@@ -333,9 +353,20 @@ tri_port_close(tri_port *p)
 	}
 	lost = p->lost;
 	pthread_mutex_unlock(&p->mtx);
+	return lost;
+}
+
+void
+tri_port_free(tri_port *p)
+{
+	if (p == NULL) {
+		return;
+	}
+	(void) tri_port_close(p);
+	nng_aio_free(p->aio);
+	pthread_cond_destroy(&p->idle);
 	pthread_mutex_destroy(&p->mtx);
 	tri_free(p);
-	return lost;
 }
 
 int

@@ -63,9 +63,13 @@ void tri_port_resume(tri_port *p);
  * tri_port_close(), TR_ENOMEM, TR_EMSGSIZE.  Thread-safe. */
 int tri_port_send(tri_port *p, const tri_frame *f);
 
-/* Closes the port.  Returns the number of frames that were queued or in
- * flight and will never arrive.  NULL is fine (returns 0). */
+/* Closes the port: sends fail with TR_ECLOSED from now on.  Returns the
+ * number of frames that were queued or in flight and will never arrive.
+ * The port stays valid (for threads still holding it) until
+ * tri_port_free().  NULL is fine (returns 0). */
 uint64_t tri_port_close(tri_port *p);
+/* Closes (if needed) and frees.  No other thread may use p. */
+void tri_port_free(tri_port *p);
 
 /* Maps an nng error to a TR_E* code by meaning. */
 int tri_err_nng(int nng_err);
