@@ -114,12 +114,15 @@ tri_mailbox_close(tri_ctx *c)
 	mb->closed = true;
 	mb->wake = NULL;
 	pthread_mutex_unlock(&mb->mtx);
-	/* Inbox first: once it is closed no callback can use the port. */
+	/* Our own port first, from its sending side: nng 1.5.2 can lose a
+	 * message that a push socket hands to a pipe whose pull end is
+	 * closing at that moment (its aio is stopped, and a stopped aio
+	 * neither sends nor frees).  The port stays allocated until the
+	 * last reference goes: senders that hold this context may still
+	 * reach it, and get TR_ENOPROC. */
+	(void) tri_port_close(mb->port); /* user frames: counted by the slot */
 	tri_inbox_close(mb->inbox);
 	mb->inbox = NULL;
-	/* The port stays allocated until the last reference goes: senders
-	 * that hold this context may still be in it. */
-	(void) tri_port_close(mb->port); /* user frames: counted by the slot */
 	for (size_t i = 0; i < mb->narr; i++) {
 		tri_buf_free(mb->arr[i]);
 	}
