@@ -68,8 +68,7 @@ run_turn(tri_ctx *c)
 			m->counted = false;
 		}
 		if (tri_msg_is_user(m)) {
-			atomic_fetch_add_explicit(
-			    &c->msgs_in, 1, memory_order_relaxed);
+			tri_count_in(c);
 			TRI_STAT(delivered);
 		}
 		c->in_callback++;
@@ -238,6 +237,8 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 		return TR_ENOMEM;
 	}
 	c->kind = TRI_CTX_THREAD;
+	c->place = spec->placement == TR_PLACE_AUTO ? TR_PLACE_THREAD
+	                                            : spec->placement;
 	c->trap_exits = spec->trap_exits;
 	c->seq = atomic_fetch_add(&tri_rt.seq, 1);
 	memset(&sw, 0, sizeof(sw));
@@ -263,7 +264,7 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 		goto fail_reg;
 	}
 	if (spec->name != NULL &&
-	    (rv = tri_registry_name(spec->name, c->ref)) != TR_OK) {
+	    (rv = tri_names_add(spec->name, c->ref)) != TR_OK) {
 		goto fail_mb;
 	}
 	if (spec->link && self != NULL) {

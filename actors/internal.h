@@ -194,13 +194,28 @@ struct tri_ctx {
 	tri_link *links;
 	tri_monitor *monitors; /* who watches us */
 
-	/* under the registry lock */
-	char name[TR_NAME_MAX + 1];
-	bool finished; /* thread done with the runtime */
 
-	_Atomic uint64_t msgs_in;
-	_Atomic uint64_t msgs_out;
+	tr_placement place; /* for introspection: how it was started */
 };
+
+/* Message counters live in the slot record, readable from any process
+ * of the node (troupe status). */
+static inline void
+tri_count_in(tri_ctx *c)
+{
+	if (c != NULL && c->mb.rec != NULL) {
+		atomic_fetch_add_explicit(&c->mb.rec->msgs_in, 1, memory_order_relaxed);
+	}
+}
+
+static inline void
+tri_count_out(tri_ctx *c, int64_t d)
+{
+	if (c != NULL && c->mb.rec != NULL) {
+		atomic_fetch_add_explicit(
+		    &c->mb.rec->msgs_out, (uint64_t) d, memory_order_relaxed);
+	}
+}
 
 tri_ctx *tri_ctx_new(const tri_behavior *b, uint32_t capacity);
 void tri_mailbox_fini(tri_mailbox *mb);
@@ -293,10 +308,16 @@ tri_ctx *tri_registry_get(tr_ref ref);
 int tri_registry_actors(tri_ctx ***out, size_t *n);
 /* The same with every context, main ones too. */
 int tri_registry_all(tri_ctx ***out, size_t *n);
-int tri_registry_name(const char *name, tr_ref ref);
-int tri_registry_unname(const char *name);
-int tri_registry_whereis(const char *name, tr_ref *out);
-void tri_registry_name_of(tri_ctx *c, char *buf, size_t len);
+
+/* Names, node-wide (names.c). */
+int tri_names_open(bool create);
+void tri_names_close(void);
+int tri_names_add(const char *name, tr_ref ref);
+int tri_names_remove(const char *name);
+int tri_names_find(const char *name, tr_ref *out);
+void tri_names_drop_ref(tr_ref ref);
+void tri_names_drop_proc(uint32_t proc);
+void tri_names_of(tr_ref ref, char *buf, size_t len);
 
 /* Placement (placement.c). */
 tr_placement tri_placement_choose(const tr_spec *spec);

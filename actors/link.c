@@ -190,9 +190,21 @@ tr_monitor(tr_ref target, tr_mon *mon)
 	}
 	tri_target_put(&t);
 	if (rv == TR_ENOPROC) {
-		/* Monitoring the dead is not an error: the DOWN says so. */
-		rv = tri_send_control(self, TRI_K_DOWN, target,
+		/* Monitoring the dead is not an error: the DOWN says so, and
+		 * it is ours at once (we are the owner of our queue), before
+		 * any later news of the target's process could fire it. */
+		tr_msg *m = tri_msg_notice(TR_TAG_DOWN, target,
 		    TR_REASON(TR_EXIT_NOPROC, 0), id);
+		tri_mons_take(self, id, NULL);
+		if (m == NULL) {
+			return TR_ENOMEM;
+		}
+		tri_msgq_push(&self->userq, m);
+		if (self->kind == TRI_CTX_THREAD && self->in_callback == 0) {
+			uv_async_send(&self->async); /* from a libuv callback */
+		}
+		mon->id = id;
+		return TR_OK;
 	}
 	if (rv != TR_OK) {
 		tri_mons_take(self, id, NULL);

@@ -88,7 +88,8 @@ tri_mailbox_open(tri_ctx *c)
 		return rv;
 	}
 	mb->rec = &tri_rt.slots->slot[c->ref.slot];
-	tri_slot_open(mb->rec, c->ref.gen, mb->capacity);
+	tri_slot_open(mb->rec, c->ref.gen, mb->capacity, (uint32_t) c->place,
+	    c->beh != NULL ? c->beh->name : "main");
 	return TR_OK;
 }
 
@@ -109,7 +110,6 @@ tri_mailbox_close(tri_ctx *c)
 	tri_mailbox *mb = &c->mb;
 
 	tri_mailbox_seal(c);
-	mb->rec = NULL;
 	pthread_mutex_lock(&mb->mtx);
 	mb->closed = true;
 	mb->wake = NULL;
@@ -144,7 +144,7 @@ void
 tri_mailbox_release(tri_ctx *c, uint32_t n)
 {
 	if (c->mb.rec != NULL) {
-		tri_slot_release(c->mb.rec, c->ref.gen, n);
+		tri_slot_release(c->mb.rec, c->ref.gen, n); /* no-op once sealed */
 	}
 }
 

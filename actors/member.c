@@ -73,8 +73,11 @@ tri_member_run(const tri_pspec *s, const tri_behavior *b)
 	tr_ref actor = TR_REF_NIL;
 	int rv;
 
+	/* Spawn errors other than a failed init travel as negative codes,
+	 * which no init's error() reason can be confused with... unless
+	 * an init returns a negative TR_E* code itself; rare enough. */
 	if (b == NULL) {
-		why = TR_REASON(TR_EXIT_ERROR, TR_ENOENT);
+		why = TR_REASON(TR_EXIT_ERROR, -TR_ENOENT);
 		send_ready(s, TR_REF_NIL, why);
 		leave(why);
 		return 0;
@@ -95,7 +98,9 @@ tri_member_run(const tri_pspec *s, const tri_behavior *b)
 	}
 	memset(&spec, 0, sizeof(spec));
 	spec.behavior = b->name;
-	spec.placement = TR_PLACE_THREAD;
+	/* A thread of this process, which is the fork or exec placement
+	 * the spawner asked for. */
+	spec.placement = s->have_fns ? TR_PLACE_FORK : TR_PLACE_EXEC;
 	spec.mailbox_capacity = s->capacity;
 	spec.init_arg = arg;
 	spec.name = s->name[0] != '\0' ? s->name : NULL;
@@ -106,7 +111,7 @@ tri_member_run(const tri_pspec *s, const tri_behavior *b)
 	tr_msg_free(arg);
 	if (rv != TR_OK) {
 		if (rv != TR_EINIT) {
-			why = TR_REASON(TR_EXIT_ERROR, rv);
+			why = TR_REASON(TR_EXIT_ERROR, -rv);
 		}
 		send_ready(s, TR_REF_NIL, why);
 		leave(why);

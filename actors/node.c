@@ -223,6 +223,7 @@ proc_ended(int pid, int wstatus)
 		tri_slots_unmap(tab);
 	}
 	tri_remote_forget_proc(proc);
+	tri_names_drop_proc(proc);
 
 	pthread_mutex_lock(&N.mtx);
 	e = find_locked(proc);
@@ -245,8 +246,13 @@ proc_ended(int pid, int wstatus)
 		}
 		tri_free(v);
 	}
-	for (size_t i = 0; i < nothers; i++) {
-		/* Every process's main context is its first: slot 1, gen 1. */
+	for (size_t i = 0; i < nothers &&
+	     !__atomic_load_n(&tri_rt.shutting_down, __ATOMIC_ACQUIRE);
+	     i++) {
+		/* At shutdown every process is being stopped: telling the
+		 * next ones races their ends (and nng 1.5.2 mishandles a
+		 * message handed to a pipe whose far end is closing).
+		 * Every process's main context is its first: slot 1, gen 1. */
 		tr_ref main_ref = {tri_rt.node, others[i], 1, 1};
 		send_proc_down(main_ref, proc, why);
 	}

@@ -45,6 +45,12 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	if (spec->init_arg != NULL && spec->init_arg->len > tri_rt.max_body) {
 		return TR_EMSGSIZE;
 	}
+	if (spec->name != NULL) {
+		tr_ref taken;
+		if (tri_names_find(spec->name, &taken) == TR_OK) {
+			return TR_EEXIST; /* checked here too: fail before forking */
+		}
+	}
 	if ((rv = tri_node_proc_new(place, &proc)) != TR_OK) {
 		return rv;
 	}
@@ -123,9 +129,13 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 		if (why != NULL) {
 			*why = r;
 		}
-		if (r.kind == TR_EXIT_ERROR && r.code == TR_ENOENT &&
-		    place == TR_PLACE_EXEC) {
+		/* The member could not start the actor at all (as opposed to
+		 * an init that failed): say why as tr_spawn would here. */
+		if (r.kind == TR_EXIT_ERROR && r.code == -TR_ENOENT) {
 			return TR_ENOENT; /* the program has no such behavior */
+		}
+		if (r.kind == TR_EXIT_ERROR && r.code == -TR_EEXIST) {
+			return TR_EEXIST;
 		}
 		return TR_EINIT;
 	}

@@ -18,17 +18,10 @@ typedef struct slot {
 	uint32_t next_free;
 } slot;
 
-typedef struct name_ent {
-	char name[TR_NAME_MAX + 1];
-	tri_ctx *ctx;
-	struct name_ent *next;
-} name_ent;
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static slot *slots;        /* slot 0 is never used: slot 0 means nil */
 static uint32_t nslots;
 static uint32_t free_head; /* 0: none free */
-static name_ent *names;
 
 int
 tri_registry_init(void)
@@ -37,7 +30,6 @@ tri_registry_init(void)
 	slots = NULL;
 	nslots = 0;
 	free_head = 0;
-	names = NULL;
 	pthread_mutex_unlock(&lock);
 	return TR_OK;
 }
@@ -46,11 +38,6 @@ void
 tri_registry_fini(void)
 {
 	pthread_mutex_lock(&lock);
-	while (names != NULL) {
-		name_ent *n = names;
-		names = n->next;
-		tri_free(n);
-	}
 	tri_free(slots);
 	slots = NULL;
 	nslots = 0;
@@ -113,16 +100,6 @@ tri_registry_remove(tri_ctx *c)
 	bool held = false;
 
 	pthread_mutex_lock(&lock);
-	for (name_ent **pp = &names; *pp != NULL;) {
-		if ((*pp)->ctx == c) {
-			name_ent *n = *pp;
-			*pp = n->next;
-			tri_free(n);
-		} else {
-			pp = &(*pp)->next;
-		}
-	}
-	c->name[0] = '\0';
 	if (i < nslots && slots[i].ctx == c) {
 		slots[i].ctx = NULL;
 		slots[i].next_free = free_head;
@@ -131,6 +108,9 @@ tri_registry_remove(tri_ctx *c)
 	}
 	pthread_mutex_unlock(&lock);
 	if (held) {
+		if (c->mb.rec != NULL && atomic_load(&c->mb.rec->named)) {
+			tri_names_drop_ref(c->ref);
+		}
 		tri_ctx_rele(c);
 	}
 }
@@ -198,122 +178,3 @@ tri_registry_all(tri_ctx ***out, size_t *n)
 	return collect(out, n, true);
 }
 
-int
-tri_registry_name(const char *name, tr_ref r)
-{
-	size_t len;
-	name_ent *e;
-	tri_ctx *c;
-
-	if (name == NULL || (len = strlen(name)) == 0 || len > TR_NAME_MAX) {
-		return TR_EINVAL;
-	}
-	if ((e = tri_calloc(1, sizeof(*e))) == NULL) {
-		return TR_ENOMEM;
-	}
-	memcpy(e->name, name, len + 1);
-	pthread_mutex_lock(&lock);
-	c = (r.node == tri_rt.node && r.proc == tri_rt.proc && r.slot < nslots &&
-	        slots[r.slot].gen == r.gen)
-	    ? slots[r.slot].ctx
-	    : NULL;
-	if (c == NULL) {
-		pthread_mutex_unlock(&lock);
-		tri_free(e);
-		return TR_ENOPROC;
-	}
-	for (name_ent *n = names; n != NULL; n = n->next) {
-		if (strcmp(n->name, name) == 0 || n->ctx == c) {
-			pthread_mutex_unlock(&lock);
-			tri_free(e);
-			return TR_EEXIST;
-		}
-	}
-	e->ctx = c;
-	e->next = names;
-	names = e;
-	memcpy(c->name, name, len + 1);
-	pthread_mutex_unlock(&lock);
-	return TR_OK;
-}
-
-static bool
-name_ok(const char *name)
-{
-	size_t n;
-	return name != NULL && (n = strlen(name)) > 0 && n <= TR_NAME_MAX;
-}
-
-int
-tri_registry_unname(const char *name)
-{
-	if (!name_ok(name)) {
-		return TR_EINVAL;
-	}
-	pthread_mutex_lock(&lock);
-	for (name_ent **pp = &names; *pp != NULL; pp = &(*pp)->next) {
-		if (strcmp((*pp)->name, name) == 0) {
-			name_ent *n = *pp;
-			*pp = n->next;
-			n->ctx->name[0] = '\0';
-			pthread_mutex_unlock(&lock);
-			tri_free(n);
-			return TR_OK;
-		}
-	}
-	pthread_mutex_unlock(&lock);
-	return TR_ENOENT;
-}
-
-int
-tri_registry_whereis(const char *name, tr_ref *out)
-{
-	if (!name_ok(name) || out == NULL) {
-		return TR_EINVAL;
-	}
-	pthread_mutex_lock(&lock);
-	for (name_ent *n = names; n != NULL; n = n->next) {
-		if (strcmp(n->name, name) == 0) {
-			*out = n->ctx->ref;
-			pthread_mutex_unlock(&lock);
-			return TR_OK;
-		}
-	}
-	pthread_mutex_unlock(&lock);
-	return TR_ENOENT;
-}
-
-int
-tr_register(const char *name, tr_ref ref)
-{
-	if (!tri_running()) {
-		return TR_ECLOSED;
-	}
-	return tri_registry_name(name, ref);
-}
-
-int
-tr_unregister(const char *name)
-{
-	if (!tri_running()) {
-		return TR_ECLOSED;
-	}
-	return tri_registry_unname(name);
-}
-
-int
-tr_whereis(const char *name, tr_ref *out)
-{
-	if (!tri_running()) {
-		return TR_ECLOSED;
-	}
-	return tri_registry_whereis(name, out);
-}
-
-void
-tri_registry_name_of(tri_ctx *c, char *buf, size_t len)
-{
-	pthread_mutex_lock(&lock);
-	snprintf(buf, len, "%s", c->name);
-	pthread_mutex_unlock(&lock);
-}

@@ -126,8 +126,11 @@ runtime_start(const tr_options *opts, const tri_pspec *member)
 	    TR_OK) {
 		goto fail_dir;
 	}
-	if ((rv = tri_registry_init()) != TR_OK) {
+	if ((rv = tri_names_open(tri_rt.is_root)) != TR_OK) {
 		goto fail_slots;
+	}
+	if ((rv = tri_registry_init()) != TR_OK) {
+		goto fail_names;
 	}
 	if ((rv = tri_main_ctx_new(&main_ctx)) != TR_OK) {
 		goto fail_reg;
@@ -152,6 +155,8 @@ fail_main:
 	tri_ctx_rele(main_ctx);
 fail_reg:
 	tri_registry_fini();
+fail_names:
+	tri_names_close();
 fail_slots:
 	tri_slots_unmap(tri_rt.slots);
 	tri_slots_remove(tri_rt.rundir, tri_rt.proc);
@@ -295,6 +300,7 @@ tr_shutdown(void)
 	tri_ctx_rele(self);
 	tri_registry_fini();
 	tri_remote_fini();
+	tri_names_close();
 	tri_slots_unmap(tri_rt.slots);
 	tri_rt.slots = NULL;
 	if (tri_rt.is_root) {
@@ -324,7 +330,8 @@ tr_stats_get(tr_stats *out)
 int
 tr_actor_info_get(tr_ref ref, tr_actor_info *out)
 {
-	tri_ctx *c;
+	tri_target t;
+	tri_slotrec *r;
 
 	if (out == NULL) {
 		return TR_EINVAL;
@@ -332,26 +339,24 @@ tr_actor_info_get(tr_ref ref, tr_actor_info *out)
 	if (!tri_running()) {
 		return TR_ECLOSED;
 	}
-	if ((c = tri_registry_get(ref)) == NULL) {
+	if (tri_target_get(ref, &t) != TR_OK) {
 		return TR_ENOPROC;
 	}
+	/* Everything comes from the slot table of the actor's process, so
+	 * it reads the same for an actor of any placement. */
+	r = t.rec;
 	memset(out, 0, sizeof(*out));
-	out->ref = c->ref;
-	out->placement = TR_PLACE_THREAD;
-	if (c->beh != NULL) {
-		snprintf(out->behavior, sizeof(out->behavior), "%s", c->beh->name);
-	} else {
-		snprintf(out->behavior, sizeof(out->behavior), "%s", "main");
-	}
-	tri_registry_name_of(c, out->name, sizeof(out->name));
-	out->mailbox_depth = c->mb.rec != NULL
-	    ? tri_slot_depth(c->mb.rec, c->ref.gen)
-	    : 0;
-	out->mailbox_capacity = c->mb.capacity;
-	out->msgs_in = atomic_load(&c->msgs_in);
-	out->msgs_out = atomic_load(&c->msgs_out);
-	out->pid = (int) getpid();
-	tri_ctx_rele(c);
+	out->ref = ref;
+	out->placement = (tr_placement) r->placement;
+	snprintf(out->behavior, sizeof(out->behavior), "%.*s", TR_NAME_MAX,
+	    r->behavior);
+	tri_names_of(ref, out->name, sizeof(out->name));
+	out->mailbox_depth = tri_slot_depth(r, ref.gen);
+	out->mailbox_capacity = r->capacity;
+	out->msgs_in = atomic_load(&r->msgs_in);
+	out->msgs_out = atomic_load(&r->msgs_out);
+	out->pid = t.tab->pid;
+	tri_target_put(&t);
 	return TR_OK;
 }
 

@@ -48,7 +48,7 @@ count_sent(void)
 	tri_ctx *self = tri_self();
 
 	if (self != NULL) {
-		atomic_fetch_add_explicit(&self->msgs_out, 1, memory_order_relaxed);
+		tri_count_out(self, 1);
 	}
 	TRI_STAT(sent);
 }
@@ -168,8 +168,7 @@ tr_reply(tr_from from, tr_msg *reply)
 		/* Counted before it can be seen; a caller that went away is
 		 * no error for the replier. */
 		if (tri_self() != NULL) {
-			atomic_fetch_add_explicit(
-			    &tri_self()->msgs_out, 1, memory_order_relaxed);
+			tri_count_out(tri_self(), 1);
 		}
 		(void) tri_target_deliver(&t, &f);
 		tri_target_put(&t);
@@ -284,8 +283,7 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 		}
 		rv = tri_wait_reply(self, deadline, reply);
 		if (rv == TR_OK) {
-			atomic_fetch_add_explicit(
-			    &self->msgs_in, 1, memory_order_relaxed);
+			tri_count_in(self);
 		}
 	} else {
 		self->call_corr = 0;
@@ -331,7 +329,7 @@ tr_recv(tr_msg **out, int timeout_ms)
 		m->counted = false;
 	}
 	if (tri_msg_is_user(m)) {
-		atomic_fetch_add_explicit(&self->msgs_in, 1, memory_order_relaxed);
+		tri_count_in(self);
 		TRI_STAT(delivered);
 	}
 	*out = m;
@@ -367,7 +365,9 @@ tr_stop(tr_ref ref, tr_reason reason)
 	if ((rv = tri_target_get(ref, &t)) != TR_OK) {
 		return rv;
 	}
-	if (t.local != NULL && t.local->kind != TRI_CTX_THREAD) {
+	/* Every process's main context is its first: slot 1, gen 1. */
+	if ((t.local != NULL && t.local->kind != TRI_CTX_THREAD) ||
+	    (ref.slot == 1 && ref.gen == 1)) {
 		rv = TR_ESTATE;
 	} else {
 		uint8_t body[32];

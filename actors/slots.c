@@ -16,6 +16,8 @@
 #include "internal.h"
 #include "slots.h"
 
+_Static_assert(sizeof(tri_slotrec) == 128, "slot records are 128 bytes");
+
 #define GEN(w) ((uint32_t) ((w) >> 32))
 #define DEPTH(w) ((uint32_t) (w))
 #define WORD(g, d) (((uint64_t) (g) << 32) | (uint64_t) (d))
@@ -125,9 +127,15 @@ futex_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t deadline)
 }
 
 void
-tri_slot_open(tri_slotrec *r, uint32_t gen, uint32_t capacity)
+tri_slot_open(tri_slotrec *r, uint32_t gen, uint32_t capacity,
+    uint32_t placement, const char *behavior)
 {
 	r->capacity = capacity;
+	r->placement = placement;
+	atomic_store(&r->msgs_in, 0);
+	atomic_store(&r->msgs_out, 0);
+	atomic_store(&r->named, 0);
+	snprintf(r->behavior, sizeof(r->behavior), "%s", behavior);
 	atomic_store(&r->word, WORD(gen, 0));
 }
 

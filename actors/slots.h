@@ -29,7 +29,13 @@ typedef struct tri_slotrec {
 	uint32_t capacity;
 	_Atomic uint32_t waiters;
 	_Atomic uint32_t seq; /* futex word: bumped on every release */
-	uint32_t pad;
+	uint32_t placement;   /* tr_placement, for introspection */
+	/* For introspection from any process (troupe status). */
+	_Atomic uint64_t msgs_in;
+	_Atomic uint64_t msgs_out;
+	_Atomic uint32_t named; /* it may have a registered name */
+	char behavior[TR_NAME_MAX + 1];
+	char pad[128 - 44 - (TR_NAME_MAX + 1)];
 } tri_slotrec;
 
 typedef struct tri_slottab {
@@ -52,8 +58,9 @@ void tri_slots_unmap(tri_slottab *t);
 /* Removes the file of proc's table. */
 void tri_slots_remove(const char *dir, uint32_t proc);
 
-/* Publishes a new incarnation in a slot (depth 0). */
-void tri_slot_open(tri_slotrec *r, uint32_t gen, uint32_t capacity);
+/* Publishes a new incarnation in a slot (depth 0, counters 0). */
+void tri_slot_open(tri_slotrec *r, uint32_t gen, uint32_t capacity,
+    uint32_t placement, const char *behavior);
 /* Ends an incarnation; returns the slots still taken (dead letters). */
 uint32_t tri_slot_close(tri_slotrec *r, uint32_t gen);
 /* Takes a slot: TR_OK, TR_ENOPROC (not that gen, or process gone),

@@ -203,14 +203,13 @@ tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms)
 	}
 	/* Counted before the receiver can see it, taken back on failure. */
 	if (self != NULL) {
-		atomic_fetch_add_explicit(&self->msgs_out, 1, memory_order_relaxed);
+		tri_count_out(self, 1);
 	}
 	TRI_STAT(sent);
 	if ((rv = tri_target_deliver(t, f)) != TR_OK) {
 		tri_slot_release(t->rec, t->ref.gen, 1);
 		if (self != NULL) {
-			atomic_fetch_sub_explicit(
-			    &self->msgs_out, 1, memory_order_relaxed);
+			tri_count_out(self, -1);
 		}
 		atomic_fetch_sub_explicit(&tri_rt.sent, 1, memory_order_relaxed);
 	}

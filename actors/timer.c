@@ -97,7 +97,7 @@ heap_take(size_t i)
 static void
 fire(entry *e)
 {
-	tri_ctx *t = tri_registry_get(e->to);
+	tri_target t;
 	tri_frame f;
 
 	memset(&f, 0, sizeof(f));
@@ -107,13 +107,15 @@ fire(entry *e)
 	f.dest = e->to;
 	f.body = e->msg->data;
 	f.body_len = (uint32_t) e->msg->len;
-	if (t == NULL || tri_deliver(t, &f) != TR_OK) {
+	if (tri_target_get(e->to, &t) != TR_OK) {
 		TRI_STAT(dead_letters);
 	} else {
-		TRI_STAT(sent);
-	}
-	if (t != NULL) {
-		tri_ctx_rele(t);
+		if (tri_target_deliver(&t, &f) == TR_OK) {
+			TRI_STAT(sent);
+		} else {
+			TRI_STAT(dead_letters);
+		}
+		tri_target_put(&t);
 	}
 	tr_msg_free(e->msg);
 }

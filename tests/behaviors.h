@@ -10,6 +10,24 @@
  * ignored, so it may be called more than once. */
 void test_behaviors_register(void);
 
+/*
+ * Whether the actors the tests spawn run in this process.  tr_stats_get
+ * counts this process only, so assertions about what an actor received
+ * or dropped (delivered, dead letters, late replies, exits) hold only
+ * then; under TROUPE_PLACEMENT=fork|exec those counters are the
+ * members'.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline bool
+test_actors_local(void)
+{
+	const char *p = getenv("TROUPE_PLACEMENT");
+	return p == NULL || strcmp(p, "thread") == 0;
+}
+
 /* One per file (behaviors_<name>.c). */
 void test_behaviors_msg_register(void);
 void test_behaviors_life_register(void);

@@ -660,7 +660,9 @@ test_reply_from_main(void **state)
 	assert_int_equal(tr_reply(from, msg_empty(TM_HOLDING)), TR_OK);
 	echo_call(kit, 6); /* after both answers reached the kit */
 	assert_int_equal(tr_stats_get(&s1), TR_OK);
-	assert_int_equal(s1.late_replies - s0.late_replies, 1);
+	if (test_actors_local()) { /* else counted in the kit's process */
+		assert_int_equal(s1.late_replies - s0.late_replies, 1);
+	}
 	assert_mailbox_empty();
 }
 

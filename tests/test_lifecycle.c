@@ -652,6 +652,10 @@ test_shutdown_many_actors(void **state)
 	for (int i = 0; i < MANY; i++) {
 		assert_false(tr_alive(w[i]));
 	}
+	if (!test_actors_local()) {
+		assert_int_equal(tr_init(NULL), TR_OK);
+		return; /* their exits and sends count in their processes */
+	}
 	assert_int_equal(s1.actors_exited - s0.actors_exited, MANY);
 	/* Every terminate ran and sent us its TL_TERMINATED (the only user
 	 * messages sent during shutdown); never read, they are dead
@@ -680,6 +684,10 @@ test_shutdown_runs_every_terminate(void **state)
 	s0 = tl_stats();
 	assert_int_equal(tr_shutdown(), TR_OK);
 	s1 = tl_stats();
+	if (!test_actors_local()) {
+		assert_int_equal(tr_init(NULL), TR_OK);
+		return; /* their exits and sends count in their processes */
+	}
 	assert_int_equal(s1.actors_exited - s0.actors_exited, MANY);
 	assert_int_equal(s1.sent - s0.sent, MANY);
 	assert_int_equal(s1.dead_letters - s0.dead_letters, MANY);
