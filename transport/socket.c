@@ -178,6 +178,16 @@ port_kick_locked(tri_port *p)
 {
 	nng_msg *m = p->pending;
 
+	if (p->paced && nng_sendmsg(p->sock, m, NNG_FLAG_NONBLOCK) == 0) {
+		/* Sent from this thread: nng completes a send that a pipe
+		 * takes at once without waking one of its threads to run a
+		 * completion callback.  (A paced port's owner resumes it.) */
+		p->pending = NULL;
+		p->pending_n = 0;
+		p->unconsumed = true;
+		pthread_mutex_unlock(&p->mtx);
+		return;
+	}
 	p->pending = NULL;
 	p->inflight_n = p->pending_n;
 	p->pending_n = 0;
