@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <troupe.h>
+
 /* What a run measures; filled from the command line. */
 typedef struct bench_cfg {
 	uint64_t oneway_n;    /* messages in a one-way throughput run */
@@ -80,5 +82,66 @@ int bench_floor_nng_rt(const bench_cfg *cfg, bench_results *res);
  * runtime must already be initialised by the caller (tr_init). */
 int bench_troupe_register(void);
 int bench_troupe_figures(const bench_cfg *cfg, bench_results *res);
+
+/*
+ * The pieces of troupe_figures.c that bench_placement reuses.
+ *
+ * Behaviors registered by bench_troupe_register():
+ *  - BENCH_BEH_COUNTER counts TAG_DATA messages and answers a TAG_COUNT
+ *    call with the count (a msgpack uint);
+ *  - BENCH_BEH_ECHO answers every call with a copy of its body;
+ *  - BENCH_BEH_DRIVER runs a call loop from its handle (TAG_DRIVE).
+ */
+#define BENCH_BEH_COUNTER "bench.counter"
+#define BENCH_BEH_ECHO "bench.echo"
+#define BENCH_BEH_DRIVER "bench.driver"
+
+enum {
+	BENCH_TAG_DATA = 1,  /* one-way payload, counted */
+	BENCH_TAG_COUNT = 2, /* call: reply with the count so far */
+	BENCH_TAG_ECHO = 3,  /* call: reply with the request's body */
+	BENCH_TAG_DRIVE = 4, /* call: [rounds, warm, echo ref] -> figures */
+};
+
+/* Size of one echo request body: a fixed-width msgpack uint64. */
+#define BENCH_ECHO_BODY_BYTES 9
+
+/* bench_fail()s with what and the error unless rv is TR_OK; returns rv. */
+int bench_tr_check(int rv, const char *what);
+
+/*
+ * One call at a time to echo: warm untimed calls, then `rounds` timed
+ * ones into samples_ns (may be NULL when rounds is 0).  Each reply must
+ * carry the request's number.  Main context or actor callback.  Returns
+ * a TR_E* code; *what names the step that failed.
+ */
+int bench_call_loop(tr_ref echo, uint64_t warm, uint64_t rounds,
+    uint64_t *samples_ns, const char **what);
+
+/* Sends n TAG_DATA messages (64-byte msgpack bin bodies) to `to`;
+ * *body_size gets the size of one body.  0, or -1 after bench_fail. */
+int bench_send_data(tr_ref to, uint64_t n, size_t *body_size);
+
+/* Calls the counter for its count; 0 if it is `expect`, else -1 after
+ * bench_fail. */
+int bench_check_count(tr_ref counter, uint64_t expect);
+
+/*
+ * Printing for bench_placement: the same lines with a "placement" field
+ * after "impl" (placement NULL: no such field, as above).  aim_us > 0
+ * adds "aim_us" (the target of the figure); aim, if not NULL, adds
+ * "aim" to a ratio (e.g. ">= 1.0").
+ */
+void bench_print_rate_at(const char *bench, const char *impl,
+    const char *placement, bool pinned, double msgs_per_s, uint64_t n,
+    size_t body_bytes, double elapsed_s);
+void bench_print_lat_at(const char *bench, const char *impl,
+    const char *placement, bool pinned, bench_lat lat, size_t body_bytes,
+    double aim_us);
+void bench_print_ratio_at(const char *name, const char *placement,
+    bool pinned, double value, const char *aim, const char *meaning);
+
+/* How many figure lines (rates, latencies, ratios) were printed. */
+unsigned bench_figures_printed(void);
 
 #endif

@@ -91,16 +91,61 @@ jbool(bool b)
 	return b ? "true" : "false";
 }
 
+static unsigned printed;
+
+unsigned
+bench_figures_printed(void)
+{
+	return printed;
+}
+
+/* The line's opening: bench, impl, placement (if any), pinned. */
+static void
+head(const char *bench, const char *impl, const char *placement, bool pinned)
+{
+	printf("{\"bench\":\"%s\",\"impl\":\"%s\",", bench, impl);
+	if (placement != NULL)
+		printf("\"placement\":\"%s\",", placement);
+	printf("\"pinned\":%s", jbool(pinned));
+	printed++;
+}
+
+void
+bench_print_rate_at(const char *bench, const char *impl,
+    const char *placement, bool pinned, double msgs_per_s, uint64_t n,
+    size_t body_bytes, double elapsed_s)
+{
+	check(bench, impl, msgs_per_s);
+	head(bench, impl, placement, pinned);
+	printf(",\"msgs_per_s\":%.0f,\"n\":%llu,\"body_bytes\":%zu,"
+	       "\"elapsed_s\":%.4f}\n",
+	    msgs_per_s, (unsigned long long)n, body_bytes, elapsed_s);
+	fflush(stdout);
+}
+
 void
 bench_print_rate(const char *bench, const char *impl, bool pinned,
     double msgs_per_s, uint64_t n, size_t body_bytes, double elapsed_s)
 {
-	check(bench, impl, msgs_per_s);
-	printf("{\"bench\":\"%s\",\"impl\":\"%s\",\"pinned\":%s,"
-	       "\"msgs_per_s\":%.0f,\"n\":%llu,\"body_bytes\":%zu,"
-	       "\"elapsed_s\":%.4f}\n",
-	    bench, impl, jbool(pinned), msgs_per_s, (unsigned long long)n,
-	    body_bytes, elapsed_s);
+	bench_print_rate_at(
+	    bench, impl, NULL, pinned, msgs_per_s, n, body_bytes, elapsed_s);
+}
+
+void
+bench_print_lat_at(const char *bench, const char *impl,
+    const char *placement, bool pinned, bench_lat lat, size_t body_bytes,
+    double aim_us)
+{
+	check(bench, impl, lat.median_us);
+	check(bench, impl, lat.p99_us);
+	head(bench, impl, placement, pinned);
+	printf(",\"median_us\":%.2f,\"p99_us\":%.2f,\"min_us\":%.2f,"
+	       "\"n\":%llu,\"body_bytes\":%zu",
+	    lat.median_us, lat.p99_us, lat.min_us, (unsigned long long)lat.n,
+	    body_bytes);
+	if (aim_us > 0)
+		printf(",\"aim_us\":%.0f", aim_us);
+	printf("}\n");
 	fflush(stdout);
 }
 
@@ -108,13 +153,19 @@ void
 bench_print_lat(const char *bench, const char *impl, bool pinned, bench_lat lat,
     size_t body_bytes)
 {
-	check(bench, impl, lat.median_us);
-	check(bench, impl, lat.p99_us);
-	printf("{\"bench\":\"%s\",\"impl\":\"%s\",\"pinned\":%s,"
-	       "\"median_us\":%.2f,\"p99_us\":%.2f,\"min_us\":%.2f,"
-	       "\"n\":%llu,\"body_bytes\":%zu}\n",
-	    bench, impl, jbool(pinned), lat.median_us, lat.p99_us, lat.min_us,
-	    (unsigned long long)lat.n, body_bytes);
+	bench_print_lat_at(bench, impl, NULL, pinned, lat, body_bytes, 0);
+}
+
+void
+bench_print_ratio_at(const char *name, const char *placement, bool pinned,
+    double value, const char *aim, const char *meaning)
+{
+	check("ratio", name, value);
+	head("ratio", name, placement, pinned);
+	printf(",\"ratio\":%.3f", value);
+	if (aim != NULL)
+		printf(",\"aim\":\"%s\"", aim);
+	printf(",\"meaning\":\"%s\"}\n", meaning);
 	fflush(stdout);
 }
 
@@ -122,9 +173,5 @@ void
 bench_print_ratio(
     const char *name, bool pinned, double value, const char *meaning)
 {
-	check("ratio", name, value);
-	printf("{\"bench\":\"ratio\",\"impl\":\"%s\",\"pinned\":%s,"
-	       "\"ratio\":%.3f,\"meaning\":\"%s\"}\n",
-	    name, jbool(pinned), value, meaning);
-	fflush(stdout);
+	bench_print_ratio_at(name, NULL, pinned, value, NULL, meaning);
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# run.sh -- runs the messaging benchmark several times, unpinned and then
-# pinned to one core, and prints every run's JSON lines followed by the
-# per-figure medians across runs (lines with "stat":"median_of_runs").
+# run.sh -- runs a benchmark several times, unpinned and then pinned to
+# one core, and prints every run's JSON lines followed by the per-figure
+# medians across runs (lines with "stat":"median_of_runs").
+#
+#   bench/run.sh [messaging] [options]   bench_messaging (the default)
+#   bench/run.sh placement [options]     bench_placement
 #
 # Needs bash, awk and taskset (util-linux); builds the program with meson
 # and ninja if needed.  See bench/README.md for what the figures mean.
@@ -9,15 +12,27 @@ set -euo pipefail
 
 usage() {
 	cat <<'USAGE'
-usage: bench/run.sh [--quick] [--n N] [--rounds N] [--repeat R] [--cpu C]
-                    [--build DIR] [--floors-only]
+usage: bench/run.sh [messaging] [--quick] [--n N] [--rounds N] [--repeat R]
+                    [--cpu C] [--build DIR] [--floors-only]
+       bench/run.sh placement [same options] [--spawn-thread N]
+                    [--spawn-fork N] [--spawn-exec N] [--spawn-budget S]
+                    [--only thread|fork|exec]
+  messaging      bench_messaging: thread actors vs inproc nng and pipes
+  placement      bench_placement: thread / fork / exec actors vs nng ipc
   --quick        small counts (a smoke test: the figures are not meaningful)
-  --n N          one-way messages per throughput figure (default 1000000)
+  --n N          one-way messages per throughput figure (default 1000000,
+                 placement 300000)
   --rounds N     round trips per latency figure (default 20000)
-  --repeat R     runs in each mode, unpinned and pinned (default 5)
+  --repeat R     runs in each mode, unpinned and pinned (default 5,
+                 placement 3)
   --cpu C        the core of the pinned runs (default 0)
   --build DIR    meson build directory (default: <repo>/build)
-  --floors-only  raw nng and pipe figures only, no troupe
+  --floors-only  raw floors only, no troupe
+  --spawn-thread N, --spawn-fork N, --spawn-exec N
+                 placement: timed spawns per placement (200, 100, 50)
+  --spawn-budget S  placement: at most S seconds of spawns per placement
+                 (default 20)
+  --only P       placement: one placement only (with the floors)
 Per-run lines and medians go to stdout, progress to stderr.
 USAGE
 }
@@ -25,15 +40,28 @@ USAGE
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build="$root/build"
-repeat=5
+prog=messaging
+repeat=
 cpu=0
 args=()
+
+case "${1:-}" in
+messaging | placement)
+	prog=$1
+	shift
+	;;
+esac
 
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick | --floors-only) args+=("$1") ;;
 	--n | --rounds)
 		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		args+=("$1" "$2")
+		shift
+		;;
+	--spawn-thread | --spawn-fork | --spawn-exec | --spawn-budget | --only)
+		[ "$prog" = placement ] && [ $# -ge 2 ] || { usage >&2; exit 2; }
 		args+=("$1" "$2")
 		shift
 		;;
@@ -63,6 +91,13 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+if [ -z "$repeat" ]; then
+	if [ "$prog" = placement ]; then
+		repeat=3 # slower: a run takes about 10 s
+	else
+		repeat=5
+	fi
+fi
 case "$repeat" in
 '' | *[!0-9]* | 0)
 	echo "run.sh: --repeat needs a positive integer" >&2
@@ -73,8 +108,8 @@ esac
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$root" >&2
 fi
-ninja -C "$build" bench/bench_messaging >&2
-exe="$build/bench/bench_messaging"
+ninja -C "$build" "bench/bench_$prog" >&2
+exe="$build/bench/bench_$prog"
 
 modes="unpinned pinned"
 if ! command -v taskset >/dev/null 2>&1; then

@@ -10,6 +10,9 @@
  *               one call at a time;
  *  - roundtrip, impl troupe_actor: the same loop run by a driver actor
  *               inside its handle callback, calling the same echo actor.
+ *
+ * The behaviors and the send / call loops are shared with
+ * bench_placement (bench.h), which runs them under every placement.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,23 +21,21 @@
 
 #include "bench.h"
 
-enum {
-	TAG_DATA = 1,  /* one-way payload, counted */
-	TAG_COUNT = 2, /* call: reply with the count so far */
-	TAG_ECHO = 3,  /* call: reply with the request's body */
-	TAG_DRIVE = 4, /* call: [rounds, warm, echo ref] -> latency figures */
-};
-
-#define BEH_COUNTER "bench.counter"
-#define BEH_ECHO "bench.echo"
-#define BEH_DRIVER "bench.driver"
+/* Tags and behavior names: see bench.h. */
+#define TAG_DATA BENCH_TAG_DATA
+#define TAG_COUNT BENCH_TAG_COUNT
+#define TAG_ECHO BENCH_TAG_ECHO
+#define TAG_DRIVE BENCH_TAG_DRIVE
+#define BEH_COUNTER BENCH_BEH_COUNTER
+#define BEH_ECHO BENCH_BEH_ECHO
+#define BEH_DRIVER BENCH_BEH_DRIVER
 
 /* Bound on the driver's whole loop, so that a stuck runtime shows up as
  * an error rather than a hang. */
 #define DRIVE_TIMEOUT_MS (10 * 60 * 1000)
 
-static int
-tr_check(int rv, const char *what)
+int
+bench_tr_check(int rv, const char *what)
 {
 	if (rv != TR_OK)
 		bench_fail("%s: %s (%d)", what, tr_strerror(rv), rv);
@@ -141,9 +142,9 @@ echo_handle(void *state, tr_msg *msg)
  * Runs in the main context or in an actor callback.  Returns a TR_E*
  * code; *what names the step that failed.
  */
-static int
-call_loop(tr_ref echo, uint64_t warm, uint64_t rounds, uint64_t *samples_ns,
-    const char **what)
+int
+bench_call_loop(tr_ref echo, uint64_t warm, uint64_t rounds,
+    uint64_t *samples_ns, const char **what)
 {
 	for (uint64_t i = 0; i < warm + rounds; i++) {
 		msgpack_packer *pk;
@@ -206,7 +207,7 @@ drive_args(tr_msg *msg, uint64_t *rounds, uint64_t *warm, tr_ref *echo)
 }
 
 /*
- * Runs on the driver's thread: on TAG_DRIVE, runs call_loop from inside
+ * Runs on the driver's thread: on TAG_DRIVE, runs bench_call_loop inside
  * this callback and replies [status, median_us, p99_us, min_us, n];
  * status is TR_OK or the TR_E* code that stopped the loop.
  */
@@ -231,7 +232,7 @@ driver_handle(void *state, tr_msg *msg)
 		status = samples == NULL ? TR_ENOMEM : TR_OK;
 	}
 	if (status == TR_OK)
-		status = call_loop(echo, warm, rounds, samples, &what);
+		status = bench_call_loop(echo, warm, rounds, samples, &what);
 	if (status == TR_OK)
 		lat = bench_lat_of(samples, rounds);
 	else
@@ -269,7 +270,7 @@ bench_troupe_register(void)
 	};
 
 	for (size_t i = 0; i < sizeof(behs) / sizeof(behs[0]); i++)
-		if (tr_check(tr_behavior_register(&behs[i]),
+		if (bench_tr_check(tr_behavior_register(&behs[i]),
 		        "tr_behavior_register") != TR_OK)
 			return -1;
 	return 0;
@@ -300,8 +301,8 @@ spawn_thread_actor(const char *behavior, tr_ref *out)
 /* ------------------------------------------------------------------ */
 
 /* Sends n TAG_DATA messages; *body_size gets the size of one body. */
-static int
-send_data(tr_ref to, uint64_t n, size_t *body_size)
+int
+bench_send_data(tr_ref to, uint64_t n, size_t *body_size)
 {
 	static const unsigned char payload[BENCH_BODY_BYTES] = {0xA5};
 
@@ -310,7 +311,7 @@ send_data(tr_ref to, uint64_t n, size_t *body_size)
 		tr_msg *m;
 		int rv;
 
-		if (tr_check(msg_start(&m, TAG_DATA, &pk), "tr_msg_new") !=
+		if (bench_tr_check(msg_start(&m, TAG_DATA, &pk), "tr_msg_new") !=
 		    TR_OK)
 			return -1;
 		if (msgpack_pack_bin(pk, sizeof(payload)) != 0 ||
@@ -322,7 +323,7 @@ send_data(tr_ref to, uint64_t n, size_t *body_size)
 		*body_size = tr_msg_size(m);
 		if ((rv = tr_send(to, m)) != TR_OK) {
 			tr_msg_free(m);
-			tr_check(rv, "tr_send");
+			bench_tr_check(rv, "tr_send");
 			return -1;
 		}
 	}
@@ -330,21 +331,21 @@ send_data(tr_ref to, uint64_t n, size_t *body_size)
 }
 
 /* Calls the counter for its count; fails unless it is `expect`. */
-static int
-check_count(tr_ref counter, uint64_t expect)
+int
+bench_check_count(tr_ref counter, uint64_t expect)
 {
 	msgpack_object body;
 	tr_msg *req, *rep;
 	bool sent = false;
 	int rv;
 
-	if (tr_check(tr_msg_new(&req, TAG_COUNT), "tr_msg_new") != TR_OK)
+	if (bench_tr_check(tr_msg_new(&req, TAG_COUNT), "tr_msg_new") != TR_OK)
 		return -1;
 	rv = tr_call(counter, req, DRIVE_TIMEOUT_MS, &rep, &sent);
 	if (rv != TR_OK) {
 		if (!sent)
 			tr_msg_free(req);
-		tr_check(rv, "tr_call (count)");
+		bench_tr_check(rv, "tr_call (count)");
 		return -1;
 	}
 	rv = tr_msg_body(rep, &body);
@@ -358,7 +359,7 @@ check_count(tr_ref counter, uint64_t expect)
 		    (unsigned long long)expect);
 		rv = TR_EPROTO;
 	} else {
-		tr_check(rv, "count reply body");
+		bench_tr_check(rv, "count reply body");
 	}
 	tr_msg_free(rep);
 	return rv == TR_OK ? 0 : -1;
@@ -375,12 +376,12 @@ troupe_oneway(const bench_cfg *cfg, bench_results *res)
 		return -1;
 	fprintf(stderr, "bench: troupe one-way, %llu msgs...\n",
 	    (unsigned long long)cfg->oneway_n);
-	if (send_data(counter, cfg->oneway_warm, &body_size) != 0 ||
-	    check_count(counter, cfg->oneway_warm) != 0)
+	if (bench_send_data(counter, cfg->oneway_warm, &body_size) != 0 ||
+	    bench_check_count(counter, cfg->oneway_warm) != 0)
 		return -1;
 	t0 = bench_now_ns();
-	if (send_data(counter, cfg->oneway_n, &body_size) != 0 ||
-	    check_count(counter, cfg->oneway_warm + cfg->oneway_n) != 0)
+	if (bench_send_data(counter, cfg->oneway_n, &body_size) != 0 ||
+	    bench_check_count(counter, cfg->oneway_warm + cfg->oneway_n) != 0)
 		return -1;
 	t1 = bench_now_ns();
 	{
@@ -398,8 +399,7 @@ troupe_oneway(const bench_cfg *cfg, bench_results *res)
 /* Call round trips                                                    */
 /* ------------------------------------------------------------------ */
 
-/* Size of one echo request body: a fixed-width msgpack uint64. */
-#define ECHO_BODY_BYTES 9
+#define ECHO_BODY_BYTES BENCH_ECHO_BODY_BYTES
 
 static int
 troupe_call_main(const bench_cfg *cfg, tr_ref echo, bench_results *res)
@@ -415,9 +415,9 @@ troupe_call_main(const bench_cfg *cfg, tr_ref echo, bench_results *res)
 	}
 	fprintf(stderr, "bench: troupe call from main, %llu...\n",
 	    (unsigned long long)cfg->rounds);
-	rv = call_loop(echo, cfg->rounds_warm, cfg->rounds, samples, &what);
+	rv = bench_call_loop(echo, cfg->rounds_warm, cfg->rounds, samples, &what);
 	if (rv != TR_OK) {
-		tr_check(rv, what);
+		bench_tr_check(rv, what);
 		free(samples);
 		return -1;
 	}
@@ -445,7 +445,7 @@ troupe_call_actor(const bench_cfg *cfg, tr_ref echo, bench_results *res)
 		return -1;
 	fprintf(stderr, "bench: troupe call from an actor, %llu...\n",
 	    (unsigned long long)cfg->rounds);
-	if (tr_check(msg_start(&req, TAG_DRIVE, &pk), "tr_msg_new") != TR_OK)
+	if (bench_tr_check(msg_start(&req, TAG_DRIVE, &pk), "tr_msg_new") != TR_OK)
 		return -1;
 	if (msgpack_pack_array(pk, 3) != 0 ||
 	    msgpack_pack_uint64(pk, cfg->rounds) != 0 ||
@@ -459,7 +459,7 @@ troupe_call_actor(const bench_cfg *cfg, tr_ref echo, bench_results *res)
 	if (rv != TR_OK) {
 		if (!sent)
 			tr_msg_free(req);
-		tr_check(rv, "tr_call (driver)");
+		bench_tr_check(rv, "tr_call (driver)");
 		return -1;
 	}
 	rv = tr_msg_body(rep, &body);
@@ -468,7 +468,7 @@ troupe_call_actor(const bench_cfg *cfg, tr_ref echo, bench_results *res)
 		rv = TR_EPROTO;
 	if (rv != TR_OK) {
 		tr_msg_free(rep);
-		tr_check(rv, "driver reply body");
+		bench_tr_check(rv, "driver reply body");
 		return -1;
 	}
 	f = body.via.array.ptr;
