@@ -87,6 +87,7 @@ tri_mailbox_open(tri_ctx *c)
 		mb->inbox = NULL;
 		return rv;
 	}
+	tri_slots_used(tri_rt.slots, c->ref.slot);
 	mb->rec = &tri_rt.slots->slot[c->ref.slot];
 	tri_slot_open(mb->rec, c->ref.gen, mb->capacity, (uint32_t) c->place,
 	    c->beh != NULL ? c->beh->name : "main");

@@ -554,13 +554,19 @@ tri_find_program(const char *prog, char *out, size_t len)
 	}
 	if (strchr(prog, '/') != NULL) {
 		struct stat st;
+		char real[PATH_MAX];
 		if (stat(prog, &st) != 0) {
 			return TR_ENOENT;
 		}
 		if (S_ISDIR(st.st_mode) || access(prog, X_OK) != 0) {
 			return TR_EPERM;
 		}
-		snprintf(out, len, "%s", prog);
+		/* Resolved: a path like /proc/self/exe would name whichever
+		 * program reads it (setpriv, when it is the launcher). */
+		if (realpath(prog, real) == NULL) {
+			return TR_ENOENT;
+		}
+		snprintf(out, len, "%s", real);
 		return TR_OK;
 	}
 	if ((path = getenv("PATH")) == NULL) {

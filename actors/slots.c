@@ -127,6 +127,16 @@ futex_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t deadline)
 }
 
 void
+tri_slots_used(tri_slottab *t, uint32_t slot)
+{
+	uint32_t hi = atomic_load(&t->hiwater);
+
+	while (slot + 1 > hi &&
+	    !atomic_compare_exchange_weak(&t->hiwater, &hi, slot + 1)) {
+	}
+}
+
+void
 tri_slot_open(tri_slotrec *r, uint32_t gen, uint32_t capacity,
     uint32_t placement, const char *behavior)
 {
@@ -225,8 +235,12 @@ tri_slot_depth(tri_slotrec *r, uint32_t gen)
 void
 tri_slots_wake_all(tri_slottab *t)
 {
+	uint32_t hi = atomic_load(&t->hiwater);
+
 	atomic_store(&t->alive, 0);
-	for (uint32_t i = 0; i < TRI_SLOTS_MAX; i++) {
+	/* Only the records ever used: the rest of the 2 MB table was never
+	 * touched, and reading it would fault every page in. */
+	for (uint32_t i = 0; i < hi && i < TRI_SLOTS_MAX; i++) {
 		if (atomic_load(&t->slot[i].waiters) != 0) {
 			atomic_fetch_add(&t->slot[i].seq, 1);
 			futex_wake(&t->slot[i].seq);

@@ -46,7 +46,7 @@ typedef struct tri_slottab {
 	_Atomic uint32_t orderly; /* set by the process as it exits */
 	int32_t reason_kind;      /* its actor's reason, when orderly */
 	int32_t reason_code;
-	uint32_t pad;
+	_Atomic uint32_t hiwater; /* 1 + the highest slot ever opened */
 	tri_slotrec slot[TRI_SLOTS_MAX];
 } tri_slottab;
 
@@ -58,6 +58,8 @@ void tri_slots_unmap(tri_slottab *t);
 /* Removes the file of proc's table. */
 void tri_slots_remove(const char *dir, uint32_t proc);
 
+/* Notes that a slot is in use (for tri_slots_wake_all's bound). */
+void tri_slots_used(tri_slottab *t, uint32_t slot);
 /* Publishes a new incarnation in a slot (depth 0, counters 0). */
 void tri_slot_open(tri_slotrec *r, uint32_t gen, uint32_t capacity,
     uint32_t placement, const char *behavior);

@@ -35,6 +35,7 @@ static struct {
 	uint64_t next_id;
 	bool stop;
 	bool started;
+	bool ready;
 } T;
 
 static bool
@@ -162,9 +163,19 @@ tri_timer_start(void)
 	pthread_cond_init(&T.cv, &ca);
 	pthread_condattr_destroy(&ca);
 	T.next_id = 1;
+	T.ready = true;
+	return TR_OK;
+}
+
+/* The thread is made by the first delayed send: a process that never
+ * uses one (most members) does not pay for it.  Called with T.mtx. */
+static int
+thread_locked(void)
+{
+	if (T.started) {
+		return TR_OK;
+	}
 	if (pthread_create(&T.thread, NULL, timer_main, NULL) != 0) {
-		pthread_cond_destroy(&T.cv);
-		pthread_mutex_destroy(&T.mtx);
 		return TR_ESYSTEM;
 	}
 	T.started = true;
@@ -174,14 +185,16 @@ tri_timer_start(void)
 void
 tri_timer_stop(void)
 {
-	if (!T.started) {
+	if (!T.ready) {
 		return;
 	}
 	pthread_mutex_lock(&T.mtx);
 	T.stop = true;
 	pthread_cond_signal(&T.cv);
 	pthread_mutex_unlock(&T.mtx);
-	pthread_join(T.thread, NULL);
+	if (T.started) {
+		pthread_join(T.thread, NULL);
+	}
 	/* Timers that never fired: their messages are dead letters. */
 	for (size_t i = 0; i < T.n; i++) {
 		tr_msg_free(T.heap[i].msg);
@@ -220,6 +233,10 @@ tr_send_after(tr_ref to, tr_msg *msg, int delay_ms, tr_timer *timer)
 	e.from = self != NULL ? self->ref : TR_REF_NIL;
 	e.msg = msg;
 	pthread_mutex_lock(&T.mtx);
+	if ((rv = thread_locked()) != TR_OK) {
+		pthread_mutex_unlock(&T.mtx);
+		return rv;
+	}
 	if (T.n == T.cap) {
 		size_t ncap = T.cap ? T.cap * 2 : 16;
 		entry *nh = tri_realloc(T.heap, ncap * sizeof(*nh));
