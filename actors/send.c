@@ -7,7 +7,9 @@
  * only once all of that succeeded; every failure leaves it with the
  * caller.
  */
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -198,7 +200,8 @@ wait_until(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 static bool
 call_done(tri_ctx *c)
 {
-	return c->call_reply != NULL || c->call_down || c->ctlq.head != NULL;
+	return c->call_reply != NULL || c->call_down ||
+	    (c->ctlq.head != NULL && !c->stopping);
 }
 
 int
@@ -297,10 +300,12 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 	return rv;
 }
 
+/* A stop request ends a wait -- unless the actor is ending already
+ * (its terminate callback may wait for messages too). */
 static bool
 has_user(tri_ctx *c)
 {
-	return c->userq.head != NULL || c->ctlq.head != NULL;
+	return c->userq.head != NULL || (c->ctlq.head != NULL && !c->stopping);
 }
 
 int
@@ -321,7 +326,8 @@ tr_recv(tr_msg **out, int timeout_ms)
 	/* A pending stop request ends the wait: the actor must return. */
 	if (!wait_until(self, has_user, tri_deadline(timeout_ms)) ||
 	    self->userq.head == NULL) {
-		return self->ctlq.head != NULL ? TR_ECANCELED : TR_ETIMEDOUT;
+		return self->ctlq.head != NULL && !self->stopping ? TR_ECANCELED
+		                                                 : TR_ETIMEDOUT;
 	}
 	m = tri_msgq_pop(&self->userq);
 	if (m->counted) {
@@ -403,4 +409,28 @@ tr_alive(tr_ref ref)
 	}
 	tri_target_put(&t);
 	return alive;
+}
+
+int
+tr_kill(tr_ref ref)
+{
+	tr_actor_info info;
+	int rv;
+
+	if (tr_ref_is_nil(ref)) {
+		return TR_EINVAL;
+	}
+	if ((rv = tr_actor_info_get(ref, &info)) != TR_OK) {
+		return rv;
+	}
+	if (ref.proc != tri_rt.proc &&
+	    (info.placement == TR_PLACE_FORK || info.placement == TR_PLACE_EXEC) &&
+	    info.pid > 0 && info.pid != (int) getpid()) {
+		/* The process is the actor's alone: end it.  Its death is
+		 * announced like any other, with reason signal(9). */
+		return kill(info.pid, SIGKILL) == 0 ? TR_OK : TR_ENOPROC;
+	}
+	/* A thread (or the thread wrapping a program, whose program dies
+	 * with it): stop without terminate. */
+	return tr_stop(ref, TR_REASON_KILL);
 }

@@ -610,6 +610,162 @@ typedef struct tr_actor_info {
 /* Facts about a live local actor.  TR_ENOPROC if gone. */
 int tr_actor_info_get(tr_ref ref, tr_actor_info *out);
 
+
+/* ------------------------------------------------------------------ */
+/* Supervisors                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A supervisor is an actor (a thread of the calling process) that starts
+ * children -- of any placement, and other supervisors -- links to them,
+ * and restarts them by Erlang/OTP's rules.  It is built on the calls
+ * above (spawn, links, monitors, stop) and nothing else.
+ *
+ *  strategy   one_for_one: restart the child that ended;
+ *             one_for_all: stop the others (newest first), restart all;
+ *             rest_for_one: stop and restart it and those started after;
+ *             simple_one_for_one: children of one template, added with
+ *             tr_sup_start_child(), restarted one for one.
+ *  restart    permanent: always; transient: unless it ended normal or
+ *             shutdown; temporary: never (not even by one_for_all), and
+ *             it is forgotten when it ends.
+ *  intensity  more than `intensity` restarts within `period_ms` and the
+ *             supervisor stops all its children and ends with reason
+ *             shutdown(1) ("reached max restart intensity"), which its
+ *             own supervisor then handles.  OTP's defaults: 1 in 5000 ms.
+ *             As in OTP, intensities multiply up a tree: a child under
+ *             two supervisors of intensity 3 may be restarted 3 x 4 times
+ *             before the top gives up.
+ *  backoff    optional: a restart waits backoff_initial_ms, doubling at
+ *             each further restart of that child up to backoff_max_ms,
+ *             back to the initial delay once the child has run for
+ *             backoff_reset_ms.  Restarting children are in state
+ *             TR_CHILD_RESTARTING meanwhile.
+ *  shutdown   per child: ask it to stop (reason shutdown), wait up to
+ *             shutdown_ms, then kill it (tr_kill).  TR_SHUTDOWN_BRUTAL
+ *             kills at once; TR_SHUTDOWN_INFINITY waits as long as it
+ *             takes (the default for child supervisors; 5000 ms for
+ *             others).  Children start in order, each once its init has
+ *             returned, and stop in reverse order.
+ *  significant / auto_shutdown (OTP 24): with TR_AUTO_ANY_SIGNIFICANT
+ *             the supervisor ends (reason shutdown) when any significant
+ *             child ends by itself without being restarted; with
+ *             TR_AUTO_ALL_SIGNIFICANT, when all of them have.
+ */
+typedef enum tr_strategy {
+	TR_ONE_FOR_ONE = 0,
+	TR_ONE_FOR_ALL = 1,
+	TR_REST_FOR_ONE = 2,
+	TR_SIMPLE_ONE_FOR_ONE = 3,
+} tr_strategy;
+
+typedef enum tr_restart {
+	TR_PERMANENT = 0,
+	TR_TRANSIENT = 1,
+	TR_TEMPORARY = 2,
+} tr_restart;
+
+typedef enum tr_auto_shutdown {
+	TR_AUTO_NEVER = 0,
+	TR_AUTO_ANY_SIGNIFICANT = 1,
+	TR_AUTO_ALL_SIGNIFICANT = 2,
+} tr_auto_shutdown;
+
+#define TR_SHUTDOWN_DEFAULT 0
+#define TR_SHUTDOWN_BRUTAL (-1)
+#define TR_SHUTDOWN_INFINITY (-2)
+/* intensity: 0 means OTP's default (1); this means "no restarts". */
+#define TR_NO_RESTARTS UINT32_MAX
+/* The reason a supervisor ends with when it gives up. */
+#define TR_SUP_GAVE_UP 1
+
+typedef struct tr_sup_spec tr_sup_spec;
+
+typedef struct tr_child_spec {
+	const char *id;           /* unique among its siblings (required) */
+	tr_spec start;            /* how to start it; start.name names it */
+	const tr_sup_spec *sup;   /* or: the child is this supervisor */
+	tr_restart restart;
+	int32_t shutdown_ms;      /* TR_SHUTDOWN_* or a timeout in ms */
+	bool significant;
+} tr_child_spec;
+
+struct tr_sup_spec {
+	tr_strategy strategy;
+	uint32_t intensity;       /* 0 = 1 (OTP); TR_NO_RESTARTS */
+	uint32_t period_ms;       /* 0 = 5000 */
+	uint32_t backoff_initial_ms; /* 0 = restart at once */
+	uint32_t backoff_max_ms;     /* 0 = 30000 */
+	uint32_t backoff_reset_ms;   /* 0 = 10000 */
+	tr_auto_shutdown auto_shutdown;
+	const tr_child_spec *children; /* simple_one_for_one: exactly one,
+	                                  the template (not started) */
+	size_t nchildren;
+};
+
+/*
+ * Checks a supervisor spec (and nested ones) without starting anything:
+ * TR_OK, or TR_EINVAL with a precise message in err ("child 'db':
+ * duplicate id", "child 'web': negative shutdown", ...).  err may be
+ * NULL.
+ */
+int tr_sup_check(const tr_sup_spec *spec, char *err, size_t errlen);
+
+/*
+ * Starts a supervisor and, in order, its children; returns once all have
+ * started.  The spec is copied.  A child that fails to start stops the
+ * ones started before it (newest first) and fails the start: TR_EINIT,
+ * with *why = that child's reason.  name (may be NULL) registers the
+ * supervisor; link links it to the caller.  Errors: TR_EINVAL (see
+ * tr_sup_check), as tr_spawn.
+ */
+int tr_sup_start(const tr_sup_spec *spec, const char *name, bool link,
+    tr_ref *out, tr_reason *why);
+
+/*
+ * Dynamic children; calls to a supervisor of this process.
+ * start_child: adds a child and starts it (for simple_one_for_one, child
+ * is NULL or gives only start.init_arg, and the template is used; ids
+ * are made up).  TR_EEXIST for an id in use, TR_EINIT with *why.
+ * terminate_child: stops it (its spec stays, state stopped);
+ * restart_child: starts a stopped child again; delete_child: forgets a
+ * stopped child.  TR_ENOENT for an unknown id, TR_ESTATE for a child in
+ * the wrong state.
+ */
+int tr_sup_start_child(
+    tr_ref sup, const tr_child_spec *child, tr_ref *out, tr_reason *why);
+int tr_sup_terminate_child(tr_ref sup, const char *id);
+int tr_sup_restart_child(tr_ref sup, const char *id, tr_ref *out);
+int tr_sup_delete_child(tr_ref sup, const char *id);
+
+typedef enum tr_child_state {
+	TR_CHILD_RUNNING = 0,
+	TR_CHILD_RESTARTING = 1, /* waiting out its backoff */
+	TR_CHILD_STOPPED = 2,
+} tr_child_state;
+
+typedef struct tr_child_info {
+	char id[TR_NAME_MAX + 1];
+	tr_ref ref;               /* TR_REF_NIL unless running */
+	tr_child_state state;
+	tr_placement placement;
+	bool supervisor;
+	uint32_t restarts;
+	uint64_t uptime_ms;       /* since its last start; 0 unless running */
+} tr_child_info;
+
+/* Lists up to max children in start order; *n is how many there are. */
+int tr_sup_children(tr_ref sup, tr_child_info *out, size_t max, size_t *n);
+
+/*
+ * Ends an actor now, without running its terminate callback: a process
+ * placement's process is killed with SIGKILL (a wrapped program too);
+ * a thread actor is asked to stop with TR_EXIT_KILL -- a thread cannot
+ * be killed, so one stuck in a callback ends only when it returns.
+ * TR_ENOPROC if already gone.
+ */
+int tr_kill(tr_ref ref);
+
 #ifdef __cplusplus
 }
 #endif

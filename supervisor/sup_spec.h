@@ -1,0 +1,13 @@
+/* sup_spec.h -- private to troupe: supervisor spec copies.  Not API. */
+#ifndef TRS_SUP_SPEC_H
+#define TRS_SUP_SPEC_H
+
+#include "troupe.h"
+
+tr_sup_spec *trs_spec_dup(const tr_sup_spec *s);
+void trs_spec_free(tr_sup_spec *s);
+int trs_child_dup(tr_child_spec *dst, const tr_child_spec *src);
+void trs_child_free(tr_child_spec *c);
+int trs_child_check(const tr_child_spec *c, char *err, size_t len);
+
+#endif
