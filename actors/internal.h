@@ -403,8 +403,9 @@ void tri_node_proc_ready(uint32_t proc, tr_ref actor);
 /* Starts an exec'd troupe program (through the service's loop). */
 int tri_node_exec(uint32_t proc, const tr_spec *spec, const char *spec_path,
     int *pid);
-/* Why proc ended, once it has (false if it has not). */
-bool tri_node_proc_reason(uint32_t proc, tr_reason *why);
+/* Why proc ended, once it has (false if it has not), and the actor it
+ * had started, if any (TR_REF_NIL). */
+bool tri_node_proc_reason(uint32_t proc, tr_reason *why, tr_ref *actor);
 void tri_node_kill(uint32_t proc, int sig);
 /* Stops every process newest first (shutdown). */
 int tri_node_stop_all(uint64_t deadline);

@@ -117,6 +117,7 @@ tri_member_run(const tri_pspec *s, const tri_behavior *b)
 		leave(why);
 		return 0;
 	}
+	tri_rt.slots->actor = actor; /* before READY: see slots.h */
 	send_ready(s, actor, TR_REASON_NORMAL);
 
 	/* The main thread now only waits for the actor's end; meanwhile its

@@ -139,7 +139,7 @@ tri_node_proc_ready(uint32_t proc, tr_ref actor)
 }
 
 bool
-tri_node_proc_reason(uint32_t proc, tr_reason *why)
+tri_node_proc_reason(uint32_t proc, tr_reason *why, tr_ref *actor)
 {
 	proc_ent *e;
 	bool ended = false;
@@ -147,6 +147,7 @@ tri_node_proc_reason(uint32_t proc, tr_reason *why)
 	pthread_mutex_lock(&N.mtx);
 	if ((e = find_locked(proc)) != NULL && e->ended) {
 		*why = e->reason;
+		*actor = e->actor;
 		ended = true;
 	}
 	pthread_mutex_unlock(&N.mtx);
@@ -215,6 +216,12 @@ proc_ended(int pid, int wstatus)
 
 	/* A member that ended by the book left its actor's reason. */
 	if ((tab = tri_slots_map(tri_rt.rundir, proc)) != NULL) {
+		pthread_mutex_lock(&N.mtx);
+		if ((e = find_locked(proc)) != NULL && !e->ready &&
+		    !tr_ref_is_nil(tab->actor)) {
+			e->actor = tab->actor; /* started, READY not yet seen */
+		}
+		pthread_mutex_unlock(&N.mtx);
 		if (atomic_load(&tab->orderly) && !WIFSIGNALED(wstatus)) {
 			why = TR_REASON(
 			    (tr_exit_kind) tab->reason_kind, tab->reason_code);

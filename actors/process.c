@@ -117,8 +117,31 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 		return TR_ETIMEDOUT;
 	}
 	if (rv == TR_ENOPROC) {
-		/* The process ended before its actor started. */
-		if (why != NULL && tri_node_proc_reason(proc, &r)) {
+		tr_ref actor = TR_REF_NIL;
+		if (!tri_node_proc_reason(proc, &r, &actor)) {
+			r = TR_REASON(TR_EXIT_NOPROC, 0);
+		}
+		if (!tr_ref_is_nil(actor)) {
+			/* Its actor started, and ended before its READY got
+			 * here: the spawn succeeded, and a link (made before its
+			 * init) fires now. */
+			*out = actor;
+			if (spec->link) {
+				tri_frame f;
+				uint8_t body[32];
+				memset(&f, 0, sizeof(f));
+				f.kind = TRI_K_EXIT;
+				f.sender = actor;
+				f.dest = self->ref;
+				f.body = body;
+				f.body_len = (uint32_t) tri_reason_body(
+				    body, sizeof(body), r, 0);
+				(void) tri_link_add(self, actor);
+				tri_route(self, &f);
+			}
+			return TR_OK;
+		}
+		if (why != NULL) {
 			*why = r;
 		}
 		return TR_EINIT;

@@ -47,6 +47,10 @@ typedef struct tri_slottab {
 	int32_t reason_kind;      /* its actor's reason, when orderly */
 	int32_t reason_code;
 	_Atomic uint32_t hiwater; /* 1 + the highest slot ever opened */
+	/* The actor a fork or exec process was started for, once started:
+	 * if the process ends before its READY reaches the spawner, the
+	 * spawner still learns the ref (and its end). */
+	tr_ref actor;
 	tri_slotrec slot[TRI_SLOTS_MAX];
 } tri_slottab;
 
