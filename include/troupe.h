@@ -766,6 +766,34 @@ int tr_sup_children(tr_ref sup, tr_child_info *out, size_t max, size_t *n);
  */
 int tr_kill(tr_ref ref);
 
+/* ------------------------------------------------------------------ */
+/* Trees from files                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A supervision tree written as a YAML file (docs/config.md has the
+ * format).  tr_tree_load parses and checks it -- syntax, unknown keys,
+ * wrong types, unknown behaviors, missing programs -- without starting
+ * anything, and without needing tr_init(): behaviors must be registered
+ * (or the file's plugins loaded, which register theirs) before the
+ * check.  On failure it returns TR_EINVAL and, if errors is not NULL,
+ * *errors holds one line per error, "file:line:column: what is wrong",
+ * to be freed with free().  Plugins named in the file are shared
+ * objects loaded with dlopen; each must export
+ * `void troupe_plugin_init(void)`, which registers its behaviors.  Load
+ * trees before tr_init() when they have plugins: fork members only have
+ * the code that was loaded when the fork server was made.
+ */
+typedef struct tr_tree tr_tree;
+
+int tr_tree_load(const char *path, tr_tree **out, char **errors);
+/* The root supervisor's spec; valid until tr_tree_free(). */
+const tr_sup_spec *tr_tree_spec(const tr_tree *tree);
+/* The tree's name: the root supervisor's `name`, else the file's base
+ * name without extension. */
+const char *tr_tree_name(const tr_tree *tree);
+void tr_tree_free(tr_tree *tree);
+
 #ifdef __cplusplus
 }
 #endif
