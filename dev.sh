@@ -12,7 +12,7 @@ set -euo pipefail
 
 # What `./dev.sh demo` runs once the build is done: a path relative to
 # the repository root, then its arguments.
-MAIN_JOB="build/examples/trio/trio"
+MAIN_JOB="build/examples/demo/demo examples/demo/demo.yaml"
 
 # How long the fuzz leg of `./dev.sh test` runs, in seconds.
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}

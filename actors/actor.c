@@ -108,7 +108,7 @@ run_turn(tri_ctx *c)
 static void
 close_any(uv_handle_t *h, void *arg)
 {
-	(void) arg;
+	(void)arg;
 	if (!uv_is_closing(h)) {
 		uv_close(h, NULL);
 	}
@@ -171,7 +171,7 @@ actor_main(void *arg)
 			tri_ctx *p = tri_registry_get(l->peer);
 			links = l->next;
 			if (p != NULL) {
-				(void) tri_unlink_local(p, c->ref);
+				(void)tri_unlink_local(p, c->ref);
 				tri_ctx_rele(p);
 			}
 			tri_free(l);
@@ -196,7 +196,8 @@ actor_main(void *arg)
 			uv_run(&c->loop, UV_RUN_DEFAULT);
 		}
 		if (!c->stopping) {
-			/* The loop ran dry: impossible while the async lives. */
+			/* The loop ran dry: impossible while the async lives.
+			 */
 			c->stopping = true;
 			c->reason = TR_REASON_NORMAL;
 		}
@@ -214,8 +215,8 @@ actor_main(void *arg)
 }
 
 int
-tri_actor_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref *out,
-    tr_reason *why)
+tri_actor_spawn(
+    const tr_spec *spec, const tri_behavior *b, tr_ref *out, tr_reason *why)
 {
 	return tri_actor_spawn_ex(spec, b, TR_REF_NIL, out, why);
 }
@@ -231,14 +232,14 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 	tr_ref ref;
 	int rv;
 
-	c = tri_ctx_new(b, spec->mailbox_capacity ? spec->mailbox_capacity
-	                                      : tri_rt.capacity);
+	c = tri_ctx_new(b,
+	    spec->mailbox_capacity ? spec->mailbox_capacity : tri_rt.capacity);
 	if (c == NULL) {
 		return TR_ENOMEM;
 	}
 	c->kind = TRI_CTX_THREAD;
-	c->place = spec->placement == TR_PLACE_AUTO ? TR_PLACE_THREAD
-	                                            : spec->placement;
+	c->place = spec->placement == TR_PLACE_AUTO ? TR_PLACE_THREAD :
+	                                              spec->placement;
 	c->trap_exits = spec->trap_exits;
 	c->seq = atomic_fetch_add(&tri_rt.seq, 1);
 	memset(&sw, 0, sizeof(sw));
@@ -284,7 +285,7 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 	pthread_mutex_unlock(&tri_rt.mtx);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	ref = c->ref; /* c may be gone as soon as init returns */
+	ref = c->ref;    /* c may be gone as soon as init returns */
 	tri_ctx_hold(c); /* the thread's reference */
 	if (pthread_create(&c->thread, &attr, actor_main, &sw) != 0) {
 		pthread_attr_destroy(&attr);
@@ -325,8 +326,8 @@ fail_mb:
 fail_reg:
 	tri_registry_remove(c);
 fail_loop:
-	uv_close((uv_handle_t *) &c->async, NULL);
-	uv_close((uv_handle_t *) &c->idle, NULL);
+	uv_close((uv_handle_t *)&c->async, NULL);
+	uv_close((uv_handle_t *)&c->idle, NULL);
 	uv_run(&c->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&c->loop);
 fail_arg:

@@ -5,30 +5,30 @@
 #include "internal.h"
 
 static const char *const messages[] = {
-	[TR_OK] = "no error",
-	[TR_EINVAL] = "invalid argument",
-	[TR_ENOMEM] = "out of memory",
-	[TR_ENOPROC] = "no such actor (never existed or has ended)",
-	[TR_ENOENT] = "no such name, behavior or timer",
-	[TR_EEXIST] = "already exists",
-	[TR_EFULL] = "mailbox full",
-	[TR_ETIMEDOUT] = "timed out",
-	[TR_ECLOSED] = "runtime not running",
-	[TR_EPROTO] = "malformed frame or message body",
-	[TR_EMSGSIZE] = "message too large",
-	[TR_EINIT] = "actor init failed",
-	[TR_ESTATE] = "not allowed in this context",
-	[TR_ECANCELED] = "canceled",
-	[TR_EPERM] = "permission denied",
-	[TR_ENOTSUP] = "not supported",
-	[TR_ETRANSPORT] = "transport error",
-	[TR_ESYSTEM] = "operating system error",
+    [TR_OK] = "no error",
+    [TR_EINVAL] = "invalid argument",
+    [TR_ENOMEM] = "out of memory",
+    [TR_ENOPROC] = "no such actor (never existed or has ended)",
+    [TR_ENOENT] = "no such name, behavior or timer",
+    [TR_EEXIST] = "already exists",
+    [TR_EFULL] = "mailbox full",
+    [TR_ETIMEDOUT] = "timed out",
+    [TR_ECLOSED] = "runtime not running",
+    [TR_EPROTO] = "malformed frame or message body",
+    [TR_EMSGSIZE] = "message too large",
+    [TR_EINIT] = "actor init failed",
+    [TR_ESTATE] = "not allowed in this context",
+    [TR_ECANCELED] = "canceled",
+    [TR_EPERM] = "permission denied",
+    [TR_ENOTSUP] = "not supported",
+    [TR_ETRANSPORT] = "transport error",
+    [TR_ESYSTEM] = "operating system error",
 };
 
 const char *
 tr_strerror(int err)
 {
-	if (err >= 0 && (size_t) err < sizeof(messages) / sizeof(messages[0]) &&
+	if (err >= 0 && (size_t)err < sizeof(messages) / sizeof(messages[0]) &&
 	    messages[err] != NULL) {
 		return messages[err];
 	}

@@ -89,9 +89,9 @@ server_main(int req, int note, pid_t root)
 			struct signalfd_siginfo si;
 			int st;
 			pid_t pid;
-			(void) !read(sfd, &si, sizeof(si));
+			(void)!read(sfd, &si, sizeof(si));
 			while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-				int32_t n[2] = {(int32_t) pid, (int32_t) st};
+				int32_t n[2] = {(int32_t)pid, (int32_t)st};
 				send_all(note, n, sizeof(n));
 			}
 		}
@@ -107,7 +107,7 @@ server_main(int req, int note, pid_t root)
 				continue;
 			}
 			r.spec[sizeof(r.spec) - 1] = '\0';
-			a.pid = (int32_t) fork();
+			a.pid = (int32_t)fork();
 			if (a.pid == 0) {
 				prctl(PR_SET_PDEATHSIG, SIGKILL);
 				if (getppid() != me) {
@@ -213,7 +213,8 @@ tri_fork_server_spawn(uint32_t proc, const char *spec, int *pid)
 		return TR_ECLOSED; /* the server is gone */
 	}
 	if (a.pid < 0) {
-		return a.err == ENOMEM || a.err == EAGAIN ? TR_ENOMEM : TR_ESYSTEM;
+		return a.err == ENOMEM || a.err == EAGAIN ? TR_ENOMEM :
+		                                            TR_ESYSTEM;
 	}
 	*pid = a.pid;
 	return TR_OK;

@@ -35,17 +35,17 @@
 struct tr_msg {
 	struct tr_msg *next; /* queue link, owner thread only */
 	uint32_t tag;
-	uint8_t kind;        /* TRI_K_* once received; 0 if made locally */
-	bool counted;        /* holds a mailbox slot (depth) */
+	uint8_t kind; /* TRI_K_* once received; 0 if made locally */
+	bool counted; /* holds a mailbox slot (depth) */
 	tr_ref sender;
 	uint64_t corr;
-	uint64_t mon;        /* DOWN notices: the monitor id */
-	tr_reason reason;    /* EXIT/DOWN notices */
+	uint64_t mon;     /* DOWN notices: the monitor id */
+	tr_reason reason; /* EXIT/DOWN notices */
 	uint8_t *data;
 	size_t len;
-	size_t cap;          /* 0: data points into this allocation */
+	size_t cap; /* 0: data points into this allocation */
 	msgpack_packer pk;
-	msgpack_zone *zone;  /* made by the first tr_msg_body() */
+	msgpack_zone *zone; /* made by the first tr_msg_body() */
 	msgpack_object obj;
 	bool parsed;
 };
@@ -56,7 +56,8 @@ tr_msg *tri_msg_from_frame(const tri_frame *f);
 tr_msg *tri_msg_notice(uint32_t tag, tr_ref who, tr_reason why, uint64_t mon);
 /* Packs [kind, code] (+ mon) into a small body for control frames. */
 size_t tri_reason_body(uint8_t *buf, size_t len, tr_reason r, uint64_t mon);
-int tri_reason_parse(const uint8_t *body, size_t len, tr_reason *r, uint64_t *mon);
+int tri_reason_parse(
+    const uint8_t *body, size_t len, tr_reason *r, uint64_t *mon);
 /* The reason carried in a control message's body (READY). */
 void tri_msg_reason_of_frame(const tr_msg *m, tr_reason *r);
 
@@ -104,11 +105,11 @@ typedef struct tri_mailbox {
 	pthread_cond_t arrived; /* owner waits for arrivals */
 	tri_buf **arr;          /* arrivals not yet decoded */
 	size_t narr, carr;
-	tri_buf **spare;        /* swapped with arr on drain */
+	tri_buf **spare; /* swapped with arr on drain */
 	size_t cspare;
 	bool owner_waiting;
 	bool closed;
-	uv_async_t *wake;       /* the owner's loop, if it runs one */
+	uv_async_t *wake; /* the owner's loop, if it runs one */
 
 	/* Capacity and depth live in the process's shared slot table, so
 	 * that senders of other processes see them too. */
@@ -138,7 +139,10 @@ bool tri_mailbox_wait(tri_ctx *c, uint64_t deadline);
 /* ------------------------------------------------------------------ */
 /* Contexts                                                            */
 
-enum tri_ctx_kind { TRI_CTX_MAIN = 1, TRI_CTX_THREAD = 2 };
+enum tri_ctx_kind {
+	TRI_CTX_MAIN = 1,
+	TRI_CTX_THREAD = 2
+};
 
 typedef struct tri_link {
 	tr_ref peer;
@@ -175,6 +179,7 @@ struct tri_ctx {
 	uint64_t call_corr; /* the call we wait for, 0 if none */
 	uint64_t call_mon;
 	tr_ref call_target; /* its process ending ends the wait */
+	uint64_t call_mon2; /* a pool member holding the call, if local */
 	tr_msg *call_reply;
 	bool call_down;
 	struct tri_mref *mons; /* monitors we hold, for DOWN filtering */
@@ -194,7 +199,6 @@ struct tri_ctx {
 	tri_link *links;
 	tri_monitor *monitors; /* who watches us */
 
-
 	tr_placement place; /* for introspection: how it was started */
 };
 
@@ -204,7 +208,8 @@ static inline void
 tri_count_in(tri_ctx *c)
 {
 	if (c != NULL && c->mb.rec != NULL) {
-		atomic_fetch_add_explicit(&c->mb.rec->msgs_in, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(
+		    &c->mb.rec->msgs_in, 1, memory_order_relaxed);
 	}
 }
 
@@ -213,7 +218,7 @@ tri_count_out(tri_ctx *c, int64_t d)
 {
 	if (c != NULL && c->mb.rec != NULL) {
 		atomic_fetch_add_explicit(
-		    &c->mb.rec->msgs_out, (uint64_t) d, memory_order_relaxed);
+		    &c->mb.rec->msgs_out, (uint64_t)d, memory_order_relaxed);
 	}
 }
 
@@ -237,7 +242,7 @@ int tri_deliver(tri_ctx *c, const tri_frame *f);
  */
 typedef struct tri_target {
 	tr_ref ref;
-	tri_ctx *local;      /* this process: held */
+	tri_ctx *local;           /* this process: held */
 	struct tri_rport *remote; /* another process: held */
 	tri_slottab *tab;
 	tri_slotrec *rec;
@@ -254,8 +259,8 @@ int tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms);
 void tri_remote_forget_proc(uint32_t proc);
 void tri_remote_fini(void);
 /* Sends a control frame (EXIT, DOWN, STOP, MON...) to any ref. */
-int tri_send_control_ref(tr_ref to, int kind, tr_ref about, tr_reason why,
-    uint64_t mon);
+int tri_send_control_ref(
+    tr_ref to, int kind, tr_ref about, tr_reason why, uint64_t mon);
 
 /* Waits for the reply of the call self->call_corr (or its callee's
  * death), then clears the call. */
@@ -269,12 +274,12 @@ void tri_run_control(tri_ctx *c);
 
 /* Thread actors (actor.c). */
 int tri_main_ctx_new(tri_ctx **out);
-int tri_actor_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref *out,
-    tr_reason *why);
+int tri_actor_spawn(
+    const tr_spec *spec, const tri_behavior *b, tr_ref *out, tr_reason *why);
 /* The same, also linking the new actor to `peer` (any process) before
  * its init runs; TR_REF_NIL for none. */
-int tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b,
-    tr_ref peer, tr_ref *out, tr_reason *why);
+int tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
+    tr_ref *out, tr_reason *why);
 
 /* Death (link.c): marks c dead and tells links and monitors. */
 void tri_notify_exit(tri_ctx *c, tr_reason why);
@@ -289,8 +294,8 @@ bool tri_unlink_local(tri_ctx *c, tr_ref peer);
 /* Adds peer to c's links (a set).  TR_ENOPROC if c is dead. */
 int tri_link_add(tri_ctx *c, tr_ref peer);
 /* Sends c a control frame (EXIT, DOWN, STOP) about `about`. */
-int tri_send_control(tri_ctx *to, int kind, tr_ref about, tr_reason why,
-    uint64_t mon);
+int tri_send_control(
+    tri_ctx *to, int kind, tr_ref about, tr_reason why, uint64_t mon);
 
 /* ------------------------------------------------------------------ */
 /* Registry (registry.c): the one table of live contexts and names.    */
@@ -330,10 +335,10 @@ typedef struct tri_runtime {
 	bool shutting_down;
 	uint32_t node;
 	uint32_t proc;
-	bool is_root;          /* the node's root process (proc 0) */
-	char rundir[256];      /* the node's run directory */
-	char sockdir[256];     /* where ipc sockets are named: rundir or alias */
-	tri_slottab *slots;    /* this process's slot table */
+	bool is_root;       /* the node's root process (proc 0) */
+	char rundir[256];   /* the node's run directory */
+	char sockdir[256];  /* where ipc sockets are named: rundir or alias */
+	tri_slottab *slots; /* this process's slot table */
 	_Atomic uint32_t next_proc; /* root: the next process id */
 	uint32_t root_pid;
 	uint32_t capacity;
@@ -401,8 +406,8 @@ int tri_node_proc_new(tr_placement place, uint32_t *proc);
 void tri_node_proc_started(uint32_t proc, int pid);
 void tri_node_proc_ready(uint32_t proc, tr_ref actor);
 /* Starts an exec'd troupe program (through the service's loop). */
-int tri_node_exec(uint32_t proc, const tr_spec *spec, const char *spec_path,
-    int *pid);
+int tri_node_exec(
+    uint32_t proc, const tr_spec *spec, const char *spec_path, int *pid);
 /* Why proc ended, once it has (false if it has not), and the actor it
  * had started, if any (TR_REF_NIL). */
 bool tri_node_proc_reason(uint32_t proc, tr_reason *why, tr_ref *actor);
@@ -416,6 +421,8 @@ int tri_find_program(const char *prog, char *out, size_t len);
 /* Passes a received message on to `to`, keeping its sender and, for a
  * call, its correlation id (pools).  msg stays the caller's. */
 int tri_forward(tr_msg *msg, tr_ref to);
+/* Tells the caller of a forwarded call which member has it now. */
+void tri_redirect(tr_msg *call, tr_ref member);
 
 /* Any program, wrapped by a thread actor (wrap.c). */
 int tri_wrap_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why);
@@ -424,16 +431,21 @@ int tri_wrap_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why);
 int tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
     tr_placement place, tr_ref *out, tr_reason *why);
 
-/* The run directory (rundir.c). */
-int tri_rundir_create(uint32_t node, char *dir, size_t dirlen, char *sockdir,
-    size_t socklen);
+/* The run directory (rundir.c).  The base (made private if need be):
+ * $TROUPE_RUNDIR, $XDG_RUNTIME_DIR/troupe, /dev/shm/troupe-<uid>,
+ * /tmp/troupe-<uid>. */
+int tri_rundir_base(char *base, size_t len);
+int tri_rundir_create(
+    uint32_t node, char *dir, size_t dirlen, char *sockdir, size_t socklen);
 void tri_rundir_remove(const char *dir, const char *sockdir);
 
 /* Timers (timer.c). */
 int tri_timer_start(void);
 void tri_timer_stop(void);
 
-#define TRI_STAT(field) atomic_fetch_add_explicit(&tri_rt.field, 1, memory_order_relaxed)
-#define TRI_STAT_ADD(field, n) atomic_fetch_add_explicit(&tri_rt.field, (n), memory_order_relaxed)
+#define TRI_STAT(field) \
+	atomic_fetch_add_explicit(&tri_rt.field, 1, memory_order_relaxed)
+#define TRI_STAT_ADD(field, n) \
+	atomic_fetch_add_explicit(&tri_rt.field, (n), memory_order_relaxed)
 
 #endif

@@ -11,18 +11,18 @@
 #include "internal.h"
 
 int
-tri_send_control(tri_ctx *to, int kind, tr_ref about, tr_reason why,
-    uint64_t mon)
+tri_send_control(
+    tri_ctx *to, int kind, tr_ref about, tr_reason why, uint64_t mon)
 {
 	uint8_t body[32];
 	tri_frame f;
 
 	memset(&f, 0, sizeof(f));
-	f.kind = (uint8_t) kind;
+	f.kind = (uint8_t)kind;
 	f.sender = about;
 	f.dest = to->ref;
 	f.body = body;
-	f.body_len = (uint32_t) tri_reason_body(body, sizeof(body), why, mon);
+	f.body_len = (uint32_t)tri_reason_body(body, sizeof(body), why, mon);
 	return tri_deliver(to, &f);
 }
 
@@ -185,16 +185,16 @@ tr_monitor(tr_ref target, tr_mon *mon)
 	} else if (rv == TR_OK) {
 		/* Recorded over there; if its process dies first, the
 		 * process's death fires the monitor here. */
-		rv = tri_send_control_ref(target, TRI_K_MON, self->ref,
-		    TR_REASON_NORMAL, id);
+		rv = tri_send_control_ref(
+		    target, TRI_K_MON, self->ref, TR_REASON_NORMAL, id);
 	}
 	tri_target_put(&t);
 	if (rv == TR_ENOPROC) {
 		/* Monitoring the dead is not an error: the DOWN says so, and
 		 * it is ours at once (we are the owner of our queue), before
 		 * any later news of the target's process could fire it. */
-		tr_msg *m = tri_msg_notice(TR_TAG_DOWN, target,
-		    TR_REASON(TR_EXIT_NOPROC, 0), id);
+		tr_msg *m = tri_msg_notice(
+		    TR_TAG_DOWN, target, TR_REASON(TR_EXIT_NOPROC, 0), id);
 		tri_mons_take(self, id, NULL);
 		if (m == NULL) {
 			return TR_ENOMEM;
@@ -236,8 +236,8 @@ tr_demonitor(tr_mon mon)
 		if (t.local != NULL) {
 			tri_monitor_remove(t.local, mon.id);
 		} else {
-			(void) tri_send_control_ref(target, TRI_K_DEMON, self->ref,
-			    TR_REASON_NORMAL, mon.id);
+			(void)tri_send_control_ref(target, TRI_K_DEMON,
+			    self->ref, TR_REASON_NORMAL, mon.id);
 		}
 		tri_target_put(&t);
 	}
@@ -332,12 +332,12 @@ tr_unlink(tr_ref peer)
 	if (self == NULL) {
 		return TR_ESTATE;
 	}
-	(void) tri_unlink_local(self, peer);
+	(void)tri_unlink_local(self, peer);
 	if ((p = tri_registry_get(peer)) != NULL) {
-		(void) tri_unlink_local(p, self->ref);
+		(void)tri_unlink_local(p, self->ref);
 		tri_ctx_rele(p);
 	} else if (peer.proc != tri_rt.proc) {
-		(void) tri_send_control_ref(
+		(void)tri_send_control_ref(
 		    peer, TRI_K_UNLINK, self->ref, TR_REASON_NORMAL, 0);
 	}
 	return TR_OK;
@@ -375,7 +375,8 @@ tri_notify_exit(tri_ctx *c, tr_reason why)
 	while (mons != NULL) {
 		tri_monitor *m = mons;
 		mons = m->next;
-		(void) tri_send_control_ref(m->watcher, TRI_K_DOWN, c->ref, why, m->id);
+		(void)tri_send_control_ref(
+		    m->watcher, TRI_K_DOWN, c->ref, why, m->id);
 		tri_free(m);
 	}
 	/* The peer's end of the link goes when it takes the signal: a
@@ -383,7 +384,7 @@ tri_notify_exit(tri_ctx *c, tr_reason why)
 	while (links != NULL) {
 		tri_link *l = links;
 		links = l->next;
-		(void) tri_send_control_ref(l->peer, TRI_K_EXIT, c->ref, why, 0);
+		(void)tri_send_control_ref(l->peer, TRI_K_EXIT, c->ref, why, 0);
 		tri_free(l);
 	}
 }

@@ -33,7 +33,8 @@ inbox_cb(void *arg, tri_buf *b)
 		if (na == NULL) {
 			/* Cannot queue it: the user messages in it keep their
 			 * slots and are counted as dead letters when the actor
-			 * ends; unblock the port that waits for us to take it. */
+			 * ends; unblock the port that waits for us to take it.
+			 */
 			pthread_mutex_unlock(&mb->mtx);
 			tri_buf_free(b);
 			tri_port_resume(mb->port);
@@ -79,7 +80,8 @@ tri_mailbox_open(tri_ctx *c)
 	        TR_OK) {
 		return rv;
 	}
-	if ((rv = tri_inbox_open(&mb->inbox, local, ipc, inbox_cb, c)) != TR_OK) {
+	if ((rv = tri_inbox_open(&mb->inbox, local, ipc, inbox_cb, c)) !=
+	    TR_OK) {
 		return rv;
 	}
 	if ((rv = tri_port_open(&mb->port, local, true)) != TR_OK) {
@@ -89,7 +91,7 @@ tri_mailbox_open(tri_ctx *c)
 	}
 	tri_slots_used(tri_rt.slots, c->ref.slot);
 	mb->rec = &tri_rt.slots->slot[c->ref.slot];
-	tri_slot_open(mb->rec, c->ref.gen, mb->capacity, (uint32_t) c->place,
+	tri_slot_open(mb->rec, c->ref.gen, mb->capacity, (uint32_t)c->place,
 	    c->beh != NULL ? c->beh->name : "main");
 	return TR_OK;
 }
@@ -121,7 +123,7 @@ tri_mailbox_close(tri_ctx *c)
 	 * neither sends nor frees).  The port stays allocated until the
 	 * last reference goes: senders that hold this context may still
 	 * reach it, and get TR_ENOPROC. */
-	(void) tri_port_close(mb->port); /* user frames: counted by the slot */
+	(void)tri_port_close(mb->port); /* user frames: counted by the slot */
 	tri_inbox_close(mb->inbox);
 	mb->inbox = NULL;
 	for (size_t i = 0; i < mb->narr; i++) {
@@ -145,7 +147,8 @@ void
 tri_mailbox_release(tri_ctx *c, uint32_t n)
 {
 	if (c->mb.rec != NULL) {
-		tri_slot_release(c->mb.rec, c->ref.gen, n); /* no-op once sealed */
+		tri_slot_release(
+		    c->mb.rec, c->ref.gen, n); /* no-op once sealed */
 	}
 }
 
@@ -182,7 +185,8 @@ tri_mailbox_drain(tri_ctx *c)
 		size_t len = tri_buf_len(batch[i]), off = 0;
 		while (off < len) {
 			tri_frame f;
-			int rv = tri_frame_decode(d, len, &off, tri_rt.max_body, &f);
+			int rv =
+			    tri_frame_decode(d, len, &off, tri_rt.max_body, &f);
 			if (rv != TR_OK) {
 				/* The rest of this buffer cannot be trusted. */
 				TRI_STAT(malformed);

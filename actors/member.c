@@ -35,8 +35,8 @@ send_ready(const tri_pspec *s, tr_ref actor, tr_reason why)
 	f.dest = s->spawner;
 	f.corr = s->corr;
 	f.body = body;
-	f.body_len = (uint32_t) tri_reason_body(body, sizeof(body), why, 0);
-	(void) tri_target_deliver(&t, &f);
+	f.body_len = (uint32_t)tri_reason_body(body, sizeof(body), why, 0);
+	(void)tri_target_deliver(&t, &f);
 	tri_target_put(&t);
 }
 
@@ -46,7 +46,7 @@ leave(tr_reason why)
 	tri_slottab *t = tri_rt.slots;
 
 	if (t != NULL) {
-		t->reason_kind = (int32_t) why.kind;
+		t->reason_kind = (int32_t)why.kind;
 		t->reason_code = why.code;
 		atomic_store(&t->orderly, 1);
 	}
@@ -83,8 +83,8 @@ tri_member_run(const tri_pspec *s, const tri_behavior *b)
 		return 0;
 	}
 	if (s->has_arg) {
-		if (tr_msg_new(&arg, s->arg_tag < TR_TAG_SYSTEM ? s->arg_tag : 0) !=
-		    TR_OK) {
+		if (tr_msg_new(&arg,
+		        s->arg_tag < TR_TAG_SYSTEM ? s->arg_tag : 0) != TR_OK) {
 			why = TR_REASON(TR_EXIT_ERROR, TR_ENOMEM);
 			send_ready(s, TR_REF_NIL, why);
 			leave(why);
@@ -93,7 +93,8 @@ tri_member_run(const tri_pspec *s, const tri_behavior *b)
 		if (s->arg_len > 0) {
 			msgpack_packer *pk = tr_msg_packer(arg);
 			/* The body is already msgpack: append it as is. */
-			pk->callback(pk->data, (const char *) s->arg, s->arg_len);
+			pk->callback(
+			    pk->data, (const char *)s->arg, s->arg_len);
 		}
 	}
 	memset(&spec, 0, sizeof(spec));
@@ -106,8 +107,8 @@ tri_member_run(const tri_pspec *s, const tri_behavior *b)
 	spec.name = s->name[0] != '\0' ? s->name : NULL;
 	spec.trap_exits = s->trap;
 	spec.link = true; /* to this process's main context: its end is ours */
-	rv = tri_actor_spawn_ex(&spec, b, s->link ? s->spawner : TR_REF_NIL,
-	    &actor, &why);
+	rv = tri_actor_spawn_ex(
+	    &spec, b, s->link ? s->spawner : TR_REF_NIL, &actor, &why);
 	tr_msg_free(arg);
 	if (rv != TR_OK) {
 		if (rv != TR_EINIT) {
@@ -134,7 +135,7 @@ tri_member_run(const tri_pspec *s, const tri_behavior *b)
 		}
 		tr_msg_free(m);
 	}
-	(void) self;
+	(void)self;
 	leave(why);
 	return 0;
 }
@@ -159,10 +160,10 @@ tri_member_main(const char *spec_path)
 	 * the fork server was made from it before anything else ran. */
 	memset(&b, 0, sizeof(b));
 	snprintf(b.name, sizeof(b.name), "%.64s", sp->behavior);
-	b.state_size = (size_t) sp->state_size;
-	b.init = (int (*)(void *, tr_msg *)) (uintptr_t) sp->fn_init;
-	b.handle = (int (*)(void *, tr_msg *)) (uintptr_t) sp->fn_handle;
-	b.terminate = (void (*)(void *, tr_reason)) (uintptr_t) sp->fn_terminate;
+	b.state_size = (size_t)sp->state_size;
+	b.init = (int (*)(void *, tr_msg *))(uintptr_t)sp->fn_init;
+	b.handle = (int (*)(void *, tr_msg *))(uintptr_t)sp->fn_handle;
+	b.terminate = (void (*)(void *, tr_reason))(uintptr_t)sp->fn_terminate;
 	rv = tri_member_run(sp, sp->have_fns && b.handle != NULL ? &b : NULL);
 	/* No tr_shutdown(): the process ends here, and the root announces
 	 * its end from the reason left in the slot table. */
@@ -194,7 +195,8 @@ tr_exec_main(void)
 	if (!have_spec || !tri_running()) {
 		return -1;
 	}
-	rv = tri_member_run(&member_spec, tri_behavior_find(member_spec.behavior));
+	rv = tri_member_run(
+	    &member_spec, tri_behavior_find(member_spec.behavior));
 	tr_shutdown();
 	tri_pspec_free(&member_spec);
 	have_spec = false;

@@ -52,7 +52,7 @@ msg_alloc(size_t inline_len)
 		return NULL;
 	}
 	memset(m, 0, sizeof(*m));
-	m->data = (uint8_t *) (m + 1);
+	m->data = (uint8_t *)(m + 1);
 	msgpack_packer_init(&m->pk, m, msg_write);
 	return m;
 }
@@ -163,8 +163,8 @@ tr_msg_body(tr_msg *m, msgpack_object *out)
 		} else {
 			msgpack_zone_clear(m->zone);
 		}
-		switch (msgpack_unpack((const char *) m->data, m->len, &off, m->zone,
-		    &m->obj)) {
+		switch (msgpack_unpack(
+		    (const char *)m->data, m->len, &off, m->zone, &m->obj)) {
 		case MSGPACK_UNPACK_SUCCESS:
 			break;
 		case MSGPACK_UNPACK_NOMEM_ERROR:
@@ -234,7 +234,7 @@ tri_reason_body(uint8_t *buf, size_t len, tr_reason r, uint64_t mon)
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, 3);
-	msgpack_pack_int(&pk, (int) r.kind);
+	msgpack_pack_int(&pk, (int)r.kind);
 	msgpack_pack_int32(&pk, r.code);
 	msgpack_pack_uint64(&pk, mon);
 	n = sb.size <= len ? sb.size : 0;
@@ -259,7 +259,7 @@ tri_reason_parse(const uint8_t *body, size_t len, tr_reason *r, uint64_t *mon)
 	if (!msgpack_zone_init(&z, 64)) {
 		return TR_ENOMEM;
 	}
-	if (msgpack_unpack((const char *) body, len, &off, &z, &o) ==
+	if (msgpack_unpack((const char *)body, len, &off, &z, &o) ==
 	        MSGPACK_UNPACK_SUCCESS &&
 	    o.type == MSGPACK_OBJECT_ARRAY && o.via.array.size == 3 &&
 	    o.via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
@@ -267,8 +267,8 @@ tri_reason_parse(const uint8_t *body, size_t len, tr_reason *r, uint64_t *mon)
 	    (o.via.array.ptr[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
 	        o.via.array.ptr[1].type == MSGPACK_OBJECT_NEGATIVE_INTEGER) &&
 	    o.via.array.ptr[2].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-		r->kind = (tr_exit_kind) o.via.array.ptr[0].via.u64;
-		r->code = (int32_t) o.via.array.ptr[1].via.i64;
+		r->kind = (tr_exit_kind)o.via.array.ptr[0].via.u64;
+		r->code = (int32_t)o.via.array.ptr[1].via.i64;
 		if (mon != NULL) {
 			*mon = o.via.array.ptr[2].via.u64;
 		}
@@ -364,5 +364,5 @@ void
 tri_msg_reason_of_frame(const tr_msg *m, tr_reason *r)
 {
 	*r = TR_REASON(TR_EXIT_ERROR, TR_EPROTO);
-	(void) tri_reason_parse(m->data, m->len, r, NULL);
+	(void)tri_reason_parse(m->data, m->len, r, NULL);
 }

@@ -49,8 +49,9 @@ tri_names_open(bool create)
 	int fd;
 
 	path_of(path, sizeof(path));
-	fd = open(path, create ? (O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC)
-	                       : (O_RDWR | O_CLOEXEC),
+	fd = open(path,
+	    create ? (O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC) :
+	             (O_RDWR | O_CLOEXEC),
 	    0600);
 	if (fd < 0) {
 		return TR_ESYSTEM;
@@ -59,7 +60,8 @@ tri_names_open(bool create)
 		close(fd);
 		return TR_ESYSTEM;
 	}
-	tab = mmap(NULL, sizeof(*tab), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	tab =
+	    mmap(NULL, sizeof(*tab), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if (tab == MAP_FAILED) {
 		tab = NULL;
@@ -73,7 +75,8 @@ tri_names_open(bool create)
 		pthread_mutex_init(&tab->mtx, &a);
 		pthread_mutexattr_destroy(&a);
 		__atomic_store_n(&tab->magic, NAMES_MAGIC, __ATOMIC_RELEASE);
-	} else if (__atomic_load_n(&tab->magic, __ATOMIC_ACQUIRE) != NAMES_MAGIC) {
+	} else if (__atomic_load_n(&tab->magic, __ATOMIC_ACQUIRE) !=
+	    NAMES_MAGIC) {
 		munmap(tab, sizeof(*tab));
 		tab = NULL;
 		return TR_EPROTO;

@@ -181,8 +181,8 @@ send_proc_down(tr_ref to, uint32_t proc, tr_reason why)
 	f.tag = proc;
 	f.dest = to;
 	f.body = body;
-	f.body_len = (uint32_t) tri_reason_body(body, sizeof(body), why, 0);
-	(void) tri_target_deliver(&t, &f);
+	f.body_len = (uint32_t)tri_reason_body(body, sizeof(body), why, 0);
+	(void)tri_target_deliver(&t, &f);
 	tri_target_put(&t);
 }
 
@@ -224,7 +224,7 @@ proc_ended(int pid, int wstatus)
 		pthread_mutex_unlock(&N.mtx);
 		if (atomic_load(&tab->orderly) && !WIFSIGNALED(wstatus)) {
 			why = TR_REASON(
-			    (tr_exit_kind) tab->reason_kind, tab->reason_code);
+			    (tr_exit_kind)tab->reason_kind, tab->reason_code);
 		}
 		tri_slots_wake_all(tab);
 		tri_slots_unmap(tab);
@@ -274,13 +274,13 @@ on_note(uv_poll_t *h, int status, int events)
 {
 	int32_t note[2];
 
-	(void) h;
-	(void) events;
+	(void)h;
+	(void)events;
 	if (status < 0) {
 		return;
 	}
-	while (recv(tri_fork_server_note_fd(), note, sizeof(note), MSG_DONTWAIT) ==
-	    (ssize_t) sizeof(note)) {
+	while (recv(tri_fork_server_note_fd(), note, sizeof(note),
+	           MSG_DONTWAIT) == (ssize_t)sizeof(note)) {
 		proc_ended(note[0], note[1]);
 	}
 }
@@ -288,10 +288,10 @@ on_note(uv_poll_t *h, int status, int events)
 static void
 on_exit_cb(uv_process_t *p, int64_t status, int sig)
 {
-	int wstatus = sig != 0 ? sig : (int) ((status & 0xff) << 8);
+	int wstatus = sig != 0 ? sig : (int)((status & 0xff) << 8);
 
 	proc_ended(p->pid, wstatus);
-	uv_close((uv_handle_t *) p, (uv_close_cb) tri_free);
+	uv_close((uv_handle_t *)p, (uv_close_cb)tri_free);
 }
 
 static void
@@ -330,9 +330,10 @@ run_exec(exec_req *r)
 static void
 close_handle(uv_handle_t *h, void *arg)
 {
-	(void) arg;
+	(void)arg;
 	if (!uv_is_closing(h)) {
-		uv_close(h, h->type == UV_PROCESS ? (uv_close_cb) tri_free : NULL);
+		uv_close(
+		    h, h->type == UV_PROCESS ? (uv_close_cb)tri_free : NULL);
 	}
 }
 
@@ -364,7 +365,7 @@ on_async(uv_async_t *h)
 static void *
 node_main(void *arg)
 {
-	(void) arg;
+	(void)arg;
 	uv_run(&N.loop, UV_RUN_DEFAULT);
 	return NULL;
 }
@@ -391,9 +392,9 @@ tri_node_start(void)
 		N.polling = true;
 	}
 	if (pthread_create(&N.thread, NULL, node_main, NULL) != 0) {
-		uv_close((uv_handle_t *) &N.async, NULL);
+		uv_close((uv_handle_t *)&N.async, NULL);
 		if (N.polling) {
-			uv_close((uv_handle_t *) &N.poll, NULL);
+			uv_close((uv_handle_t *)&N.poll, NULL);
 		}
 		uv_run(&N.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&N.loop);
@@ -431,11 +432,12 @@ tri_node_stop_all(uint64_t deadline)
 		pthread_mutex_unlock(&N.mtx);
 
 		if (ready) {
-			(void) tr_stop(actor, TR_REASON_SHUTDOWN);
+			(void)tr_stop(actor, TR_REASON_SHUTDOWN);
 		}
 		pthread_mutex_lock(&N.mtx);
 		for (int round = 0; round < 2; round++) {
-			uint64_t until = round == 0 ? deadline : tri_now_ms() + 2000;
+			uint64_t until =
+			    round == 0 ? deadline : tri_now_ms() + 2000;
 			while ((e = find_locked(proc)) != NULL && !e->ended &&
 			    tri_now_ms() < until) {
 				struct timespec ts;
@@ -477,8 +479,8 @@ tri_node_stop(void)
 }
 
 int
-tri_node_exec(uint32_t proc, const tr_spec *spec, const char *spec_path,
-    int *pid)
+tri_node_exec(
+    uint32_t proc, const tr_spec *spec, const char *spec_path, int *pid)
 {
 	char prog[PATH_MAX], envspec[PATH_MAX + 16];
 	const char *pre[] = {"/usr/bin/setpriv", "--pdeathsig", "KILL", "--"};
@@ -487,7 +489,8 @@ tri_node_exec(uint32_t proc, const tr_spec *spec, const char *spec_path,
 	exec_req r;
 	int rv;
 
-	if ((rv = tri_find_program(spec->program, prog, sizeof(prog))) != TR_OK) {
+	if ((rv = tri_find_program(spec->program, prog, sizeof(prog))) !=
+	    TR_OK) {
 		return rv;
 	}
 	memset(&r, 0, sizeof(r));
@@ -502,11 +505,11 @@ tri_node_exec(uint32_t proc, const tr_spec *spec, const char *spec_path,
 		return TR_ENOMEM;
 	}
 	for (k = 0; k < npre; k++) {
-		r.argv[k] = (char *) pre[k];
+		r.argv[k] = (char *)pre[k];
 	}
 	r.argv[k++] = prog;
 	for (size_t i = (nargs > 0 ? 1 : 0); i < nargs; i++) {
-		r.argv[k++] = (char *) spec->argv[i];
+		r.argv[k++] = (char *)spec->argv[i];
 	}
 	/* env: ours, the spec's, and where to find the spec file. */
 	while (environ[nenv] != NULL) {
@@ -527,7 +530,7 @@ tri_node_exec(uint32_t proc, const tr_spec *spec, const char *spec_path,
 		}
 	}
 	for (size_t i = 0; i < nextra; i++) {
-		r.env[k++] = (char *) spec->env[i];
+		r.env[k++] = (char *)spec->env[i];
 	}
 	r.env[k++] = envspec;
 
@@ -581,9 +584,9 @@ tri_find_program(const char *prog, char *out, size_t len)
 	}
 	while (*path != '\0') {
 		const char *end = strchr(path, ':');
-		size_t dl = end != NULL ? (size_t) (end - path) : strlen(path);
+		size_t dl = end != NULL ? (size_t)(end - path) : strlen(path);
 		struct stat st;
-		if ((size_t) snprintf(out, len, "%.*s/%s", (int) dl, path, prog) <
+		if ((size_t)snprintf(out, len, "%.*s/%s", (int)dl, path, prog) <
 		        len &&
 		    stat(out, &st) == 0 && !S_ISDIR(st.st_mode)) {
 			if (access(out, X_OK) == 0) {

@@ -36,8 +36,8 @@ pool_init(void *state, tr_msg *arg)
 		return TR_EINVAL;
 	}
 	/* The spawner waits in tr_spawn() while we run: its spec is alive. */
-	spec = (const tr_spec *) (uintptr_t) o.via.array.ptr[0].via.u64;
-	n = (uint32_t) o.via.array.ptr[1].via.u64;
+	spec = (const tr_spec *)(uintptr_t)o.via.array.ptr[0].via.u64;
+	n = (uint32_t)o.via.array.ptr[1].via.u64;
 	if ((p->members = tri_calloc(n, sizeof(*p->members))) == NULL) {
 		return TR_ENOMEM;
 	}
@@ -92,6 +92,12 @@ pool_handle(void *state, tr_msg *msg)
 	while (p->n > 0) {
 		tr_ref to = p->members[p->next++ % p->n];
 		int rv = tri_forward(msg, to);
+		if (rv == TR_OK && tr_msg_is_call(msg)) {
+			/* The caller watches us during its call: have it watch
+			 * the member instead, so that its death ends the call.
+			 */
+			tri_redirect(msg, to);
+		}
 		if (rv != TR_ENOPROC) {
 			return 0; /* delivered, or counted as a dead letter */
 		}
@@ -108,9 +114,8 @@ pool_terminate(void *state, tr_reason why)
 
 	for (uint32_t i = 0; i < p->n; i++) {
 		tr_unlink(p->members[i]);
-		tr_stop(p->members[i], why.kind == TR_EXIT_NORMAL
-		        ? TR_REASON_SHUTDOWN
-		        : why);
+		tr_stop(p->members[i],
+		    why.kind == TR_EXIT_NORMAL ? TR_REASON_SHUTDOWN : why);
 	}
 	tri_free(p->members);
 }
@@ -122,7 +127,7 @@ uint32_t
 tr_cores(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (uint32_t) n : 1;
+	return n > 0 ? (uint32_t)n : 1;
 }
 
 int
@@ -146,7 +151,7 @@ tr_pool_spawn(const tr_spec *spec, uint32_t n, tr_ref *out)
 		return rv;
 	}
 	msgpack_pack_array(tr_msg_packer(arg), 2);
-	msgpack_pack_uint64(tr_msg_packer(arg), (uint64_t) (uintptr_t) spec);
+	msgpack_pack_uint64(tr_msg_packer(arg), (uint64_t)(uintptr_t)spec);
 	msgpack_pack_uint32(tr_msg_packer(arg), n);
 	memset(&ps, 0, sizeof(ps));
 	ps.behavior = pool_behavior.name;

@@ -31,7 +31,8 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	uint64_t deadline;
 
 	if (!tri_rt.is_root) {
-		return TR_ENOTSUP; /* processes start processes through the root */
+		return TR_ENOTSUP; /* processes start processes through the root
+		                    */
 	}
 	if (self == NULL) {
 		return TR_ESTATE; /* the READY needs a mailbox to come to */
@@ -48,7 +49,8 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	if (spec->name != NULL) {
 		tr_ref taken;
 		if (tri_names_find(spec->name, &taken) == TR_OK) {
-			return TR_EEXIST; /* checked here too: fail before forking */
+			return TR_EEXIST; /* checked here too: fail before
+			                     forking */
 		}
 	}
 	if ((rv = tri_node_proc_new(place, &proc)) != TR_OK) {
@@ -58,8 +60,8 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	ps.node = tri_rt.node;
 	ps.proc = proc;
 	ps.root_pid = tri_rt.root_pid;
-	ps.capacity = spec->mailbox_capacity ? spec->mailbox_capacity
-	                                     : tri_rt.capacity;
+	ps.capacity =
+	    spec->mailbox_capacity ? spec->mailbox_capacity : tri_rt.capacity;
 	ps.max_body = tri_rt.max_body;
 	snprintf(ps.rundir, sizeof(ps.rundir), "%s", tri_rt.rundir);
 	snprintf(ps.sockdir, sizeof(ps.sockdir), "%s", tri_rt.sockdir);
@@ -71,9 +73,9 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	}
 	if (place == TR_PLACE_FORK) {
 		/* Same program image: the functions are where they are here. */
-		ps.fn_init = (uint64_t) (uintptr_t) b->init;
-		ps.fn_handle = (uint64_t) (uintptr_t) b->handle;
-		ps.fn_terminate = (uint64_t) (uintptr_t) b->terminate;
+		ps.fn_init = (uint64_t)(uintptr_t)b->init;
+		ps.fn_handle = (uint64_t)(uintptr_t)b->handle;
+		ps.fn_terminate = (uint64_t)(uintptr_t)b->terminate;
 		ps.state_size = b->state_size;
 		ps.have_fns = true;
 	}
@@ -97,8 +99,8 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	self->call_down = false;
 	self->call_reply = NULL;
 
-	rv = place == TR_PLACE_FORK ? tri_fork_server_spawn(proc, path, &pid)
-	                            : tri_node_exec(proc, spec, path, &pid);
+	rv = place == TR_PLACE_FORK ? tri_fork_server_spawn(proc, path, &pid) :
+	                              tri_node_exec(proc, spec, path, &pid);
 	if (rv != TR_OK) {
 		self->call_corr = 0;
 		self->call_target = TR_REF_NIL;
@@ -108,9 +110,16 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	if (place == TR_PLACE_FORK) {
 		tri_node_proc_started(proc, pid);
 	}
-	deadline = tri_deadline(
-	    spec->start_timeout_ms ? (int) spec->start_timeout_ms : START_TIMEOUT_MS);
+	deadline =
+	    tri_deadline(spec->start_timeout_ms ? (int)spec->start_timeout_ms :
+	                                          START_TIMEOUT_MS);
 	rv = tri_wait_reply(self, deadline, &ready);
+	if (rv == TR_ECANCELED) {
+		/* The spawner is asked to stop: it will not take this actor,
+		 * and no process is left half-adopted. */
+		tri_node_kill(proc, SIGKILL);
+		return TR_ECANCELED;
+	}
 	if (rv == TR_ETIMEDOUT) {
 		/* It never answered: it is not left running half-started. */
 		tri_node_kill(proc, SIGKILL);
@@ -123,8 +132,8 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 		}
 		if (!tr_ref_is_nil(actor)) {
 			/* Its actor started, and ended before its READY got
-			 * here: the spawn succeeded, and a link (made before its
-			 * init) fires now. */
+			 * here: the spawn succeeded, and a link (made before
+			 * its init) fires now. */
 			*out = actor;
 			if (spec->link) {
 				tri_frame f;
@@ -134,9 +143,9 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 				f.sender = actor;
 				f.dest = self->ref;
 				f.body = body;
-				f.body_len = (uint32_t) tri_reason_body(
+				f.body_len = (uint32_t)tri_reason_body(
 				    body, sizeof(body), r, 0);
-				(void) tri_link_add(self, actor);
+				(void)tri_link_add(self, actor);
 				tri_route(self, &f);
 			}
 			return TR_OK;
@@ -166,7 +175,7 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	tr_msg_free(ready);
 	tri_node_proc_ready(proc, *out);
 	if (spec->link) {
-		(void) tri_link_add(self, *out);
+		(void)tri_link_add(self, *out);
 	}
 	return TR_OK;
 }

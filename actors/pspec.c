@@ -105,60 +105,84 @@ tri_pspec_read(const char *path, tri_pspec *s)
 		return TR_ENOENT;
 	}
 	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    n > (long) TR_MSG_MAX + 65536 || fseek(f, 0, SEEK_SET) != 0 ||
-	    (buf = malloc((size_t) n + 1)) == NULL ||
-	    fread(buf, 1, (size_t) n, f) != (size_t) n) {
+	    n > (long)TR_MSG_MAX + 65536 || fseek(f, 0, SEEK_SET) != 0 ||
+	    (buf = malloc((size_t)n + 1)) == NULL ||
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
 		fclose(f);
 		free(buf);
 		return TR_ESYSTEM;
 	}
 	fclose(f);
-	len = (size_t) n;
+	len = (size_t)n;
 	if (tri_body_check(buf, len) != TR_OK || !msgpack_zone_init(&z, 1024)) {
 		free(buf);
 		return TR_EPROTO;
 	}
-	if (msgpack_unpack((const char *) buf, len, &off, &z, &o) ==
+	if (msgpack_unpack((const char *)buf, len, &off, &z, &o) ==
 	        MSGPACK_UNPACK_SUCCESS &&
 	    o.type == MSGPACK_OBJECT_MAP) {
 		for (uint32_t i = 0; i < o.via.map.size; i++) {
 			const msgpack_object *k = &o.via.map.ptr[i].key;
 			const msgpack_object *v = &o.via.map.ptr[i].val;
-			uint64_t u = v->type == MSGPACK_OBJECT_POSITIVE_INTEGER
-			    ? v->via.u64
-			    : 0;
-			if (key_is(k, "node")) s->node = (uint32_t) u;
-			else if (key_is(k, "proc")) s->proc = (uint32_t) u;
-			else if (key_is(k, "root_pid")) s->root_pid = (uint32_t) u;
-			else if (key_is(k, "capacity")) s->capacity = (uint32_t) u;
-			else if (key_is(k, "max_body")) s->max_body = (uint32_t) u;
-			else if (key_is(k, "rundir")) get_str(v, s->rundir, sizeof(s->rundir));
-			else if (key_is(k, "sockdir")) get_str(v, s->sockdir, sizeof(s->sockdir));
-			else if (key_is(k, "spawner")) (void) tr_unpack_ref(v, &s->spawner);
-			else if (key_is(k, "corr")) s->corr = u;
-			else if (key_is(k, "behavior")) get_str(v, s->behavior, sizeof(s->behavior));
-			else if (key_is(k, "name")) get_str(v, s->name, sizeof(s->name));
-			else if (key_is(k, "fn_init")) s->fn_init = u;
-			else if (key_is(k, "fn_handle")) s->fn_handle = u;
-			else if (key_is(k, "fn_terminate")) s->fn_terminate = u;
-			else if (key_is(k, "state_size")) s->state_size = u;
-			else if (key_is(k, "have_fns")) s->have_fns = u != 0;
-			else if (key_is(k, "link")) s->link = u != 0;
-			else if (key_is(k, "trap")) s->trap = u != 0;
-			else if (key_is(k, "has_arg")) s->has_arg = u != 0;
-			else if (key_is(k, "arg_tag")) s->arg_tag = (uint32_t) u;
-			else if (key_is(k, "arg") && v->type == MSGPACK_OBJECT_BIN &&
+			uint64_t u =
+			    v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+			    v->via.u64 :
+			    0;
+			if (key_is(k, "node"))
+				s->node = (uint32_t)u;
+			else if (key_is(k, "proc"))
+				s->proc = (uint32_t)u;
+			else if (key_is(k, "root_pid"))
+				s->root_pid = (uint32_t)u;
+			else if (key_is(k, "capacity"))
+				s->capacity = (uint32_t)u;
+			else if (key_is(k, "max_body"))
+				s->max_body = (uint32_t)u;
+			else if (key_is(k, "rundir"))
+				get_str(v, s->rundir, sizeof(s->rundir));
+			else if (key_is(k, "sockdir"))
+				get_str(v, s->sockdir, sizeof(s->sockdir));
+			else if (key_is(k, "spawner"))
+				(void)tr_unpack_ref(v, &s->spawner);
+			else if (key_is(k, "corr"))
+				s->corr = u;
+			else if (key_is(k, "behavior"))
+				get_str(v, s->behavior, sizeof(s->behavior));
+			else if (key_is(k, "name"))
+				get_str(v, s->name, sizeof(s->name));
+			else if (key_is(k, "fn_init"))
+				s->fn_init = u;
+			else if (key_is(k, "fn_handle"))
+				s->fn_handle = u;
+			else if (key_is(k, "fn_terminate"))
+				s->fn_terminate = u;
+			else if (key_is(k, "state_size"))
+				s->state_size = u;
+			else if (key_is(k, "have_fns"))
+				s->have_fns = u != 0;
+			else if (key_is(k, "link"))
+				s->link = u != 0;
+			else if (key_is(k, "trap"))
+				s->trap = u != 0;
+			else if (key_is(k, "has_arg"))
+				s->has_arg = u != 0;
+			else if (key_is(k, "arg_tag"))
+				s->arg_tag = (uint32_t)u;
+			else if (key_is(k, "arg") &&
+			    v->type == MSGPACK_OBJECT_BIN &&
 			    v->via.bin.size > 0) {
-				if ((s->arg = tri_malloc(v->via.bin.size)) != NULL) {
-					memcpy(s->arg, v->via.bin.ptr, v->via.bin.size);
+				if ((s->arg = tri_malloc(v->via.bin.size)) !=
+				    NULL) {
+					memcpy(s->arg, v->via.bin.ptr,
+					    v->via.bin.size);
 					s->arg_len = v->via.bin.size;
 				}
 			}
 		}
 		rv = (s->node != 0 && s->proc != 0 && s->rundir[0] != '\0' &&
-		         s->corr != 0)
-		    ? TR_OK
-		    : TR_EPROTO;
+		         s->corr != 0) ?
+		    TR_OK :
+		    TR_EPROTO;
 	}
 	msgpack_zone_destroy(&z);
 	free(buf);

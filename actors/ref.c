@@ -23,7 +23,8 @@ char *
 tr_ref_format(tr_ref r, char *buf, size_t len)
 {
 	if (buf != NULL && len > 0) {
-		snprintf(buf, len, "<%08x.%u.%u.%u>", r.node, r.proc, r.slot, r.gen);
+		snprintf(
+		    buf, len, "<%08x.%u.%u.%u>", r.node, r.proc, r.slot, r.gen);
 	}
 	return buf;
 }
@@ -31,17 +32,17 @@ tr_ref_format(tr_ref r, char *buf, size_t len)
 static void
 put_be32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t) (v >> 24);
-	p[1] = (uint8_t) (v >> 16);
-	p[2] = (uint8_t) (v >> 8);
-	p[3] = (uint8_t) v;
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 
 static uint32_t
 get_be32(const uint8_t *p)
 {
-	return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) |
-	    ((uint32_t) p[2] << 8) | p[3];
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	    ((uint32_t)p[2] << 8) | p[3];
 }
 
 int
@@ -72,7 +73,7 @@ tr_unpack_ref(const msgpack_object *o, tr_ref *out)
 	    o->via.ext.type != TR_MSGPACK_EXT_REF || o->via.ext.size != 16) {
 		return TR_EINVAL;
 	}
-	b = (const uint8_t *) o->via.ext.ptr;
+	b = (const uint8_t *)o->via.ext.ptr;
 	out->node = get_be32(b);
 	out->proc = get_be32(b + 4);
 	out->slot = get_be32(b + 8);
@@ -91,9 +92,9 @@ tr_reason_format(tr_reason r, char *buf, size_t len)
 {
 	static const char *names[] = {"normal", "shutdown", "error", "killed",
 	    "status", "signal", "noproc", "custom"};
-	const char *n = ((unsigned) r.kind < sizeof(names) / sizeof(names[0]))
-	    ? names[r.kind]
-	    : "unknown";
+	const char *n = ((unsigned)r.kind < sizeof(names) / sizeof(names[0])) ?
+	    names[r.kind] :
+	    "unknown";
 
 	if (buf == NULL || len == 0) {
 		return buf;
@@ -106,7 +107,7 @@ tr_reason_format(tr_reason r, char *buf, size_t len)
 		snprintf(buf, len, "%s", n);
 		break;
 	default:
-		snprintf(buf, len, "%s(%d)", n, (int) r.code);
+		snprintf(buf, len, "%s(%d)", n, (int)r.code);
 		break;
 	}
 	return buf;

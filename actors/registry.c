@@ -14,12 +14,12 @@
 
 typedef struct slot {
 	uint32_t gen;
-	tri_ctx *ctx;     /* NULL when free */
+	tri_ctx *ctx; /* NULL when free */
 	uint32_t next_free;
 } slot;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static slot *slots;        /* slot 0 is never used: slot 0 means nil */
+static slot *slots; /* slot 0 is never used: slot 0 means nil */
 static uint32_t nslots;
 static uint32_t free_head; /* 0: none free */
 
@@ -71,7 +71,8 @@ tri_registry_add(tri_ctx *c)
 		memset(ns + nslots, 0, (want - nslots) * sizeof(*ns));
 		slots = ns;
 		/* Slot 0 stays unused; chain the new ones as free. */
-		for (uint32_t k = want - 1; k > (nslots == 0 ? 1 : nslots); k--) {
+		for (uint32_t k = want - 1; k > (nslots == 0 ? 1 : nslots);
+		     k--) {
 			slots[k - 1].next_free = k;
 		}
 		i = nslots == 0 ? 1 : nslots;
@@ -136,8 +137,8 @@ tri_registry_get(tr_ref r)
 static int
 by_seq_desc(const void *a, const void *b)
 {
-	const tri_ctx *x = *(tri_ctx *const *) a;
-	const tri_ctx *y = *(tri_ctx *const *) b;
+	const tri_ctx *x = *(tri_ctx *const *)a;
+	const tri_ctx *y = *(tri_ctx *const *)b;
 	return (x->seq < y->seq) - (x->seq > y->seq);
 }
 
@@ -177,4 +178,3 @@ tri_registry_all(tri_ctx ***out, size_t *n)
 {
 	return collect(out, n, true);
 }
-

@@ -20,10 +20,10 @@ push_notice(tri_ctx *c, tri_msgq *q, uint32_t tag, int kind, tr_ref who,
 	tr_msg *m = tri_msg_notice(tag, who, why, mon);
 
 	if (m != NULL) {
-		m->kind = (uint8_t) kind;
+		m->kind = (uint8_t)kind;
 		tri_msgq_push(q, m);
 	}
-	(void) c;
+	(void)c;
 }
 
 /* An exit signal from `peer`, which was linked to c. */
@@ -31,7 +31,8 @@ static void
 exit_signal(tri_ctx *c, tr_ref peer, tr_reason why)
 {
 	if (c->trap_exits || c->kind == TRI_CTX_MAIN) {
-		push_notice(c, &c->userq, TR_TAG_EXIT, TRI_K_EXIT, peer, why, 0);
+		push_notice(
+		    c, &c->userq, TR_TAG_EXIT, TRI_K_EXIT, peer, why, 0);
 	} else if (why.kind != TR_EXIT_NORMAL) {
 		/* An abnormal exit of a link ends us too, with its reason. */
 		push_notice(c, &c->ctlq, TR_TAG_EXIT, TRI_K_EXIT, peer, why, 0);
@@ -51,8 +52,8 @@ proc_down(tri_ctx *c, uint32_t proc, tr_reason why)
 		if (c->mons[i].target.proc == proc) {
 			tri_mref m = c->mons[i];
 			c->mons[i] = c->mons[--c->nmons];
-			push_notice(c, &c->userq, TR_TAG_DOWN, TRI_K_DOWN, m.target,
-			    why, m.id);
+			push_notice(c, &c->userq, TR_TAG_DOWN, TRI_K_DOWN,
+			    m.target, why, m.id);
 		} else {
 			i++;
 		}
@@ -94,7 +95,7 @@ proc_down_fanout(tri_ctx *c, const tri_frame *f)
 	for (size_t i = 0; i < n; i++) {
 		tri_frame g = *f;
 		g.dest = v[i]->ref;
-		(void) tri_deliver(v[i], &g);
+		(void)tri_deliver(v[i], &g);
 		tri_ctx_rele(v[i]);
 	}
 	tri_free(v);
@@ -119,7 +120,7 @@ tri_route(tri_ctx *c, const tri_frame *f)
 	}
 	if (f->kind >= TRI_K_EXIT && f->kind != TRI_K_TIMER &&
 	    f->kind != TRI_K_LINK && f->kind != TRI_K_UNLINK &&
-	    f->kind != TRI_K_DEMON &&
+	    f->kind != TRI_K_DEMON && f->kind != TRI_K_REDIRECT &&
 	    tri_reason_parse(f->body, f->body_len, &why, &mon) != TR_OK) {
 		TRI_STAT(malformed);
 		return;
@@ -149,16 +150,41 @@ tri_route(tri_ctx *c, const tri_frame *f)
 		TRI_STAT(late_replies);
 		return;
 
+	case TRI_K_REDIRECT:
+		if (c->call_corr != 0 && f->corr == c->call_corr) {
+			/* The member that has our call is the one to watch now;
+			 * one already dead ends the wait at once. */
+			tri_target t;
+			c->call_target = f->sender;
+			if (tri_target_get(f->sender, &t) != TR_OK) {
+				c->call_down = true;
+				return;
+			}
+			if (t.local != NULL) {
+				uint64_t id =
+				    atomic_fetch_add(&tri_rt.next_mon, 1);
+				if (tri_monitor_add(t.local, c->ref, id) ==
+				    TR_OK) {
+					c->call_mon2 = id;
+				} else {
+					c->call_down = true;
+				}
+			}
+			tri_target_put(&t);
+		}
+		return;
+
 	case TRI_K_DOWN:
-		if (c->call_mon != 0 && mon == c->call_mon) {
+		if ((c->call_mon != 0 && mon == c->call_mon) ||
+		    (c->call_mon2 != 0 && mon == c->call_mon2)) {
 			c->call_down = true;
 			return;
 		}
 		if (!tri_mons_take(c, mon, NULL)) {
 			return; /* demonitored, or told already: dropped */
 		}
-		push_notice(c, &c->userq, TR_TAG_DOWN, TRI_K_DOWN, f->sender, why,
-		    mon);
+		push_notice(
+		    c, &c->userq, TR_TAG_DOWN, TRI_K_DOWN, f->sender, why, mon);
 		return;
 
 	case TRI_K_EXIT:
@@ -168,7 +194,8 @@ tri_route(tri_ctx *c, const tri_frame *f)
 		return; /* not linked (any more): told already */
 
 	case TRI_K_STOP:
-		push_notice(c, &c->ctlq, TR_TAG_EXIT, TRI_K_STOP, f->sender, why, 0);
+		push_notice(
+		    c, &c->ctlq, TR_TAG_EXIT, TRI_K_STOP, f->sender, why, 0);
 		return;
 
 	case TRI_K_MON: /* from another process: corr is the monitor id */
@@ -190,7 +217,7 @@ tri_route(tri_ctx *c, const tri_frame *f)
 		return;
 
 	case TRI_K_UNLINK:
-		(void) tri_unlink_local(c, f->sender);
+		(void)tri_unlink_local(c, f->sender);
 		return;
 
 	case TRI_K_PROC_DOWN:

@@ -5,10 +5,10 @@
  * died without removing it.
  *
  * Base: $TROUPE_RUNDIR, else $XDG_RUNTIME_DIR/troupe, else
- * /dev/shm/troupe-<uid> (memory), else /tmp/troupe-<uid>.  The node's directory inside it is named after the
- * node id.  ipc socket paths must fit sun_path (107 bytes): when the
- * directory is too deep for that, sockets are addressed through a short
- * symlink in /tmp that points at it.
+ * /dev/shm/troupe-<uid> (memory), else /tmp/troupe-<uid>.  The node's directory
+ * inside it is named after the node id.  ipc socket paths must fit sun_path
+ * (107 bytes): when the directory is too deep for that, sockets are addressed
+ * through a short symlink in /tmp that points at it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -55,7 +55,8 @@ remove_tree(const char *dir)
 
 	if (d != NULL) {
 		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0) {
 				continue;
 			}
 			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
@@ -69,7 +70,7 @@ remove_tree(const char *dir)
 static void
 alias_path(char *buf, size_t len, uint32_t node)
 {
-	snprintf(buf, len, "/tmp/troupe-%u-%08x", (unsigned) geteuid(), node);
+	snprintf(buf, len, "/tmp/troupe-%u-%08x", (unsigned)geteuid(), node);
 }
 
 /* Removes node directories whose root process is gone. */
@@ -88,10 +89,11 @@ sweep_stale(const char *base)
 		long pid = 0;
 		FILE *f;
 
-		if (sscanf(e->d_name, "%8x", &node) != 1 || strlen(e->d_name) != 8) {
+		if (sscanf(e->d_name, "%8x", &node) != 1 ||
+		    strlen(e->d_name) != 8) {
 			continue;
 		}
-		if ((size_t) snprintf(path, sizeof(path), "%s/%s", base,
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", base,
 		        e->d_name) >= sizeof(path)) {
 			continue;
 		}
@@ -102,14 +104,16 @@ sweep_stale(const char *base)
 			}
 			fclose(f);
 		}
-		if (pid > 0 && (kill((pid_t) pid, 0) == 0 || errno == EPERM)) {
+		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
 			continue; /* its root lives */
 		}
 		if (pid <= 0) {
 			/* No pid yet: a root may be making it right now.  Only
-			 * one that stayed without a pid for a minute is stale. */
+			 * one that stayed without a pid for a minute is stale.
+			 */
 			struct stat st;
-			if (stat(path, &st) != 0 || time(NULL) - st.st_mtime < 60) {
+			if (stat(path, &st) != 0 ||
+			    time(NULL) - st.st_mtime < 60) {
 				continue;
 			}
 		}
@@ -124,31 +128,39 @@ sweep_stale(const char *base)
 }
 
 int
-tri_rundir_create(uint32_t node, char *dir, size_t dirlen, char *sockdir,
-    size_t socklen)
+tri_rundir_base(char *base, size_t len)
 {
-	char base[PATH_MAX];
 	const char *env;
-	FILE *f;
-	int rv;
 
 	if ((env = getenv("TROUPE_RUNDIR")) != NULL && env[0] != '\0') {
-		snprintf(base, sizeof(base), "%s", env);
-	} else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && env[0] != '\0') {
-		snprintf(base, sizeof(base), "%s/troupe", env);
+		snprintf(base, len, "%s", env);
+	} else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL &&
+	    env[0] != '\0') {
+		snprintf(base, len, "%s/troupe", env);
 	} else if (access("/dev/shm", W_OK) == 0) {
 		/* Memory, not disk: slot tables and spec files are written on
 		 * every process start (measured: fork spawn twice as slow with
 		 * the run directory on ext4). */
-		snprintf(base, sizeof(base), "/dev/shm/troupe-%u", (unsigned) geteuid());
+		snprintf(base, len, "/dev/shm/troupe-%u", (unsigned)geteuid());
 	} else {
-		snprintf(base, sizeof(base), "/tmp/troupe-%u", (unsigned) geteuid());
+		snprintf(base, len, "/tmp/troupe-%u", (unsigned)geteuid());
 	}
-	if ((rv = private_dir(base)) != TR_OK) {
+	return private_dir(base);
+}
+
+int
+tri_rundir_create(
+    uint32_t node, char *dir, size_t dirlen, char *sockdir, size_t socklen)
+{
+	char base[PATH_MAX];
+	FILE *f;
+	int rv;
+
+	if ((rv = tri_rundir_base(base, sizeof(base))) != TR_OK) {
 		return rv;
 	}
 	sweep_stale(base);
-	if ((size_t) snprintf(dir, dirlen, "%s/%08x", base, node) >= dirlen) {
+	if ((size_t)snprintf(dir, dirlen, "%s/%08x", base, node) >= dirlen) {
 		return TR_EINVAL;
 	}
 	if ((rv = private_dir(dir)) != TR_OK) {
@@ -161,7 +173,7 @@ tri_rundir_create(uint32_t node, char *dir, size_t dirlen, char *sockdir,
 			remove_tree(dir);
 			return TR_ESYSTEM;
 		}
-		fprintf(f, "%ld\n", (long) getpid());
+		fprintf(f, "%ld\n", (long)getpid());
 		fclose(f);
 	}
 	if (strlen(dir) + SOCK_NAME_MAX <= SUN_PATH_MAX) {

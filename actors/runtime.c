@@ -52,20 +52,21 @@ tri_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 uint64_t
 tri_deadline(int timeout_ms)
 {
-	return timeout_ms < 0 ? UINT64_MAX : tri_now_ms() + (uint64_t) timeout_ms;
+	return timeout_ms < 0 ? UINT64_MAX :
+	                        tri_now_ms() + (uint64_t)timeout_ms;
 }
 
 void
 tri_deadline_ts(uint64_t deadline, struct timespec *ts)
 {
-	ts->tv_sec = (time_t) (deadline / 1000u);
-	ts->tv_nsec = (long) (deadline % 1000u) * 1000000L;
+	ts->tv_sec = (time_t)(deadline / 1000u);
+	ts->tv_nsec = (long)(deadline % 1000u) * 1000000L;
 }
 
 static uint32_t
@@ -77,8 +78,8 @@ make_node_id(void)
 	/* Unique enough among the nodes of one host; distribution will
 	 * take node names from configuration. */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	x = (uint32_t) getpid() * 2654435761u ^ (uint32_t) ts.tv_nsec ^
-	    (uint32_t) ts.tv_sec;
+	x = (uint32_t)getpid() * 2654435761u ^ (uint32_t)ts.tv_nsec ^
+	    (uint32_t)ts.tv_sec;
 	return x == 0 ? 1 : x;
 }
 
@@ -93,11 +94,11 @@ runtime_start(const tr_options *opts, const tri_pspec *member)
 	int rv;
 
 	memset(&tri_rt, 0, sizeof(tri_rt));
-	tri_rt.capacity = (opts != NULL && opts->mailbox_capacity != 0)
-	    ? opts->mailbox_capacity
-	    : 1024;
-	tri_rt.max_body = (opts != NULL && opts->max_body != 0) ? opts->max_body
-	                                                         : TR_MSG_MAX;
+	tri_rt.capacity = (opts != NULL && opts->mailbox_capacity != 0) ?
+	    opts->mailbox_capacity :
+	    1024;
+	tri_rt.max_body =
+	    (opts != NULL && opts->max_body != 0) ? opts->max_body : TR_MSG_MAX;
 	atomic_init(&tri_rt.next_mon, 1);
 	atomic_init(&tri_rt.next_proc, 1);
 	pthread_mutex_init(&tri_rt.mtx, NULL);
@@ -108,9 +109,10 @@ runtime_start(const tr_options *opts, const tri_pspec *member)
 		tri_rt.is_root = true;
 		tri_rt.node = make_node_id();
 		tri_rt.proc = 0;
-		tri_rt.root_pid = (uint32_t) getpid();
+		tri_rt.root_pid = (uint32_t)getpid();
 		rv = tri_rundir_create(tri_rt.node, tri_rt.rundir,
-		    sizeof(tri_rt.rundir), tri_rt.sockdir, sizeof(tri_rt.sockdir));
+		    sizeof(tri_rt.rundir), tri_rt.sockdir,
+		    sizeof(tri_rt.sockdir));
 		if (rv != TR_OK) {
 			goto fail;
 		}
@@ -118,12 +120,13 @@ runtime_start(const tr_options *opts, const tri_pspec *member)
 		tri_rt.node = member->node;
 		tri_rt.proc = member->proc;
 		tri_rt.root_pid = member->root_pid;
-		snprintf(tri_rt.rundir, sizeof(tri_rt.rundir), "%s", member->rundir);
+		snprintf(
+		    tri_rt.rundir, sizeof(tri_rt.rundir), "%s", member->rundir);
 		snprintf(tri_rt.sockdir, sizeof(tri_rt.sockdir), "%s",
 		    member->sockdir);
 	}
-	if ((rv = tri_slots_create(tri_rt.rundir, tri_rt.proc, &tri_rt.slots)) !=
-	    TR_OK) {
+	if ((rv = tri_slots_create(
+	         tri_rt.rundir, tri_rt.proc, &tri_rt.slots)) != TR_OK) {
 		goto fail_dir;
 	}
 	if ((rv = tri_names_open(tri_rt.is_root)) != TR_OK) {
@@ -204,7 +207,7 @@ tr_init(const tr_options *opts)
 	 * exists, and only the first time: by the second tr_init() this
 	 * process has used nng.  Without it the fork placement is not
 	 * available, but the rest is. */
-	(void) tri_fork_server_start();
+	(void)tri_fork_server_start();
 	return runtime_start(opts, NULL);
 }
 
@@ -257,17 +260,20 @@ tr_shutdown(void)
 	 * supervisor stops its children. */
 	if (tri_rt.is_root &&
 	    tri_node_stop_all(tri_now_ms() + SHUTDOWN_WAIT_MS) != TR_OK) {
-		fprintf(stderr, "troupe: shutdown: a process did not end within "
-		                "%d ms and was killed\n",
+		fprintf(stderr,
+		    "troupe: shutdown: a process did not end within "
+		    "%d ms and was killed\n",
 		    SHUTDOWN_WAIT_MS);
 	}
 	if (tri_registry_actors(&v, &n) == TR_OK) {
 		for (size_t i = 0; i < n; i++) {
 			tri_send_control(
 			    v[i], TRI_K_STOP, self->ref, TR_REASON_SHUTDOWN, 0);
-			if (!wait_ended(v[i], tri_now_ms() + SHUTDOWN_WAIT_MS)) {
+			if (!wait_ended(
+			        v[i], tri_now_ms() + SHUTDOWN_WAIT_MS)) {
 				fprintf(stderr,
-				    "troupe: shutdown: an actor did not end within "
+				    "troupe: shutdown: an actor did not end "
+				    "within "
 				    "%d ms (stuck in a callback?)\n",
 				    SHUTDOWN_WAIT_MS);
 				rv = TR_ETIMEDOUT;
@@ -347,7 +353,7 @@ tr_actor_info_get(tr_ref ref, tr_actor_info *out)
 	r = t.rec;
 	memset(out, 0, sizeof(*out));
 	out->ref = ref;
-	out->placement = (tr_placement) r->placement;
+	out->placement = (tr_placement)r->placement;
 	snprintf(out->behavior, sizeof(out->behavior), "%.*s", TR_NAME_MAX,
 	    r->behavior);
 	tri_names_of(ref, out->name, sizeof(out->name));
@@ -369,7 +375,7 @@ tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 
 	if (spec == NULL || out == NULL ||
 	    (spec->behavior == NULL && spec->program == NULL) ||
-	    (unsigned) spec->placement > TR_PLACE_EXEC ||
+	    (unsigned)spec->placement > TR_PLACE_EXEC ||
 	    (spec->name != NULL &&
 	        (spec->name[0] == '\0' || strlen(spec->name) > TR_NAME_MAX))) {
 		return TR_EINVAL;
@@ -411,7 +417,8 @@ tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 		tri_behavior named;
 		if (b == NULL) {
 			memset(&named, 0, sizeof(named));
-			snprintf(named.name, sizeof(named.name), "%s", spec->behavior);
+			snprintf(named.name, sizeof(named.name), "%s",
+			    spec->behavior);
 			b = &named;
 		}
 		return tri_process_spawn(spec, b, place, out, why);

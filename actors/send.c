@@ -26,12 +26,12 @@ frame_for(tri_frame *f, int kind, const tr_msg *m, tr_ref to)
 	tri_ctx *self = tri_self();
 
 	memset(f, 0, sizeof(*f));
-	f->kind = (uint8_t) kind;
+	f->kind = (uint8_t)kind;
 	f->tag = m->tag;
 	f->sender = self != NULL ? self->ref : TR_REF_NIL;
 	f->dest = to;
 	f->body = m->data;
-	f->body_len = (uint32_t) m->len;
+	f->body_len = (uint32_t)m->len;
 }
 
 /* The checks every message passes before it may leave. */
@@ -66,8 +66,8 @@ send_self(tri_ctx *self, tr_msg *msg)
 {
 	int rv;
 
-	rv = tri_slot_reserve(tri_rt.slots, self->mb.rec, self->ref.gen,
-	    TR_NOWAIT, true);
+	rv = tri_slot_reserve(
+	    tri_rt.slots, self->mb.rec, self->ref.gen, TR_NOWAIT, true);
 	if (rv != TR_OK) {
 		return rv;
 	}
@@ -136,10 +136,29 @@ tri_forward(tr_msg *msg, tr_ref to)
 	f.corr = msg->kind == TRI_K_CALL ? msg->corr : 0;
 	f.dest = to;
 	f.body = msg->data;
-	f.body_len = (uint32_t) msg->len;
+	f.body_len = (uint32_t)msg->len;
 	rv = tri_target_send(&t, &f, TR_FOREVER);
 	tri_target_put(&t);
 	return rv;
+}
+
+void
+tri_redirect(tr_msg *call, tr_ref member)
+{
+	tri_target t;
+	tri_frame f;
+
+	if (call->kind != TRI_K_CALL ||
+	    tri_target_get(call->sender, &t) != TR_OK) {
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	f.kind = TRI_K_REDIRECT;
+	f.sender = member;
+	f.dest = call->sender;
+	f.corr = call->corr;
+	(void)tri_target_deliver(&t, &f);
+	tri_target_put(&t);
 }
 
 int
@@ -172,7 +191,7 @@ tr_reply(tr_from from, tr_msg *reply)
 		if (tri_self() != NULL) {
 			tri_count_out(tri_self(), 1);
 		}
-		(void) tri_target_deliver(&t, &f);
+		(void)tri_target_deliver(&t, &f);
 		tri_target_put(&t);
 	}
 	tr_msg_free(reply);
@@ -181,7 +200,7 @@ tr_reply(tr_from from, tr_msg *reply)
 
 /* Drains arrivals until pred(c) holds or the deadline passes. */
 static bool
-wait_until(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
+wait_until_inner(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 {
 	for (;;) {
 		tri_mailbox_drain(c);
@@ -193,6 +212,22 @@ wait_until(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 			return pred(c);
 		}
 	}
+}
+
+static bool
+wait_until(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
+{
+	bool done = wait_until_inner(c, pred, deadline);
+
+	/* Messages that arrived while we waited were taken off the wire
+	 * without waking the loop: make sure it looks at its queues, in
+	 * case we were called from a libuv callback (a timer) rather than
+	 * from handle, whose caller goes on with the queue anyway. */
+	if (c->kind == TRI_CTX_THREAD &&
+	    (c->userq.head != NULL || c->ctlq.head != NULL)) {
+		uv_async_send(&c->async);
+	}
+	return done;
 }
 
 /* A call ends with its reply, its callee's death, or -- for an actor
@@ -218,6 +253,16 @@ tri_wait_reply(tri_ctx *self, uint64_t deadline, tr_msg **reply)
 		rv = TR_ENOPROC;
 	} else {
 		rv = TR_ECANCELED;
+	}
+	if (self->call_mon2 != 0) {
+		tri_target t;
+		if (tri_target_get(self->call_target, &t) == TR_OK) {
+			if (t.local != NULL) {
+				tri_monitor_remove(t.local, self->call_mon2);
+			}
+			tri_target_put(&t);
+		}
+		self->call_mon2 = 0;
 	}
 	/* A reply arriving from now on finds no call and counts as late. */
 	self->call_corr = 0;
@@ -326,8 +371,9 @@ tr_recv(tr_msg **out, int timeout_ms)
 	/* A pending stop request ends the wait: the actor must return. */
 	if (!wait_until(self, has_user, tri_deadline(timeout_ms)) ||
 	    self->userq.head == NULL) {
-		return self->ctlq.head != NULL && !self->stopping ? TR_ECANCELED
-		                                                 : TR_ETIMEDOUT;
+		return self->ctlq.head != NULL && !self->stopping ?
+		    TR_ECANCELED :
+		    TR_ETIMEDOUT;
 	}
 	m = tri_msgq_pop(&self->userq);
 	if (m->counted) {
@@ -349,7 +395,7 @@ tr_stop(tr_ref ref, tr_reason reason)
 	tri_target t;
 	int rv;
 
-	if (tr_ref_is_nil(ref) || (unsigned) reason.kind > TR_EXIT_CUSTOM) {
+	if (tr_ref_is_nil(ref) || (unsigned)reason.kind > TR_EXIT_CUSTOM) {
 		return TR_EINVAL;
 	}
 	if (!tri_running()) {
@@ -384,7 +430,7 @@ tr_stop(tr_ref ref, tr_reason reason)
 		f.dest = ref;
 		f.body = body;
 		f.body_len =
-		    (uint32_t) tri_reason_body(body, sizeof(body), reason, 0);
+		    (uint32_t)tri_reason_body(body, sizeof(body), reason, 0);
 		rv = tri_target_deliver(&t, &f);
 	}
 	tri_target_put(&t);
@@ -424,8 +470,9 @@ tr_kill(tr_ref ref)
 		return rv;
 	}
 	if (ref.proc != tri_rt.proc &&
-	    (info.placement == TR_PLACE_FORK || info.placement == TR_PLACE_EXEC) &&
-	    info.pid > 0 && info.pid != (int) getpid()) {
+	    (info.placement == TR_PLACE_FORK ||
+	        info.placement == TR_PLACE_EXEC) &&
+	    info.pid > 0 && info.pid != (int)getpid()) {
 		/* The process is the actor's alone: end it.  Its death is
 		 * announced like any other, with reason signal(9). */
 		return kill(info.pid, SIGKILL) == 0 ? TR_OK : TR_ENOPROC;

@@ -18,9 +18,9 @@
 
 _Static_assert(sizeof(tri_slotrec) == 128, "slot records are 128 bytes");
 
-#define GEN(w) ((uint32_t) ((w) >> 32))
-#define DEPTH(w) ((uint32_t) (w))
-#define WORD(g, d) (((uint64_t) (g) << 32) | (uint64_t) (d))
+#define GEN(w) ((uint32_t)((w) >> 32))
+#define DEPTH(w) ((uint32_t)(w))
+#define WORD(g, d) (((uint64_t)(g) << 32) | (uint64_t)(d))
 
 static void
 table_path(char *buf, size_t len, const char *dir, uint32_t proc)
@@ -52,7 +52,7 @@ tri_slots_create(const char *dir, uint32_t proc, tri_slottab **out)
 		return TR_ENOMEM;
 	}
 	t->proc = proc;
-	t->pid = (int32_t) getpid();
+	t->pid = (int32_t)getpid();
 	atomic_store(&t->alive, 1);
 	atomic_store(&t->orderly, 0);
 	__atomic_store_n(&t->magic, TRI_SLOTS_MAGIC, __ATOMIC_RELEASE);
@@ -72,7 +72,7 @@ tri_slots_map(const char *dir, uint32_t proc)
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0 || (size_t) st.st_size < sizeof(tri_slottab)) {
+	if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(tri_slottab)) {
 		close(fd);
 		return NULL;
 	}
@@ -119,8 +119,8 @@ futex_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t deadline)
 	if (deadline != UINT64_MAX) {
 		uint64_t now = tri_now_ms();
 		uint64_t left = deadline > now ? deadline - now : 0;
-		rel.tv_sec = (time_t) (left / 1000u);
-		rel.tv_nsec = (long) (left % 1000u) * 1000000L;
+		rel.tv_sec = (time_t)(left / 1000u);
+		rel.tv_nsec = (long)(left % 1000u) * 1000000L;
 		tp = &rel;
 	}
 	syscall(SYS_futex, addr, FUTEX_WAIT, val, tp, NULL, 0);

@@ -17,7 +17,7 @@
 typedef struct tri_rport {
 	tr_ref ref;
 	tri_port *port;
-	int refs;     /* users + 1 for the cache while cached */
+	int refs; /* users + 1 for the cache while cached */
 	bool cached;
 	struct tri_rport *next;
 } tri_rport;
@@ -91,7 +91,7 @@ static bool
 incarnation_lives(tri_slottab *tab, tr_ref r)
 {
 	return r.slot < TRI_SLOTS_MAX && atomic_load(&tab->alive) &&
-	    (uint32_t) (atomic_load(&tab->slot[r.slot].word) >> 32) == r.gen;
+	    (uint32_t)(atomic_load(&tab->slot[r.slot].word) >> 32) == r.gen;
 }
 
 int
@@ -116,7 +116,8 @@ tri_target_get(tr_ref r, tri_target *t)
 		return TR_OK;
 	}
 	pthread_mutex_lock(&lock);
-	if ((tab = table_locked(r.proc)) == NULL || !incarnation_lives(tab, r)) {
+	if ((tab = table_locked(r.proc)) == NULL ||
+	    !incarnation_lives(tab, r)) {
 		for (p = buckets[hash(r)]; p != NULL; p = p->next) {
 			if (tr_ref_equal(p->ref, r)) {
 				uncache_locked(p, &to_close);
@@ -211,7 +212,8 @@ tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms)
 		if (self != NULL) {
 			tri_count_out(self, -1);
 		}
-		atomic_fetch_sub_explicit(&tri_rt.sent, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(
+		    &tri_rt.sent, 1, memory_order_relaxed);
 	}
 	return rv;
 }
@@ -256,8 +258,8 @@ tri_remote_fini(void)
 }
 
 int
-tri_send_control_ref(tr_ref to, int kind, tr_ref about, tr_reason why,
-    uint64_t mon)
+tri_send_control_ref(
+    tr_ref to, int kind, tr_ref about, tr_reason why, uint64_t mon)
 {
 	uint8_t body[32];
 	tri_target t;
@@ -268,12 +270,12 @@ tri_send_control_ref(tr_ref to, int kind, tr_ref about, tr_reason why,
 		return rv;
 	}
 	memset(&f, 0, sizeof(f));
-	f.kind = (uint8_t) kind;
+	f.kind = (uint8_t)kind;
 	f.sender = about;
 	f.dest = to;
 	f.corr = mon;
 	f.body = body;
-	f.body_len = (uint32_t) tri_reason_body(body, sizeof(body), why, mon);
+	f.body_len = (uint32_t)tri_reason_body(body, sizeof(body), why, mon);
 	rv = tri_target_deliver(&t, &f);
 	tri_target_put(&t);
 	return rv;

@@ -15,7 +15,7 @@ now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 typedef struct entry {
@@ -107,7 +107,7 @@ fire(entry *e)
 	f.sender = e->from;
 	f.dest = e->to;
 	f.body = e->msg->data;
-	f.body_len = (uint32_t) e->msg->len;
+	f.body_len = (uint32_t)e->msg->len;
 	if (tri_target_get(e->to, &t) != TR_OK) {
 		TRI_STAT(dead_letters);
 	} else {
@@ -124,7 +124,7 @@ fire(entry *e)
 static void *
 timer_main(void *arg)
 {
-	(void) arg;
+	(void)arg;
 	pthread_mutex_lock(&T.mtx);
 	while (!T.stop) {
 		if (T.n == 0) {
@@ -142,8 +142,8 @@ timer_main(void *arg)
 		}
 		{
 			struct timespec ts;
-			ts.tv_sec = (time_t) (T.heap[0].due / 1000000000u);
-			ts.tv_nsec = (long) (T.heap[0].due % 1000000000u);
+			ts.tv_sec = (time_t)(T.heap[0].due / 1000000000u);
+			ts.tv_nsec = (long)(T.heap[0].due % 1000000000u);
 			pthread_cond_timedwait(&T.cv, &T.mtx, &ts);
 		}
 	}
@@ -228,7 +228,7 @@ tr_send_after(tr_ref to, tr_msg *msg, int delay_ms, tr_timer *timer)
 	if (!tr_alive(to)) {
 		return TR_ENOPROC;
 	}
-	e.due = now_ns() + (uint64_t) delay_ms * 1000000u;
+	e.due = now_ns() + (uint64_t)delay_ms * 1000000u;
 	e.to = to;
 	e.from = self != NULL ? self->ref : TR_REF_NIL;
 	e.msg = msg;

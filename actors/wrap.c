@@ -23,7 +23,8 @@
 extern char **environ;
 
 #define LINE_MAX_BYTES 65536
-#define RETRY_MS 2
+#define RETRY_MS 1
+#define SEND_WAIT_MS 50
 
 typedef struct wrap_out {
 	uv_pipe_t pipe;
@@ -53,8 +54,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 static void
 alloc_cb(uv_handle_t *h, size_t want, uv_buf_t *buf)
 {
-	(void) h;
-	(void) want;
+	(void)h;
+	(void)want;
 	buf->base = tri_malloc(16384);
 	buf->len = buf->base != NULL ? 16384 : 0;
 }
@@ -67,12 +68,14 @@ set_reading(wrap *w, bool on)
 	}
 	w->reading = on;
 	if (!w->out.eof) {
-		on ? uv_read_start((uv_stream_t *) &w->out.pipe, alloc_cb, on_read)
-		   : uv_read_stop((uv_stream_t *) &w->out.pipe);
+		on ? uv_read_start(
+		         (uv_stream_t *)&w->out.pipe, alloc_cb, on_read) :
+		     uv_read_stop((uv_stream_t *)&w->out.pipe);
 	}
 	if (!w->err.eof) {
-		on ? uv_read_start((uv_stream_t *) &w->err.pipe, alloc_cb, on_read)
-		   : uv_read_stop((uv_stream_t *) &w->err.pipe);
+		on ? uv_read_start(
+		         (uv_stream_t *)&w->err.pipe, alloc_cb, on_read) :
+		     uv_read_stop((uv_stream_t *)&w->err.pipe);
 	}
 }
 
@@ -99,8 +102,12 @@ flush(wrap *w)
 	tr_msg *m;
 
 	while ((m = tri_msgq_pop(&w->held)) != NULL) {
-		int rv = tr_send_timed(w->owner, m, TR_NOWAIT);
-		if (rv == TR_EFULL) {
+		/* Wait a little for room: the owner's taking a message wakes
+		 * us at once (a futex on its slot), where a timer would add
+		 * its period per mailbox-full of output.  Past that, let the
+		 * loop see stdin writes and the exit, and come back. */
+		int rv = tr_send_timed(w->owner, m, SEND_WAIT_MS);
+		if (rv == TR_EFULL || rv == TR_ETIMEDOUT) {
 			/* Back at the head, and no more reading until the owner
 			 * has room. */
 			m->next = w->held.head;
@@ -145,12 +152,13 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	wrap *w = o->w;
 
 	if (n > 0 && w->raw) {
-		emit(w, o->tag, buf->base, (size_t) n);
+		emit(w, o->tag, buf->base, (size_t)n);
 	} else if (n > 0) {
 		for (ssize_t i = 0; i < n; i++) {
 			char ch = buf->base[i];
 			if (ch == '\n' || o->len == LINE_MAX_BYTES) {
-				emit(w, o->tag, o->line != NULL ? o->line : "", o->len);
+				emit(w, o->tag, o->line != NULL ? o->line : "",
+				    o->len);
 				o->len = 0;
 				if (ch == '\n') {
 					continue;
@@ -160,7 +168,8 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 				size_t nc = o->cap ? o->cap * 2 : 256;
 				char *nl = tri_realloc(o->line, nc);
 				if (nl == NULL) {
-					continue; /* drop the byte rather than crash */
+					continue; /* drop the byte rather than
+					             crash */
 				}
 				o->line = nl;
 				o->cap = nc;
@@ -168,7 +177,8 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 			o->line[o->len++] = ch;
 		}
 	} else if (n < 0) {
-		/* EOF or error: the last partial line, then this pipe is done. */
+		/* EOF or error: the last partial line, then this pipe is done.
+		 */
 		if (!w->raw && o->len > 0) {
 			emit(w, o->tag, o->line, o->len);
 			o->len = 0;
@@ -189,7 +199,7 @@ on_exit_cb(uv_process_t *p, int64_t status, int sig)
 	if (sig != 0) {
 		w->reason = TR_REASON(TR_EXIT_SIGNAL, sig);
 	} else if (status != 0) {
-		w->reason = TR_REASON(TR_EXIT_STATUS, (int32_t) status);
+		w->reason = TR_REASON(TR_EXIT_STATUS, (int32_t)status);
 	} else {
 		w->reason = TR_REASON_NORMAL;
 	}
@@ -291,7 +301,7 @@ static int
 wrap_init(void *state, tr_msg *arg)
 {
 	wrap *w = state;
-	uv_loop_t *loop = (uv_loop_t *) tr_loop();
+	uv_loop_t *loop = (uv_loop_t *)tr_loop();
 	const char *pre[] = {"/usr/bin/setpriv", "--pdeathsig", "KILL", "--"};
 	size_t npre = access(pre[0], X_OK) == 0 ? 4 : 0, nenv = 0, k = 0;
 	uv_process_options_t o;
@@ -316,7 +326,7 @@ wrap_init(void *state, tr_msg *arg)
 	}
 	/* setpriv makes the program die with this actor's thread. */
 	for (size_t i = 0; i < npre; i++) {
-		argv[k++] = (char *) pre[i];
+		argv[k++] = (char *)pre[i];
 	}
 	argv[k++] = a.prog;
 	for (size_t i = 1; i < a.nargv; i++) {
@@ -344,11 +354,11 @@ wrap_init(void *state, tr_msg *arg)
 	w->err.pipe.data = &w->err;
 	w->proc.data = w;
 	stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
-	stdio[0].data.stream = (uv_stream_t *) &w->in;
+	stdio[0].data.stream = (uv_stream_t *)&w->in;
 	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[1].data.stream = (uv_stream_t *) &w->out.pipe;
+	stdio[1].data.stream = (uv_stream_t *)&w->out.pipe;
 	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[2].data.stream = (uv_stream_t *) &w->err.pipe;
+	stdio[2].data.stream = (uv_stream_t *)&w->err.pipe;
 	memset(&o, 0, sizeof(o));
 	o.file = argv[0];
 	o.args = argv;
@@ -373,7 +383,7 @@ wrap_init(void *state, tr_msg *arg)
 static void
 on_written(uv_write_t *req, int status)
 {
-	(void) status; /* a program that closed its stdin: nothing to do */
+	(void)status; /* a program that closed its stdin: nothing to do */
 	tri_free(req->data);
 	tri_free(req);
 }
@@ -393,7 +403,7 @@ wrap_handle(void *state, tr_msg *msg)
 	}
 	if (o.type == MSGPACK_OBJECT_NIL) {
 		w->in_open = false;
-		uv_close((uv_handle_t *) &w->in, NULL);
+		uv_close((uv_handle_t *)&w->in, NULL);
 		return 0;
 	}
 	if (o.type == MSGPACK_OBJECT_STR) {
@@ -411,8 +421,8 @@ wrap_handle(void *state, tr_msg *msg)
 		return TR_ENOMEM;
 	}
 	memcpy(req->data, p, n);
-	buf = uv_buf_init(req->data, (unsigned) n);
-	if (uv_write(req, (uv_stream_t *) &w->in, &buf, 1, on_written) != 0) {
+	buf = uv_buf_init(req->data, (unsigned)n);
+	if (uv_write(req, (uv_stream_t *)&w->in, &buf, 1, on_written) != 0) {
 		tri_free(req->data);
 		tri_free(req);
 	}
@@ -424,7 +434,7 @@ wrap_terminate(void *state, tr_reason why)
 {
 	wrap *w = state;
 
-	(void) why;
+	(void)why;
 	if (!w->exited) {
 		uv_process_kill(&w->proc, SIGTERM);
 	}
@@ -449,7 +459,8 @@ tri_wrap_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 	if (tri_self() == NULL) {
 		return TR_ESTATE; /* its output needs somewhere to go */
 	}
-	if ((rv = tri_find_program(spec->program, prog, sizeof(prog))) != TR_OK) {
+	if ((rv = tri_find_program(spec->program, prog, sizeof(prog))) !=
+	    TR_OK) {
 		return rv;
 	}
 	if ((rv = tr_msg_new(&arg, 0)) != TR_OK) {
@@ -465,15 +476,17 @@ tri_wrap_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 	}
 	for (n = 0; spec->argv != NULL && spec->argv[n] != NULL; n++) {
 	}
-	msgpack_pack_array(pk, (uint32_t) n);
+	msgpack_pack_array(pk, (uint32_t)n);
 	for (size_t i = 0; i < n; i++) {
-		msgpack_pack_str_with_body(pk, spec->argv[i], strlen(spec->argv[i]));
+		msgpack_pack_str_with_body(
+		    pk, spec->argv[i], strlen(spec->argv[i]));
 	}
 	for (n = 0; spec->env != NULL && spec->env[n] != NULL; n++) {
 	}
-	msgpack_pack_array(pk, (uint32_t) n);
+	msgpack_pack_array(pk, (uint32_t)n);
 	for (size_t i = 0; i < n; i++) {
-		msgpack_pack_str_with_body(pk, spec->env[i], strlen(spec->env[i]));
+		msgpack_pack_str_with_body(
+		    pk, spec->env[i], strlen(spec->env[i]));
 	}
 	if (spec->raw_output) {
 		msgpack_pack_true(pk);

@@ -5,6 +5,7 @@
 #
 #   bench/run.sh [messaging] [options]   bench_messaging (the default)
 #   bench/run.sh placement [options]     bench_placement
+#   bench/run.sh restart [options]       bench_restart
 #
 # Needs bash, awk and taskset (util-linux); builds the program with meson
 # and ninja if needed.  See bench/README.md for what the figures mean.
@@ -17,14 +18,18 @@ usage: bench/run.sh [messaging] [--quick] [--n N] [--rounds N] [--repeat R]
        bench/run.sh placement [same options] [--spawn-thread N]
                     [--spawn-fork N] [--spawn-exec N] [--spawn-budget S]
                     [--only thread|fork|exec]
+       bench/run.sh restart [--quick] [--repeat R] [--cpu C] [--build DIR]
+                    [--thread N] [--fork N] [--exec N] [--budget S]
+                    [--only thread|fork|exec]
   messaging      bench_messaging: thread actors vs inproc nng and pipes
   placement      bench_placement: thread / fork / exec actors vs nng ipc
+  restart        bench_restart: supervised child's death -> new one answers
   --quick        small counts (a smoke test: the figures are not meaningful)
   --n N          one-way messages per throughput figure (default 1000000,
                  placement 300000)
   --rounds N     round trips per latency figure (default 20000)
   --repeat R     runs in each mode, unpinned and pinned (default 5,
-                 placement 3)
+                 placement and restart 3)
   --cpu C        the core of the pinned runs (default 0)
   --build DIR    meson build directory (default: <repo>/build)
   --floors-only  raw floors only, no troupe
@@ -32,7 +37,12 @@ usage: bench/run.sh [messaging] [--quick] [--n N] [--rounds N] [--repeat R]
                  placement: timed spawns per placement (200, 100, 50)
   --spawn-budget S  placement: at most S seconds of spawns per placement
                  (default 20)
-  --only P       placement: one placement only (with the floors)
+  --only P       placement, restart: one placement only (placement: with
+                 the floors)
+  --thread N, --fork N, --exec N
+                 restart: timed restarts per figure (300, 100, 50)
+  --budget S     restart: at most S seconds of restarts per figure
+                 (default 20)
 Per-run lines and medians go to stdout, progress to stderr.
 USAGE
 }
@@ -46,7 +56,7 @@ cpu=0
 args=()
 
 case "${1:-}" in
-messaging | placement)
+messaging | placement | restart)
 	prog=$1
 	shift
 	;;
@@ -54,14 +64,28 @@ esac
 
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick | --floors-only) args+=("$1") ;;
+	--quick) args+=("$1") ;;
+	--floors-only)
+		[ "$prog" != restart ] || { usage >&2; exit 2; }
+		args+=("$1")
+		;;
 	--n | --rounds)
-		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		[ "$prog" != restart ] && [ $# -ge 2 ] || { usage >&2; exit 2; }
 		args+=("$1" "$2")
 		shift
 		;;
-	--spawn-thread | --spawn-fork | --spawn-exec | --spawn-budget | --only)
+	--spawn-thread | --spawn-fork | --spawn-exec | --spawn-budget)
 		[ "$prog" = placement ] && [ $# -ge 2 ] || { usage >&2; exit 2; }
+		args+=("$1" "$2")
+		shift
+		;;
+	--only)
+		[ "$prog" != messaging ] && [ $# -ge 2 ] || { usage >&2; exit 2; }
+		args+=("$1" "$2")
+		shift
+		;;
+	--thread | --fork | --exec | --budget)
+		[ "$prog" = restart ] && [ $# -ge 2 ] || { usage >&2; exit 2; }
 		args+=("$1" "$2")
 		shift
 		;;
@@ -92,8 +116,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ -z "$repeat" ]; then
-	if [ "$prog" = placement ]; then
-		repeat=3 # slower: a run takes about 10 s
+	if [ "$prog" = placement ] || [ "$prog" = restart ]; then
+		repeat=3 # slower: a placement run takes about 10 s
 	else
 		repeat=5
 	fi

@@ -49,23 +49,23 @@ extern "C" {
  */
 enum tr_errno {
 	TR_OK = 0,
-	TR_EINVAL = 1,     /* an argument is invalid */
-	TR_ENOMEM = 2,     /* out of memory */
-	TR_ENOPROC = 3,    /* no such actor: never existed or has died */
-	TR_ENOENT = 4,     /* no such name, behavior or timer */
-	TR_EEXIST = 5,     /* name or behavior already registered */
-	TR_EFULL = 6,      /* mailbox full and the sender chose not to wait */
-	TR_ETIMEDOUT = 7,  /* the timeout expired */
-	TR_ECLOSED = 8,    /* runtime not initialised or shutting down */
-	TR_EPROTO = 9,     /* malformed frame or message body */
-	TR_EMSGSIZE = 10,  /* message larger than TR_MSG_MAX */
-	TR_EINIT = 11,     /* the actor's init callback failed */
-	TR_ESTATE = 12,    /* call not allowed in this context */
-	TR_ECANCELED = 13, /* operation canceled */
-	TR_EPERM = 14,     /* permission denied */
-	TR_ENOTSUP = 15,   /* not supported (yet) */
+	TR_EINVAL = 1,      /* an argument is invalid */
+	TR_ENOMEM = 2,      /* out of memory */
+	TR_ENOPROC = 3,     /* no such actor: never existed or has died */
+	TR_ENOENT = 4,      /* no such name, behavior or timer */
+	TR_EEXIST = 5,      /* name or behavior already registered */
+	TR_EFULL = 6,       /* mailbox full and the sender chose not to wait */
+	TR_ETIMEDOUT = 7,   /* the timeout expired */
+	TR_ECLOSED = 8,     /* runtime not initialised or shutting down */
+	TR_EPROTO = 9,      /* malformed frame or message body */
+	TR_EMSGSIZE = 10,   /* message larger than TR_MSG_MAX */
+	TR_EINIT = 11,      /* the actor's init callback failed */
+	TR_ESTATE = 12,     /* call not allowed in this context */
+	TR_ECANCELED = 13,  /* operation canceled */
+	TR_EPERM = 14,      /* permission denied */
+	TR_ENOTSUP = 15,    /* not supported (yet) */
 	TR_ETRANSPORT = 16, /* transport failure not covered above */
-	TR_ESYSTEM = 17,   /* operating system error not covered above */
+	TR_ESYSTEM = 17,    /* operating system error not covered above */
 };
 
 /* Text for a TR_E* code; never NULL, also for unknown codes. */
@@ -111,13 +111,13 @@ int tr_shutdown(void);
 
 /* Counters of the whole runtime (this process), since tr_init(). */
 typedef struct tr_stats {
-	uint64_t sent;           /* user messages accepted by tr_send* */
-	uint64_t delivered;      /* user messages handed to an actor */
-	uint64_t dead_letters;   /* messages dropped: receiver died first,
-	                            stale ref, or shutdown */
-	uint64_t malformed;      /* frames rejected by the decoder */
-	uint64_t late_replies;   /* replies that arrived after their call
-	                            timed out, discarded */
+	uint64_t sent;         /* user messages accepted by tr_send* */
+	uint64_t delivered;    /* user messages handed to an actor */
+	uint64_t dead_letters; /* messages dropped: receiver died first,
+	                          stale ref, or shutdown */
+	uint64_t malformed;    /* frames rejected by the decoder */
+	uint64_t late_replies; /* replies that arrived after their call
+	                          timed out, discarded */
 	uint64_t actors_spawned;
 	uint64_t actors_exited;
 } tr_stats;
@@ -335,24 +335,24 @@ typedef enum tr_placement {
  * Fork and exec placements are spawned from the node's root process.
  */
 typedef struct tr_spec {
-	const char *behavior;     /* registered behavior name */
-	tr_placement placement;   /* default: auto */
+	const char *behavior;      /* registered behavior name */
+	tr_placement placement;    /* default: auto */
 	uint32_t mailbox_capacity; /* messages; 0 = runtime default */
-	const tr_msg *init_arg;   /* borrowed: copied by tr_spawn(); NULL ok */
-	const char *name;         /* register under this name; NULL = none */
-	bool link;                /* link to the caller before init runs */
-	bool trap_exits;          /* start trapping exits */
-	bool isolated;            /* crash-prone or untrusted work */
+	const tr_msg *init_arg;    /* borrowed: copied by tr_spawn(); NULL ok */
+	const char *name;          /* register under this name; NULL = none */
+	bool link;                 /* link to the caller before init runs */
+	bool trap_exits;           /* start trapping exits */
+	bool isolated;             /* crash-prone or untrusted work */
 
 	/* exec placement */
-	const char *program;          /* a path, or a name looked up in PATH */
-	const char *const *argv;      /* argv[0]..., NULL-terminated; NULL:
-	                                 just the program */
-	const char *const *env;       /* "NAME=value" added to ours, NULL-
-	                                 terminated; NULL: none */
-	const char *cwd;              /* NULL: ours */
-	bool raw_output;              /* wrapped: stdout/stderr in chunks as
-	                                 read, not lines */
+	const char *program;     /* a path, or a name looked up in PATH */
+	const char *const *argv; /* argv[0]..., NULL-terminated; NULL:
+	                            just the program */
+	const char *const *env;  /* "NAME=value" added to ours, NULL-
+	                            terminated; NULL: none */
+	const char *cwd;         /* NULL: ours */
+	bool raw_output;         /* wrapped: stdout/stderr in chunks as
+	                            read, not lines */
 	/* fork and exec: how long the new process may take to answer that
 	 * its actor started; 0 = 5000 ms.  Past it, it is killed and
 	 * tr_spawn() returns TR_ETIMEDOUT. */
@@ -367,8 +367,9 @@ typedef struct tr_spec {
  * or no such program), TR_EPERM (program not executable), TR_EEXIST
  * (name taken), TR_ETIMEDOUT (a process did not answer in time),
  * TR_ENOTSUP (placement not available here), TR_ESTATE (a process
- * placement asked from a thread that is no context), TR_ENOMEM,
- * TR_ECLOSED.
+ * placement asked from a thread that is no context), TR_ECANCELED (an
+ * actor spawning a process was asked to stop meanwhile: the process is
+ * killed), TR_ENOMEM, TR_ECLOSED.
  */
 int tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why);
 
@@ -610,7 +611,6 @@ typedef struct tr_actor_info {
 /* Facts about a live local actor.  TR_ENOPROC if gone. */
 int tr_actor_info_get(tr_ref ref, tr_actor_info *out);
 
-
 /* ------------------------------------------------------------------ */
 /* Supervisors                                                         */
 /* ------------------------------------------------------------------ */
@@ -682,18 +682,18 @@ typedef enum tr_auto_shutdown {
 typedef struct tr_sup_spec tr_sup_spec;
 
 typedef struct tr_child_spec {
-	const char *id;           /* unique among its siblings (required) */
-	tr_spec start;            /* how to start it; start.name names it */
-	const tr_sup_spec *sup;   /* or: the child is this supervisor */
+	const char *id;         /* unique among its siblings (required) */
+	tr_spec start;          /* how to start it; start.name names it */
+	const tr_sup_spec *sup; /* or: the child is this supervisor */
 	tr_restart restart;
-	int32_t shutdown_ms;      /* TR_SHUTDOWN_* or a timeout in ms */
+	int32_t shutdown_ms; /* TR_SHUTDOWN_* or a timeout in ms */
 	bool significant;
 } tr_child_spec;
 
 struct tr_sup_spec {
 	tr_strategy strategy;
-	uint32_t intensity;       /* 0 = 1 (OTP); TR_NO_RESTARTS */
-	uint32_t period_ms;       /* 0 = 5000 */
+	uint32_t intensity;          /* 0 = 1 (OTP); TR_NO_RESTARTS */
+	uint32_t period_ms;          /* 0 = 5000 */
 	uint32_t backoff_initial_ms; /* 0 = restart at once */
 	uint32_t backoff_max_ms;     /* 0 = 30000 */
 	uint32_t backoff_reset_ms;   /* 0 = 10000 */
@@ -746,13 +746,18 @@ typedef enum tr_child_state {
 
 typedef struct tr_child_info {
 	char id[TR_NAME_MAX + 1];
-	tr_ref ref;               /* TR_REF_NIL unless running */
+	tr_ref ref; /* TR_REF_NIL unless running */
 	tr_child_state state;
 	tr_placement placement;
 	bool supervisor;
 	uint32_t restarts;
-	uint64_t uptime_ms;       /* since its last start; 0 unless running */
+	uint64_t uptime_ms; /* since its last start; 0 unless running */
 } tr_child_info;
+
+/* Supervisors of this process log each state change of their children
+ * (started, exited with its reason, restarted, gave up) to stderr, one
+ * line each, while on.  Off by default; the troupe command turns it on. */
+void tr_sup_log(bool on);
 
 /* Lists up to max children in start order; *n is how many there are. */
 int tr_sup_children(tr_ref sup, tr_child_info *out, size_t max, size_t *n);
@@ -782,7 +787,8 @@ int tr_kill(tr_ref ref);
  * objects loaded with dlopen; each must export
  * `void troupe_plugin_init(void)`, which registers its behaviors.  Load
  * trees before tr_init() when they have plugins: fork members only have
- * the code that was loaded when the fork server was made.
+ * the code that was loaded when the fork server was made.  TR_ENOMEM
+ * (with *errors NULL) if memory ran out.
  */
 typedef struct tr_tree tr_tree;
 
@@ -793,6 +799,27 @@ const tr_sup_spec *tr_tree_spec(const tr_tree *tree);
  * name without extension. */
 const char *tr_tree_name(const tr_tree *tree);
 void tr_tree_free(tr_tree *tree);
+
+/*
+ * Runs the tree in path until it is stopped -- what `troupe run` does,
+ * for an application that registers its own behaviors:
+ *
+ *     int main(void) {
+ *             tr_behavior_register(&mine);
+ *             return tr_tree_main("tree.yaml");
+ *     }
+ *
+ * Loads and checks the file (errors to stderr, return 2), calls
+ * tr_init(), starts the tree (wrapped programs' output goes to stdout
+ * and stderr, each line prefixed with the child's path), logs its state changes
+ * to stderr, answers `troupe status|stop|start|restart`, and on SIGINT or
+ * SIGTERM stops it (newest first) and returns 0; returns 1 if the root
+ * supervisor gave up.  Blocks SIGINT and SIGTERM in the calling thread (do not
+ * call tr_init() before it: it does).  In a process that troupe's exec
+ * placement started (a tree's `command` naming this very program), it
+ * runs the actor asked for instead: tr_init() + tr_exec_main().
+ */
+int tr_tree_main(const char *path);
 
 #ifdef __cplusplus
 }

@@ -43,7 +43,7 @@ dup_strv(const char *const *v, bool *ok)
 	for (size_t i = 0; i < n; i++) {
 		d[i] = dup_str(v[i], ok);
 	}
-	return (const char *const *) d;
+	return (const char *const *)d;
 }
 
 static void
@@ -51,25 +51,25 @@ free_strv(const char *const *v)
 {
 	if (v != NULL) {
 		for (size_t i = 0; v[i] != NULL; i++) {
-			tri_free((void *) v[i]);
+			tri_free((void *)v[i]);
 		}
-		tri_free((void *) v);
+		tri_free((void *)v);
 	}
 }
 
 void
 trs_child_free(tr_child_spec *c)
 {
-	tri_free((void *) c->id);
-	tri_free((void *) c->start.behavior);
-	tri_free((void *) c->start.name);
-	tri_free((void *) c->start.program);
-	tri_free((void *) c->start.cwd);
+	tri_free((void *)c->id);
+	tri_free((void *)c->start.behavior);
+	tri_free((void *)c->start.name);
+	tri_free((void *)c->start.program);
+	tri_free((void *)c->start.cwd);
 	free_strv(c->start.argv);
 	free_strv(c->start.env);
-	tr_msg_free((tr_msg *) c->start.init_arg);
+	tr_msg_free((tr_msg *)c->start.init_arg);
 	if (c->sup != NULL) {
-		trs_spec_free((tr_sup_spec *) c->sup);
+		trs_spec_free((tr_sup_spec *)c->sup);
 	}
 	memset(c, 0, sizeof(*c));
 }
@@ -114,9 +114,9 @@ trs_spec_free(tr_sup_spec *s)
 		return;
 	}
 	for (size_t i = 0; i < s->nchildren; i++) {
-		trs_child_free((tr_child_spec *) &s->children[i]);
+		trs_child_free((tr_child_spec *)&s->children[i]);
 	}
-	tri_free((void *) s->children);
+	tri_free((void *)s->children);
 	tri_free(s);
 }
 
@@ -169,18 +169,22 @@ trs_child_check(const tr_child_spec *c, char *err, size_t len)
 		return fail(err, len, "child '%s': %s", c->id,
 		    "id missing, empty, or longer than 64 bytes");
 	}
-	if ((unsigned) c->restart > TR_TEMPORARY) {
-		return fail(err, len, "child '%s': %s", c->id, "unknown restart type");
+	if ((unsigned)c->restart > TR_TEMPORARY) {
+		return fail(
+		    err, len, "child '%s': %s", c->id, "unknown restart type");
 	}
 	if (c->shutdown_ms < TR_SHUTDOWN_INFINITY) {
-		return fail(err, len, "child '%s': %s", c->id, "negative shutdown");
+		return fail(
+		    err, len, "child '%s': %s", c->id, "negative shutdown");
 	}
 	if (has_start == (c->sup != NULL)) {
 		return fail(err, len, "child '%s': %s", c->id,
-		    "needs exactly one of a behavior or program, or a supervisor");
+		    "needs exactly one of a behavior or program, or a "
+		    "supervisor");
 	}
-	if ((unsigned) c->start.placement > TR_PLACE_EXEC) {
-		return fail(err, len, "child '%s': %s", c->id, "unknown placement");
+	if ((unsigned)c->start.placement > TR_PLACE_EXEC) {
+		return fail(
+		    err, len, "child '%s': %s", c->id, "unknown placement");
 	}
 	if (c->significant && c->restart == TR_PERMANENT) {
 		return fail(err, len, "child '%s': %s", c->id,
@@ -206,13 +210,14 @@ tr_sup_check(const tr_sup_spec *s, char *err, size_t len)
 	if (s == NULL) {
 		return fail(err, len, "%s%s", "", "no spec");
 	}
-	if ((unsigned) s->strategy > TR_SIMPLE_ONE_FOR_ONE) {
+	if ((unsigned)s->strategy > TR_SIMPLE_ONE_FOR_ONE) {
 		return fail(err, len, "%s%s", "", "unknown strategy");
 	}
-	if ((unsigned) s->auto_shutdown > TR_AUTO_ALL_SIGNIFICANT) {
+	if ((unsigned)s->auto_shutdown > TR_AUTO_ALL_SIGNIFICANT) {
 		return fail(err, len, "%s%s", "", "unknown auto_shutdown");
 	}
-	if (s->backoff_max_ms != 0 && s->backoff_max_ms < s->backoff_initial_ms) {
+	if (s->backoff_max_ms != 0 &&
+	    s->backoff_max_ms < s->backoff_initial_ms) {
 		return fail(err, len, "%s%s", "",
 		    "backoff maximum below its initial delay");
 	}
@@ -221,10 +226,12 @@ tr_sup_check(const tr_sup_spec *s, char *err, size_t len)
 	}
 	if (s->strategy == TR_SIMPLE_ONE_FOR_ONE && s->nchildren != 1) {
 		return fail(err, len, "%s%s", "",
-		    "simple_one_for_one needs exactly one child spec (the template)");
+		    "simple_one_for_one needs exactly one child spec (the "
+		    "template)");
 	}
 	for (size_t i = 0; i < s->nchildren; i++) {
-		if ((rv = trs_child_check(&s->children[i], err, len)) != TR_OK) {
+		if ((rv = trs_child_check(&s->children[i], err, len)) !=
+		    TR_OK) {
 			return rv;
 		}
 		for (size_t k = 0; k < i; k++) {

@@ -9,5 +9,8 @@ void trs_spec_free(tr_sup_spec *s);
 int trs_child_dup(tr_child_spec *dst, const tr_child_spec *src);
 void trs_child_free(tr_child_spec *c);
 int trs_child_check(const tr_child_spec *c, char *err, size_t len);
+/* tr_sup_start for a child supervisor: linked, labelled for the log. */
+int trs_sup_start(const tr_sup_spec *spec, const char *name, const char *label,
+    tr_ref *out, tr_reason *why);
 
 #endif

@@ -60,14 +60,40 @@ typedef struct sup {
 	size_t nstash, cstash;
 	tr_ref parent; /* linked by tr_sup_start, or nil */
 	bool ending;
+	char label[160]; /* for the log: "demo/sub" */
 } sup;
+
+static _Atomic bool logging;
+
+void
+tr_sup_log(bool on)
+{
+	logging = on;
+}
+
+static void
+say(const sup *s, const char *fmt, const char *id, const char *more)
+{
+	if (logging) {
+		fprintf(stderr, "troupe: %s: ", s->label);
+		fprintf(stderr, fmt, id, more);
+		fputc('\n', stderr);
+	}
+}
+
+static const char *
+place_name(tr_placement p)
+{
+	static const char *n[] = {"auto", "thread", "fork", "exec"};
+	return (unsigned)p <= TR_PLACE_EXEC ? n[p] : "?";
+}
 
 static uint64_t
 now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static int32_t
@@ -87,8 +113,9 @@ stash(sup *s, tr_msg *m)
 		tr_msg **v = tri_realloc(s->stash, n * sizeof(*v));
 		if (v == NULL) {
 			tr_msg_free(m); /* cannot keep it: dropped, said here */
-			fprintf(stderr, "troupe: supervisor: out of memory, a "
-			                "message was dropped\n");
+			fprintf(stderr,
+			    "troupe: supervisor: out of memory, a "
+			    "message was dropped\n");
 			return;
 		}
 		s->stash = v;
@@ -105,9 +132,9 @@ wait_down(sup *s, tr_mon mon, int timeout_ms)
 
 	for (;;) {
 		uint64_t now = now_ms();
-		int left = deadline == UINT64_MAX ? TR_FOREVER
-		    : deadline > now ? (int) (deadline - now)
-		                     : 0;
+		int left = deadline == UINT64_MAX ? TR_FOREVER :
+		    deadline > now                ? (int)(deadline - now) :
+		                                    0;
 		tr_msg *m;
 		uint64_t id;
 		int rv = tr_recv(&m, left);
@@ -116,7 +143,8 @@ wait_down(sup *s, tr_mon mon, int timeout_ms)
 			return false; /* timed out, or we are asked to stop */
 		}
 		if (tr_msg_tag(m) == TR_TAG_DOWN &&
-		    tr_msg_reason(m, NULL, NULL, &id) == TR_OK && id == mon.id) {
+		    tr_msg_reason(m, NULL, NULL, &id) == TR_OK &&
+		    id == mon.id) {
 			tr_msg_free(m);
 			return true;
 		}
@@ -130,25 +158,48 @@ wait_down(sup *s, tr_mon mon, int timeout_ms)
 static int
 start_one(child *c, tr_reason *why)
 {
+	tr_reason local;
 	tr_spec sp;
 	int rv;
 
+	if (why == NULL) {
+		why = &local;
+	}
 	if (c->spec.sup != NULL) {
-		rv = tr_sup_start(c->spec.sup, c->spec.start.name, true, &c->ref, why);
+		char label[160];
+		snprintf(label, sizeof(label), "%.90s/%.64s", c->sup->label,
+		    c->spec.id);
+		rv = trs_sup_start(
+		    c->spec.sup, c->spec.start.name, label, &c->ref, why);
 	} else {
 		sp = c->spec.start;
 		sp.link = true;
 		rv = tr_spawn(&sp, &c->ref, why);
 	}
 	if (rv == TR_OK) {
+		tr_actor_info info;
+		char more[64] = "";
 		c->state = TR_CHILD_RUNNING;
 		c->started_ms = now_ms();
+		if (logging && tr_actor_info_get(c->ref, &info) == TR_OK) {
+			snprintf(more, sizeof(more), "%s, pid %d",
+			    c->spec.sup != NULL ? "supervisor" :
+			                          place_name(info.placement),
+			    info.pid);
+		}
+		say(c->sup,
+		    c->restarts > 0 ? "'%s' restarted (%s)" :
+		                      "'%s' started (%s)",
+		    c->spec.id, more);
 	} else {
+		char text[48];
 		c->ref = TR_REF_NIL;
 		c->state = TR_CHILD_STOPPED;
-		if (why != NULL && rv != TR_EINIT) {
+		if (rv != TR_EINIT) {
 			*why = TR_REASON(TR_EXIT_ERROR, rv);
 		}
+		say(c->sup, "'%s' failed to start: %s", c->spec.id,
+		    tr_reason_format(*why, text, sizeof(text)));
 	}
 	return rv;
 }
@@ -164,7 +215,7 @@ cancel_timer(child *c)
 {
 	if (c->timer != NULL) {
 		uv_timer_stop(c->timer);
-		uv_close((uv_handle_t *) c->timer, on_timer_closed);
+		uv_close((uv_handle_t *)c->timer, on_timer_closed);
 		c->timer = NULL;
 	}
 }
@@ -186,6 +237,7 @@ stop_one(sup *s, child *c)
 	if (tr_monitor(ref, &mon) != TR_OK) {
 		return;
 	}
+	say(s, "'%s' stopping%s", c->spec.id, "");
 	tr_unlink(ref); /* its exit is ours to wait for, not a signal */
 	if (sd == TR_SHUTDOWN_BRUTAL) {
 		tr_kill(ref);
@@ -197,7 +249,7 @@ stop_one(sup *s, child *c)
 		fprintf(stderr,
 		    "troupe: supervisor: child '%s' did not stop within %d ms: "
 		    "killed\n",
-		    c->spec.id, (int) sd);
+		    c->spec.id, (int)sd);
 		tr_kill(ref);
 	}
 	if (!wait_down(s, mon, KILL_WAIT_MS)) {
@@ -301,11 +353,11 @@ static bool
 restart_allowed(sup *s)
 {
 	uint64_t now = now_ms();
-	uint64_t period = s->spec->period_ms ? s->spec->period_ms
-	                                     : DEFAULT_PERIOD_MS;
-	uint32_t intensity = s->spec->intensity == 0 ? 1
-	    : s->spec->intensity == TR_NO_RESTARTS   ? 0
-	                                             : s->spec->intensity;
+	uint64_t period =
+	    s->spec->period_ms ? s->spec->period_ms : DEFAULT_PERIOD_MS;
+	uint32_t intensity = s->spec->intensity == 0 ? 1 :
+	    s->spec->intensity == TR_NO_RESTARTS     ? 0 :
+	                                               s->spec->intensity;
 	size_t k = 0;
 	uint64_t *v;
 
@@ -326,8 +378,12 @@ restart_allowed(sup *s)
 static void
 give_up(sup *s)
 {
-	fprintf(stderr, "troupe: supervisor: reached max restart intensity: "
-	                "giving up\n");
+	if (logging) {
+		fprintf(stderr,
+		    "troupe: %s: gave up: more restarts than its "
+		    "intensity allows within its period\n",
+		    s->label);
+	}
 	s->ending = true;
 	tr_stop(tr_self(), TR_REASON(TR_EXIT_SHUTDOWN, TR_SUP_GAVE_UP));
 }
@@ -337,7 +393,7 @@ on_backoff(uv_timer_t *t)
 {
 	child *c = t->data;
 
-	uv_close((uv_handle_t *) t, on_timer_closed);
+	uv_close((uv_handle_t *)t, on_timer_closed);
 	c->timer = NULL;
 	if (!c->sup->ending) {
 		restart(c->sup, c);
@@ -349,10 +405,10 @@ static uint32_t
 backoff(sup *s, child *c, uint64_t ran_ms)
 {
 	uint32_t initial = s->spec->backoff_initial_ms;
-	uint32_t max = s->spec->backoff_max_ms ? s->spec->backoff_max_ms
-	                                       : DEFAULT_BACKOFF_MAX_MS;
-	uint32_t reset = s->spec->backoff_reset_ms ? s->spec->backoff_reset_ms
-	                                           : DEFAULT_BACKOFF_RESET_MS;
+	uint32_t max = s->spec->backoff_max_ms ? s->spec->backoff_max_ms :
+	                                         DEFAULT_BACKOFF_MAX_MS;
+	uint32_t reset = s->spec->backoff_reset_ms ? s->spec->backoff_reset_ms :
+	                                             DEFAULT_BACKOFF_RESET_MS;
 
 	if (initial == 0) {
 		return 0;
@@ -372,9 +428,13 @@ restart(sup *s, child *c)
 	tr_reason why;
 
 	while (!s->ending) {
+		int rv;
 		c->restarts++;
-		if (start_one(c, &why) == TR_OK) {
+		if ((rv = start_one(c, &why)) == TR_OK) {
 			return;
+		}
+		if (rv == TR_ECANCELED) {
+			return; /* we are being stopped: no more restarts */
 		}
 		if (!restart_allowed(s)) {
 			give_up(s);
@@ -397,7 +457,7 @@ restart_later(sup *s, child *c, uint64_t ran_ms)
 		restart(s, c);
 		return;
 	}
-	uv_timer_init((uv_loop_t *) tr_loop(), c->timer);
+	uv_timer_init((uv_loop_t *)tr_loop(), c->timer);
 	c->timer->data = c;
 	c->state = TR_CHILD_RESTARTING;
 	uv_timer_start(c->timer, on_backoff, delay, 0);
@@ -436,6 +496,11 @@ child_exited(sup *s, child *c, tr_reason why)
 
 	c->ref = TR_REF_NIL;
 	c->state = TR_CHILD_STOPPED;
+	if (logging) {
+		char text[48];
+		say(s, "'%s' exited: %s", c->spec.id,
+		    tr_reason_format(why, text, sizeof(text)));
+	}
 	if (!again) {
 		bool auto_end = significant_ended(s, c);
 		if (c->spec.restart == TR_TEMPORARY ||
@@ -457,7 +522,8 @@ child_exited(sup *s, child *c, tr_reason why)
 	case TR_REST_FOR_ONE:
 		/* Stop the others (all, or those started after it), newest
 		 * first; temporary ones are gone for good. */
-		at = s->spec->strategy == TR_ONE_FOR_ALL ? 0 : index_of(s, c) + 1;
+		at = s->spec->strategy == TR_ONE_FOR_ALL ? 0 :
+		                                           index_of(s, c) + 1;
 		for (size_t i = s->nkids; i-- > at;) {
 			child *k = s->kids[i];
 			if (k == c) {
@@ -503,7 +569,7 @@ reply_rv(tr_msg *req, int rv, tr_ref ref, tr_reason why)
 	msgpack_pack_array(pk, 4);
 	msgpack_pack_int(pk, rv);
 	tr_pack_ref(pk, ref);
-	msgpack_pack_int(pk, (int) why.kind);
+	msgpack_pack_int(pk, (int)why.kind);
 	msgpack_pack_int32(pk, why.code);
 	if (tr_reply(tr_msg_from(req), r) != TR_OK) {
 		tr_msg_free(r);
@@ -530,19 +596,19 @@ call_start_child(sup *s, tr_msg *m, tr_ref *ref, tr_reason *why)
 	    o.type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
 		return TR_EINVAL;
 	}
-	given = (const tr_child_spec *) (uintptr_t) o.via.u64;
+	given = (const tr_child_spec *)(uintptr_t)o.via.u64;
 	if (s->spec->strategy == TR_SIMPLE_ONE_FOR_ONE) {
 		spec = s->spec->children[0];
 		if (given != NULL && given->start.init_arg != NULL) {
 			spec.start.init_arg = given->start.init_arg;
 		}
 		snprintf(id, sizeof(id), "%.40s.%llu", spec.id,
-		    (unsigned long long) ++s->next_id);
+		    (unsigned long long)++s->next_id);
 		spec.id = id;
 	} else {
 		char err[256];
-		if (given == NULL || trs_child_check(given, err, sizeof(err)) !=
-		        TR_OK) {
+		if (given == NULL ||
+		    trs_child_check(given, err, sizeof(err)) != TR_OK) {
 			return TR_EINVAL;
 		}
 		if (find_id(s, given->id) != NULL) {
@@ -586,7 +652,7 @@ call_children(sup *s, tr_msg *m)
 		return;
 	}
 	pk = tr_msg_packer(r);
-	msgpack_pack_array(pk, (uint32_t) s->nkids);
+	msgpack_pack_array(pk, (uint32_t)s->nkids);
 	for (size_t i = 0; i < s->nkids; i++) {
 		child *c = s->kids[i];
 		tr_actor_info info;
@@ -594,17 +660,22 @@ call_children(sup *s, tr_msg *m)
 		if (!tr_ref_is_nil(c->ref) &&
 		    tr_actor_info_get(c->ref, &info) == TR_OK) {
 			place = info.placement;
+		} else if (place == TR_PLACE_AUTO) {
+			/* Not running: what auto would choose (without the
+			 * environment's override, which is the spawner's). */
+			place = c->spec.start.program != NULL ? TR_PLACE_EXEC :
+			    c->spec.start.isolated            ? TR_PLACE_FORK :
+			                                        TR_PLACE_THREAD;
 		}
 		msgpack_pack_array(pk, 7);
 		msgpack_pack_str_with_body(pk, c->spec.id, strlen(c->spec.id));
 		tr_pack_ref(pk, c->ref);
-		msgpack_pack_int(pk, (int) c->state);
-		msgpack_pack_int(pk, (int) place);
+		msgpack_pack_int(pk, (int)c->state);
+		msgpack_pack_int(pk, (int)place);
 		msgpack_pack_int(pk, c->spec.sup != NULL);
 		msgpack_pack_uint32(pk, c->restarts);
-		msgpack_pack_uint64(pk, c->state == TR_CHILD_RUNNING
-		        ? now - c->started_ms
-		        : 0);
+		msgpack_pack_uint64(
+		    pk, c->state == TR_CHILD_RUNNING ? now - c->started_ms : 0);
 	}
 	if (tr_reply(tr_msg_from(m), r) != TR_OK) {
 		tr_msg_free(r);
@@ -645,7 +716,8 @@ handle_one(sup *s, tr_msg *m)
 			} else if (tr_msg_tag(m) == TAG_TERMINATE_CHILD) {
 				stop_one(s, c);
 				if (c->spec.restart == TR_TEMPORARY ||
-				    s->spec->strategy == TR_SIMPLE_ONE_FOR_ONE) {
+				    s->spec->strategy ==
+				        TR_SIMPLE_ONE_FOR_ONE) {
 					remove_child(s, c);
 				}
 			} else if (c->state != TR_CHILD_STOPPED) {
@@ -661,6 +733,25 @@ handle_one(sup *s, tr_msg *m)
 		return;
 	case TAG_CHILDREN:
 		call_children(s, m);
+		return;
+	case TR_TAG_STDOUT:
+	case TR_TAG_STDERR:
+		/* A wrapped program's output: shown, as a process manager
+		 * does, with the child's path. */
+		if ((c = find_ref(s, tr_msg_sender(m))) != NULL) {
+			msgpack_object o;
+			if (tr_msg_body(m, &o) == TR_OK &&
+			    (o.type == MSGPACK_OBJECT_STR ||
+			        o.type == MSGPACK_OBJECT_BIN)) {
+				FILE *f = tr_msg_tag(m) == TR_TAG_STDOUT ?
+				    stdout :
+				    stderr;
+				fprintf(f, "[%s/%s] %.*s\n", s->label,
+				    c->spec.id, (int)o.via.str.size,
+				    o.via.str.ptr);
+				fflush(f);
+			}
+		}
 		return;
 	default:
 		return; /* not for a supervisor: ignored */
@@ -686,6 +777,23 @@ sup_handle(void *state, tr_msg *msg)
 	return 0;
 }
 
+/* Frees what the supervisor holds (its children must be stopped). */
+static void
+sup_free(sup *s)
+{
+	for (size_t i = 0; i < s->nkids; i++) {
+		child_free(s->kids[i]);
+	}
+	for (size_t i = 0; i < s->nstash; i++) {
+		tr_msg_free(s->stash[i]);
+	}
+	tri_free(s->kids);
+	tri_free(s->stash);
+	tri_free(s->restarts);
+	trs_spec_free(s->spec);
+	memset(s, 0, sizeof(*s));
+}
+
 /* Init argument: [spec address, why address, parent]: tr_sup_start
  * waits in tr_spawn while we run, so both addresses are alive. */
 static int
@@ -698,12 +806,16 @@ sup_init(void *state, tr_msg *arg)
 	child *c;
 
 	if (tr_msg_body(arg, &o) != TR_OK || o.type != MSGPACK_OBJECT_ARRAY ||
-	    o.via.array.size != 3) {
+	    o.via.array.size != 4 ||
+	    o.via.array.ptr[3].type != MSGPACK_OBJECT_STR) {
 		return TR_EINVAL;
 	}
-	given = (const tr_sup_spec *) (uintptr_t) o.via.array.ptr[0].via.u64;
-	why_out = (tr_reason *) (uintptr_t) o.via.array.ptr[1].via.u64;
-	(void) tr_unpack_ref(&o.via.array.ptr[2], &s->parent);
+	snprintf(s->label, sizeof(s->label), "%.*s",
+	    (int)o.via.array.ptr[3].via.str.size,
+	    o.via.array.ptr[3].via.str.ptr);
+	given = (const tr_sup_spec *)(uintptr_t)o.via.array.ptr[0].via.u64;
+	why_out = (tr_reason *)(uintptr_t)o.via.array.ptr[1].via.u64;
+	(void)tr_unpack_ref(&o.via.array.ptr[2], &s->parent);
 	tr_trap_exits(true, NULL);
 	if ((s->spec = trs_spec_dup(given)) == NULL) {
 		return TR_ENOMEM;
@@ -720,7 +832,10 @@ sup_init(void *state, tr_msg *arg)
 			for (size_t k = s->nkids; k-- > 0;) {
 				stop_one(s, s->kids[k]);
 			}
-			*why_out = rv == TR_EINIT ? why : TR_REASON(TR_EXIT_ERROR, rv);
+			/* No terminate follows a failed init: free here. */
+			sup_free(s);
+			*why_out =
+			    rv == TR_EINIT ? why : TR_REASON(TR_EXIT_ERROR, rv);
 			return rv == TR_EINIT ? TR_EINIT : rv;
 		}
 	}
@@ -737,16 +852,7 @@ sup_terminate(void *state, tr_reason why)
 	for (size_t i = s->nkids; i-- > 0;) {
 		stop_one(s, s->kids[i]);
 	}
-	for (size_t i = 0; i < s->nkids; i++) {
-		child_free(s->kids[i]);
-	}
-	for (size_t i = 0; i < s->nstash; i++) {
-		tr_msg_free(s->stash[i]);
-	}
-	tri_free(s->kids);
-	tri_free(s->stash);
-	tri_free(s->restarts);
-	trs_spec_free(s->spec);
+	sup_free(s);
 }
 
 static const tr_behavior sup_behavior = {.name = "troupe.supervisor",
@@ -758,9 +864,27 @@ static const tr_behavior sup_behavior = {.name = "troupe.supervisor",
 /* ------------------------------------------------------------------ */
 /* The API                                                             */
 
+static int sup_spawn(const tr_sup_spec *spec, const char *name,
+    const char *label, bool link, tr_ref *out, tr_reason *why);
+
 int
-tr_sup_start(const tr_sup_spec *spec, const char *name, bool link,
+tr_sup_start(const tr_sup_spec *spec, const char *name, bool link, tr_ref *out,
+    tr_reason *why)
+{
+	return sup_spawn(
+	    spec, name, name != NULL ? name : "supervisor", link, out, why);
+}
+
+int
+trs_sup_start(const tr_sup_spec *spec, const char *name, const char *label,
     tr_ref *out, tr_reason *why)
+{
+	return sup_spawn(spec, name, label, true, out, why);
+}
+
+static int
+sup_spawn(const tr_sup_spec *spec, const char *name, const char *label,
+    bool link, tr_ref *out, tr_reason *why)
 {
 	tr_reason local = TR_REASON_NORMAL;
 	tr_spec sp;
@@ -778,10 +902,11 @@ tr_sup_start(const tr_sup_spec *spec, const char *name, bool link,
 	if ((rv = tr_msg_new(&arg, 0)) != TR_OK) {
 		return rv;
 	}
-	msgpack_pack_array(tr_msg_packer(arg), 3);
-	msgpack_pack_uint64(tr_msg_packer(arg), (uint64_t) (uintptr_t) spec);
-	msgpack_pack_uint64(tr_msg_packer(arg), (uint64_t) (uintptr_t) &local);
+	msgpack_pack_array(tr_msg_packer(arg), 4);
+	msgpack_pack_uint64(tr_msg_packer(arg), (uint64_t)(uintptr_t)spec);
+	msgpack_pack_uint64(tr_msg_packer(arg), (uint64_t)(uintptr_t)&local);
 	tr_pack_ref(tr_msg_packer(arg), link ? tr_self() : TR_REF_NIL);
+	msgpack_pack_str_with_body(tr_msg_packer(arg), label, strlen(label));
 	memset(&sp, 0, sizeof(sp));
 	sp.behavior = sup_behavior.name;
 	sp.placement = TR_PLACE_THREAD;
@@ -804,7 +929,7 @@ sup_call(tr_ref sup_ref, uint32_t tag, tr_msg *req, tr_ref *ref, tr_reason *why)
 	bool sent;
 	int rv;
 
-	(void) tag;
+	(void)tag;
 	if ((rv = tr_call(sup_ref, req, TR_FOREVER, &reply, &sent)) != TR_OK) {
 		if (!sent) {
 			tr_msg_free(req);
@@ -816,21 +941,21 @@ sup_call(tr_ref sup_ref, uint32_t tag, tr_msg *req, tr_ref *ref, tr_reason *why)
 		tr_msg_free(reply);
 		return TR_EPROTO;
 	}
-	rv = (int) o.via.array.ptr[0].via.i64;
+	rv = (int)o.via.array.ptr[0].via.i64;
 	if (ref != NULL) {
 		tr_unpack_ref(&o.via.array.ptr[1], ref);
 	}
 	if (why != NULL && rv == TR_EINIT) {
-		why->kind = (tr_exit_kind) o.via.array.ptr[2].via.i64;
-		why->code = (int32_t) o.via.array.ptr[3].via.i64;
+		why->kind = (tr_exit_kind)o.via.array.ptr[2].via.i64;
+		why->code = (int32_t)o.via.array.ptr[3].via.i64;
 	}
 	tr_msg_free(reply);
 	return rv;
 }
 
 int
-tr_sup_start_child(
-    tr_ref sup_ref, const tr_child_spec *child_spec, tr_ref *out, tr_reason *why)
+tr_sup_start_child(tr_ref sup_ref, const tr_child_spec *child_spec, tr_ref *out,
+    tr_reason *why)
 {
 	tr_msg *req;
 	int rv;
@@ -842,7 +967,7 @@ tr_sup_start_child(
 		return rv;
 	}
 	msgpack_pack_uint64(
-	    tr_msg_packer(req), (uint64_t) (uintptr_t) child_spec);
+	    tr_msg_packer(req), (uint64_t)(uintptr_t)child_spec);
 	return sup_call(sup_ref, TAG_START_CHILD, req, out, why);
 }
 
@@ -915,13 +1040,13 @@ tr_sup_children(tr_ref sup_ref, tr_child_info *out, size_t max, size_t *n)
 		}
 		memset(ci, 0, sizeof(*ci));
 		snprintf(ci->id, sizeof(ci->id), "%.*s",
-		    (int) e->via.array.ptr[0].via.str.size,
+		    (int)e->via.array.ptr[0].via.str.size,
 		    e->via.array.ptr[0].via.str.ptr);
 		tr_unpack_ref(&e->via.array.ptr[1], &ci->ref);
-		ci->state = (tr_child_state) e->via.array.ptr[2].via.i64;
-		ci->placement = (tr_placement) e->via.array.ptr[3].via.i64;
+		ci->state = (tr_child_state)e->via.array.ptr[2].via.i64;
+		ci->placement = (tr_placement)e->via.array.ptr[3].via.i64;
 		ci->supervisor = e->via.array.ptr[4].via.i64 != 0;
-		ci->restarts = (uint32_t) e->via.array.ptr[5].via.u64;
+		ci->restarts = (uint32_t)e->via.array.ptr[5].via.u64;
 		ci->uptime_ms = e->via.array.ptr[6].via.u64;
 	}
 	tr_msg_free(reply);

@@ -9,4 +9,6 @@ test_behaviors_register(void)
 {
 	test_behaviors_msg_register();
 	test_behaviors_life_register();
+	test_behaviors_proc_register();
+	test_behaviors_sup_register();
 }

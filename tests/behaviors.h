@@ -31,5 +31,7 @@ test_actors_local(void)
 /* One per file (behaviors_<name>.c). */
 void test_behaviors_msg_register(void);
 void test_behaviors_life_register(void);
+void test_behaviors_proc_register(void);
+void test_behaviors_sup_register(void);
 
 #endif

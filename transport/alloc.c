@@ -38,7 +38,8 @@ tri_malloc(size_t n)
 void *
 tri_calloc(size_t count, size_t n)
 {
-	return allowed() ? calloc(count == 0 ? 1 : count, n == 0 ? 1 : n) : NULL;
+	return allowed() ? calloc(count == 0 ? 1 : count, n == 0 ? 1 : n) :
+	                   NULL;
 }
 
 void *

@@ -129,7 +129,8 @@ tri_body_check(const uint8_t *b, size_t len)
 			return TR_EPROTO;
 		}
 		t = b[off++];
-		if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
+		if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 ||
+		    t == 0xc3) {
 			skip = 0;
 		} else if (t <= 0x8f) {
 			items = 2u * (t & 0x0fu);
@@ -138,6 +139,8 @@ tri_body_check(const uint8_t *b, size_t len)
 		} else if (t <= 0xbf) {
 			skip = t & 0x1fu;
 		} else {
+			/* One line per type byte reads best. */
+			/* clang-format off */
 			switch (t) {
 			case 0xc4: case 0xd9: lenbytes = 1; break; /* bin8, str8 */
 			case 0xc5: case 0xda: lenbytes = 2; break;
@@ -160,6 +163,7 @@ tri_body_check(const uint8_t *b, size_t len)
 			case 0xdd: case 0xdf: lenbytes = 4; break;
 			default: return TR_EPROTO; /* 0xc1: never used */
 			}
+			/* clang-format on */
 			if (lenbytes > 0) {
 				uint64_t n;
 				if (len - off < lenbytes) {
@@ -194,8 +198,8 @@ tri_body_check(const uint8_t *b, size_t len)
 }
 
 int
-tri_frame_decode(
-    const uint8_t *buf, size_t len, size_t *off, uint32_t max_body, tri_frame *f)
+tri_frame_decode(const uint8_t *buf, size_t len, size_t *off, uint32_t max_body,
+    tri_frame *f)
 {
 	const uint8_t *h;
 	uint32_t blen;

@@ -40,12 +40,13 @@ enum tri_frame_kind {
 	TRI_K_STOP = 6,  /* stop request; body [kind, code] */
 	TRI_K_LINK = 7,  /* link request (cross-process) */
 	TRI_K_UNLINK = 8,
-	TRI_K_MON = 9,   /* monitor request; corr = monitor id */
+	TRI_K_MON = 9, /* monitor request; corr = monitor id */
 	TRI_K_DEMON = 10,
 	TRI_K_TIMER = 11, /* a delayed user message (enqueued past capacity) */
 	TRI_K_PROC_DOWN = 12, /* process dest.proc... see below */
-	TRI_K_READY = 13, /* a new process's actor started, or failed to */
-	TRI_K_MAX_ = 14
+	TRI_K_READY = 13,     /* a new process's actor started, or failed to */
+	TRI_K_REDIRECT = 14,  /* a call was passed on to sender (pools) */
+	TRI_K_MAX_ = 15
 };
 
 /*
@@ -54,6 +55,9 @@ enum tri_frame_kind {
  * root to every process, which hands it to each of its contexts: every
  * link or monitor they hold on an actor of that process fires with that
  * reason (at most once: a notice that came directly first wins).
+ *
+ * TRI_K_REDIRECT: a pool passed the call corr on to the member named
+ * by sender; the caller now watches that member for the call's length.
  *
  * TRI_K_READY: a fork member or exec'd program reports to its spawner;
  * corr = the spawn's id, sender = the new actor's ref, body [kind, code,
@@ -89,8 +93,8 @@ void tri_frame_put_header(const tri_frame *f, uint8_t *hdr);
  * max_body).  After an error the rest of the buffer cannot be trusted:
  * the caller drops it and counts one malformed frame.
  */
-int tri_frame_decode(
-    const uint8_t *buf, size_t len, size_t *off, uint32_t max_body, tri_frame *f);
+int tri_frame_decode(const uint8_t *buf, size_t len, size_t *off,
+    uint32_t max_body, tri_frame *f);
 
 /* Checks that body is exactly one complete msgpack value (empty is ok). */
 int tri_body_check(const uint8_t *body, size_t len);

@@ -72,19 +72,19 @@ tri_err_nng(int e)
 const uint8_t *
 tri_buf_data(tri_buf *b)
 {
-	return nng_msg_body((nng_msg *) b);
+	return nng_msg_body((nng_msg *)b);
 }
 
 size_t
 tri_buf_len(tri_buf *b)
 {
-	return nng_msg_len((nng_msg *) b);
+	return nng_msg_len((nng_msg *)b);
 }
 
 void
 tri_buf_free(tri_buf *b)
 {
-	nng_msg_free((nng_msg *) b);
+	nng_msg_free((nng_msg *)b);
 }
 
 /* ------------------------------------------------------------------ */
@@ -104,7 +104,7 @@ inbox_recv_cb(void *arg)
 	if (nng_aio_result(ib->aio) != 0) {
 		return; /* stopped or closed: tri_inbox_close is running */
 	}
-	ib->cb(ib->arg, (tri_buf *) nng_aio_get_msg(ib->aio));
+	ib->cb(ib->arg, (tri_buf *)nng_aio_get_msg(ib->aio));
 	nng_recv_aio(ib->sock, ib->aio);
 }
 
@@ -123,8 +123,8 @@ tri_inbox_open(tri_inbox **out, const char *url, const char *url2,
 	if ((rv = nng_pull0_open(&ib->sock)) != 0) {
 		goto fail_free;
 	}
-	if ((rv = nng_socket_set_int(ib->sock, NNG_OPT_RECVBUF, INBOX_RECVBUF)) !=
-	        0 ||
+	if ((rv = nng_socket_set_int(
+	         ib->sock, NNG_OPT_RECVBUF, INBOX_RECVBUF)) != 0 ||
 	    (rv = nng_socket_set_size(ib->sock, NNG_OPT_RECVMAXSZ, 0)) != 0 ||
 	    (rv = nng_listen(ib->sock, url, NULL, 0)) != 0 ||
 	    (url2 != NULL && (rv = nng_listen(ib->sock, url2, NULL, 0)) != 0) ||
@@ -160,16 +160,16 @@ struct tri_port {
 	nng_socket sock;
 	nng_aio *aio;
 	pthread_mutex_t mtx;
-	nng_msg *pending;     /* frames waiting for the aio */
-	uint64_t pending_n;   /* frames in pending */
-	uint64_t inflight_n;  /* frames in the aio's message */
-	uint64_t lost;        /* frames that failed to leave */
-	bool inflight;        /* the aio is busy */
-	bool paced;           /* the receiver paces us: see tri_port_resume */
-	bool unconsumed;      /* paced: a batch not yet taken by the owner */
+	nng_msg *pending;    /* frames waiting for the aio */
+	uint64_t pending_n;  /* frames in pending */
+	uint64_t inflight_n; /* frames in the aio's message */
+	uint64_t lost;       /* frames that failed to leave */
+	bool inflight;       /* the aio is busy */
+	bool paced;          /* the receiver paces us: see tri_port_resume */
+	bool unconsumed;     /* paced: a batch not yet taken by the owner */
 	bool closed;
-	int kicking;          /* threads between unlock and nng_send_aio */
-	pthread_cond_t idle;  /* kicking went to 0 after close */
+	int kicking;         /* threads between unlock and nng_send_aio */
+	pthread_cond_t idle; /* kicking went to 0 after close */
 };
 
 /* Starts sending p->pending.  Called with p->mtx held; drops it. */
@@ -372,7 +372,7 @@ tri_port_free(tri_port *p)
 	if (p == NULL) {
 		return;
 	}
-	(void) tri_port_close(p);
+	(void)tri_port_close(p);
 	nng_aio_free(p->aio);
 	pthread_cond_destroy(&p->idle);
 	pthread_mutex_destroy(&p->mtx);
@@ -384,7 +384,7 @@ tri_addr_inproc(char *buf, size_t len, tr_ref d)
 {
 	int n = snprintf(buf, len, "inproc://troupe/%08x/%u/%u/%u", d.node,
 	    d.proc, d.slot, d.gen);
-	return (n < 0 || (size_t) n >= len) ? TR_EINVAL : TR_OK;
+	return (n < 0 || (size_t)n >= len) ? TR_EINVAL : TR_OK;
 }
 
 int
@@ -392,5 +392,5 @@ tri_addr_ipc(char *buf, size_t len, tr_ref d, const char *sockdir)
 {
 	int n = snprintf(
 	    buf, len, "ipc://%s/%u.%u.%u", sockdir, d.proc, d.slot, d.gen);
-	return (n < 0 || (size_t) n >= len) ? TR_EINVAL : TR_OK;
+	return (n < 0 || (size_t)n >= len) ? TR_EINVAL : TR_OK;
 }

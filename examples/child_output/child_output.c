@@ -14,7 +14,8 @@
 int
 main(int argc, char **argv)
 {
-	tr_spec spec = {.program = argv[1], .argv = (const char *const *) argv + 1};
+	tr_spec spec = {
+	    .program = argv[1], .argv = (const char *const *)argv + 1};
 	tr_ref child;
 	tr_msg *m;
 	msgpack_object o;
@@ -28,20 +29,23 @@ main(int argc, char **argv)
 	}
 	tr_init(NULL);
 	if ((rv = tr_spawn(&spec, &child, NULL)) != TR_OK) {
-		fprintf(stderr, "child_output: %s: %s\n", argv[1], tr_strerror(rv));
+		fprintf(
+		    stderr, "child_output: %s: %s\n", argv[1], tr_strerror(rv));
 		return 1;
 	}
 	tr_link(child); /* its end comes as a TR_TAG_EXIT message */
 	while (tr_recv(&m, TR_FOREVER) == TR_OK) {
 		if (tr_msg_tag(m) == TR_TAG_EXIT) {
 			tr_msg_reason(m, NULL, &why, NULL);
-			printf("Exited: %s\n", tr_reason_format(why, text, sizeof(text)));
+			printf("Exited: %s\n",
+			    tr_reason_format(why, text, sizeof(text)));
 			tr_msg_free(m);
 			break;
 		}
 		tr_msg_body(m, &o);
-		printf("%s: %.*s\n", tr_msg_tag(m) == TR_TAG_STDOUT ? "Output" : "Error",
-		    (int) o.via.str.size, o.via.str.ptr);
+		printf("%s: %.*s\n",
+		    tr_msg_tag(m) == TR_TAG_STDOUT ? "Output" : "Error",
+		    (int)o.via.str.size, o.via.str.ptr);
 		tr_msg_free(m);
 	}
 	return tr_shutdown();

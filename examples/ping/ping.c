@@ -14,7 +14,12 @@
 
 #include <troupe.h>
 
-enum { TAG_START = 1, TAG_PING, TAG_PONG, TAG_REPORT };
+enum {
+	TAG_START = 1,
+	TAG_PING,
+	TAG_PONG,
+	TAG_REPORT
+};
 
 /* pong: answer every ping. */
 static int
@@ -23,7 +28,7 @@ pong_handle(void *state, tr_msg *msg)
 	tr_msg *reply;
 	int rv;
 
-	(void) state;
+	(void)state;
 	if (tr_msg_tag(msg) != TAG_PING) {
 		return 0;
 	}
@@ -80,8 +85,8 @@ ping_handle(void *state, tr_msg *msg)
 
 	switch (tr_msg_tag(msg)) {
 	case TAG_START: /* body: [pong ref, rounds] */
-		if (tr_msg_body(msg, &o) != TR_OK || o.type != MSGPACK_OBJECT_ARRAY ||
-		    o.via.array.size != 2 ||
+		if (tr_msg_body(msg, &o) != TR_OK ||
+		    o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 2 ||
 		    tr_unpack_ref(&o.via.array.ptr[0], &s->peer) != TR_OK) {
 			return TR_EPROTO;
 		}
@@ -112,8 +117,9 @@ int
 main(int argc, char **argv)
 {
 	tr_behavior pong = {.name = "pong", .handle = pong_handle};
-	tr_behavior ping = {
-	    .name = "ping", .state_size = sizeof(ping_state), .handle = ping_handle};
+	tr_behavior ping = {.name = "ping",
+	    .state_size = sizeof(ping_state),
+	    .handle = ping_handle};
 	uint64_t rounds = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000;
 	tr_ref pinger, ponger, who;
 	tr_mon m1, m2;
@@ -145,7 +151,7 @@ main(int argc, char **argv)
 	check(tr_call(pinger, msg, 60000, &reply, NULL), "call report");
 	check(tr_msg_body(reply, &o), "body");
 	printf("ping: %llu rounds of ping-pong between two thread actors\n",
-	    (unsigned long long) o.via.u64);
+	    (unsigned long long)o.via.u64);
 	tr_msg_free(reply);
 
 	/* Stop both; the monitors report how each ended. */

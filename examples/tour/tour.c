@@ -6,7 +6,11 @@
 
 #include <troupe.h>
 
-enum { ADD = 1, GET = 2, CRASH = 3 };
+enum {
+	ADD = 1,
+	GET = 2,
+	CRASH = 3
+};
 
 /* The behavior: state is one counter; callbacks run on the actor's own
  * thread, one at a time, so no locks. */
@@ -21,7 +25,7 @@ counter_handle(void *state, tr_msg *msg)
 	case ADD:
 		if (tr_msg_body(msg, &body) == TR_OK &&
 		    body.type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-			*count += (int64_t) body.via.u64;
+			*count += (int64_t)body.via.u64;
 		}
 		return 0;
 	case GET:
@@ -63,7 +67,7 @@ main(void)
 	tr_msg_new(&m, GET);
 	if (tr_call(c, m, 1000, &reply, NULL) == TR_OK) {
 		tr_msg_body(reply, &body);
-		printf("count = %lld\n", (long long) body.via.i64);
+		printf("count = %lld\n", (long long)body.via.i64);
 		tr_msg_free(reply);
 	}
 

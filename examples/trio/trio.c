@@ -17,7 +17,10 @@
 
 #include <troupe.h>
 
-enum { ADD = 1, RESULT = 2 };
+enum {
+	ADD = 1,
+	RESULT = 2
+};
 
 /* Adds the square of every number it is sent; answers RESULT calls with
  * [sum, pid]. */
@@ -36,7 +39,7 @@ squarer_handle(void *state, tr_msg *msg)
 		}
 		msgpack_pack_array(tr_msg_packer(r), 2);
 		msgpack_pack_uint64(tr_msg_packer(r), *sum);
-		msgpack_pack_int(tr_msg_packer(r), (int) getpid());
+		msgpack_pack_int(tr_msg_packer(r), (int)getpid());
 		return tr_reply(tr_msg_from(msg), r);
 	}
 	return 0;
@@ -83,7 +86,7 @@ main(int argc, char **argv)
 
 	for (int p = 0; p < 3; p++) {
 		tr_spec spec = {.behavior = "squarer",
-		    .placement = (tr_placement) (TR_PLACE_THREAD + p),
+		    .placement = (tr_placement)(TR_PLACE_THREAD + p),
 		    .program = p == 2 ? self : NULL};
 		check(tr_spawn(&spec, &actors[p], NULL), names[p]);
 	}
@@ -95,30 +98,33 @@ main(int argc, char **argv)
 			check(tr_send(actors[p], m), "send");
 		}
 	}
-	printf("trio: this process is pid %d\n", (int) getpid());
+	printf("trio: this process is pid %d\n", (int)getpid());
 	for (int p = 0; p < 3; p++) {
 		check(tr_msg_new(&m, RESULT), "msg");
 		check(tr_call(actors[p], m, 5000, &reply, NULL), "call");
 		check(tr_msg_body(reply, &o), "body");
-		printf("trio: %-6s actor in pid %-7d sum of squares 1..%llu = %llu\n",
-		    names[p], (int) o.via.array.ptr[1].via.i64,
-		    (unsigned long long) n,
-		    (unsigned long long) o.via.array.ptr[0].via.u64);
+		printf("trio: %-6s actor in pid %-7d sum of squares 1..%llu = "
+		       "%llu\n",
+		    names[p], (int)o.via.array.ptr[1].via.i64,
+		    (unsigned long long)n,
+		    (unsigned long long)o.via.array.ptr[0].via.u64);
 		if (p == 1) {
-			member_pid = (int) o.via.array.ptr[1].via.i64;
+			member_pid = (int)o.via.array.ptr[1].via.i64;
 		}
 		tr_msg_free(reply);
 	}
 
 	/* Any program, wrapped: its stdout comes back as messages. */
 	{
-		const char *argv_sh[] = {"sh", "-c", "echo hello from sh, pid $$", NULL};
+		const char *argv_sh[] = {
+		    "sh", "-c", "echo hello from sh, pid $$", NULL};
 		tr_spec spec = {.program = "sh", .argv = argv_sh};
 		check(tr_spawn(&spec, &sh, NULL), "spawn sh");
 		check(tr_recv(&m, 5000), "recv sh output");
-		if (tr_msg_tag(m) == TR_TAG_STDOUT && tr_msg_body(m, &o) == TR_OK) {
-			printf("trio: wrapped sh said: %.*s\n", (int) o.via.str.size,
-			    o.via.str.ptr);
+		if (tr_msg_tag(m) == TR_TAG_STDOUT &&
+		    tr_msg_body(m, &o) == TR_OK) {
+			printf("trio: wrapped sh said: %.*s\n",
+			    (int)o.via.str.size, o.via.str.ptr);
 		}
 		tr_msg_free(m);
 	}
@@ -130,7 +136,8 @@ main(int argc, char **argv)
 		check(tr_recv(&m, 5000), "recv down");
 		if (tr_msg_tag(m) == TR_TAG_DOWN) {
 			tr_msg_reason(m, NULL, &why, NULL);
-			printf("trio: fork member killed with SIGKILL: down, %s\n",
+			printf(
+			    "trio: fork member killed with SIGKILL: down, %s\n",
 			    tr_reason_format(why, text, sizeof(text)));
 			tr_msg_free(m);
 			break;

@@ -1,0 +1,251 @@
+/*
+ * demo -- the main job: a supervision tree from a YAML file that mixes
+ * the three placements, does visible work, and survives crashes.
+ *
+ *   demo examples/demo/demo.yaml
+ *
+ * The tree (demo.yaml): a `clock` thread actor asks a set of `primes`
+ * workers -- forked members, one per core, and an exec'd program (this
+ * same binary) -- to count primes, in turn, and prints each answer with
+ * the worker's pid; every few ticks it tells one worker to crash, and
+ * the supervisor's log shows the restart.  A wrapped shell command
+ * prints the load average.  After `ticks` ticks the clock ends the run
+ * (SIGTERM to this process): the tree stops newest first.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include <troupe.h>
+
+enum {
+	COUNT = 1,
+	CRASH = 2
+};
+
+/* ------------------------------------------------------------------ */
+/* primes: counts primes below n; registers as primes.<k>               */
+
+static int
+primes_init(void *state, tr_msg *arg)
+{
+	char name[32];
+
+	(void)state;
+	(void)arg;
+	/* The first free name: workers of any placement find each other's
+	 * names node-wide. */
+	for (int k = 1; k < 1000; k++) {
+		snprintf(name, sizeof(name), "primes.%d", k);
+		if (tr_register(name, tr_self()) == TR_OK) {
+			return 0;
+		}
+	}
+	return TR_EEXIST;
+}
+
+static uint64_t
+count_primes(uint64_t n)
+{
+	uint64_t count = 0;
+
+	for (uint64_t i = 2; i < n; i++) {
+		bool prime = true;
+		for (uint64_t d = 2; d * d <= i; d++) {
+			if (i % d == 0) {
+				prime = false;
+				break;
+			}
+		}
+		count += prime;
+	}
+	return count;
+}
+
+static int
+primes_handle(void *state, tr_msg *msg)
+{
+	msgpack_object o;
+	tr_msg *r;
+
+	(void)state;
+	if (tr_msg_tag(msg) == CRASH) {
+		return 99; /* ends with error(99): watch the supervisor */
+	}
+	if (tr_msg_tag(msg) != COUNT || !tr_msg_is_call(msg) ||
+	    tr_msg_body(msg, &o) != TR_OK) {
+		return 0;
+	}
+	if (tr_msg_new(&r, COUNT) != TR_OK) {
+		return TR_ENOMEM;
+	}
+	msgpack_pack_array(tr_msg_packer(r), 2);
+	msgpack_pack_uint64(tr_msg_packer(r), count_primes(o.via.u64));
+	msgpack_pack_int(tr_msg_packer(r), (int)getpid());
+	return tr_reply(tr_msg_from(msg), r);
+}
+
+/* ------------------------------------------------------------------ */
+/* clock: a timer on its own loop; asks the workers in turn             */
+
+typedef struct clock_state {
+	uv_timer_t timer;
+	uint64_t every_ms, ticks, tick, n, crash_every;
+	int next;
+} clock_state;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+	clock_state *s = t->data;
+	char name[32];
+	tr_ref w;
+	tr_msg *m, *r;
+	msgpack_object o;
+	uint64_t t0;
+	int rv;
+
+	if (++s->tick > s->ticks) {
+		printf("clock: %llu ticks done: stopping the tree\n",
+		    (unsigned long long)s->ticks);
+		fflush(stdout);
+		uv_timer_stop(t);
+		kill(getpid(), SIGTERM); /* the runner stops the tree */
+		return;
+	}
+	/* The next worker that is there (one may be restarting). */
+	for (int tries = 0; tries < 16; tries++) {
+		snprintf(name, sizeof(name), "primes.%d", s->next++ % 8 + 1);
+		if (tr_whereis(name, &w) == TR_OK) {
+			break;
+		}
+		w = TR_REF_NIL;
+	}
+	if (tr_ref_is_nil(w)) {
+		printf("clock: no worker to ask\n");
+		return;
+	}
+	if (s->crash_every != 0 && s->tick % s->crash_every == 0) {
+		printf("clock: tick %llu: telling %s to crash\n",
+		    (unsigned long long)s->tick, name);
+		fflush(stdout);
+		if (tr_msg_new(&m, CRASH) == TR_OK && tr_send(w, m) != TR_OK) {
+			tr_msg_free(m);
+		}
+		return;
+	}
+	if (tr_msg_new(&m, COUNT) != TR_OK) {
+		return;
+	}
+	msgpack_pack_uint64(tr_msg_packer(m), s->n);
+	t0 = now_ms();
+	if ((rv = tr_call(w, m, 5000, &r, NULL)) != TR_OK) {
+		printf("clock: %s did not answer: %s\n", name, tr_strerror(rv));
+		return;
+	}
+	if (tr_msg_body(r, &o) == TR_OK && o.type == MSGPACK_OBJECT_ARRAY) {
+		tr_actor_info info;
+		const char *where = "?";
+		if (tr_actor_info_get(w, &info) == TR_OK) {
+			where = info.placement == TR_PLACE_FORK ?
+			    "fork member" :
+			    info.placement == TR_PLACE_EXEC ? "exec'd program" :
+			                                      "thread";
+		}
+		printf(
+		    "clock: tick %2llu: %s (%s, pid %lld): %llu primes below "
+		    "%llu, %llu ms\n",
+		    (unsigned long long)s->tick, name, where,
+		    (long long)o.via.array.ptr[1].via.i64,
+		    (unsigned long long)o.via.array.ptr[0].via.u64,
+		    (unsigned long long)s->n,
+		    (unsigned long long)(now_ms() - t0));
+		fflush(stdout);
+	}
+	tr_msg_free(r);
+}
+
+static uint64_t
+get(const msgpack_object *map, const char *key, uint64_t dflt)
+{
+	if (map->type != MSGPACK_OBJECT_MAP) {
+		return dflt;
+	}
+	for (uint32_t i = 0; i < map->via.map.size; i++) {
+		const msgpack_object *k = &map->via.map.ptr[i].key;
+		const msgpack_object *v = &map->via.map.ptr[i].val;
+		if (k->type == MSGPACK_OBJECT_STR &&
+		    k->via.str.size == strlen(key) &&
+		    memcmp(k->via.str.ptr, key, k->via.str.size) == 0 &&
+		    v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+			return v->via.u64;
+		}
+	}
+	return dflt;
+}
+
+static int
+clock_init(void *state, tr_msg *arg)
+{
+	clock_state *s = state;
+	msgpack_object o = {.type = MSGPACK_OBJECT_NIL};
+
+	if (arg != NULL) {
+		tr_msg_body(arg, &o);
+	}
+	s->every_ms = get(&o, "every_ms", 500);
+	s->ticks = get(&o, "ticks", 20);
+	s->n = get(&o, "below", 200000);
+	s->crash_every = get(&o, "crash_every", 7);
+	uv_timer_init((uv_loop_t *)tr_loop(), &s->timer);
+	s->timer.data = s;
+	uv_timer_start(&s->timer, on_tick, s->every_ms, s->every_ms);
+	return 0;
+}
+
+static int
+clock_handle(void *state, tr_msg *msg)
+{
+	(void)state;
+	(void)msg;
+	return 0;
+}
+
+static void
+clock_terminate(void *state, tr_reason why)
+{
+	clock_state *s = state;
+
+	(void)why;
+	uv_close((uv_handle_t *)&s->timer, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const tr_behavior primes = {.name = "demo.primes",
+	    .init = primes_init,
+	    .handle = primes_handle};
+	static const tr_behavior clock = {.name = "demo.clock",
+	    .state_size = sizeof(clock_state),
+	    .init = clock_init,
+	    .handle = clock_handle,
+	    .terminate = clock_terminate};
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	tr_behavior_register(&primes);
+	tr_behavior_register(&clock);
+	return tr_tree_main(argc > 1 ? argv[1] : "examples/demo/demo.yaml");
+}

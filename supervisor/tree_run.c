@@ -1,0 +1,418 @@
+/*
+ * tree_run.c -- running a supervision tree from a file, as the `troupe
+ * run` command and tr_tree_main() do: load it, start it, log its state
+ * changes, answer the control socket, stop it on SIGINT/SIGTERM.
+ *
+ * A running tree listens on a control socket, <run base>/<tree>.ctl, in
+ * the user's private run directory (mode 0700): only its owner reaches
+ * it.  Requests and replies are msgpack arrays:
+ *   ["status"]            -> [pid, [{path, placement, supervisor, pid,
+ *                              state, restarts, uptime_ms, depth,
+ *                              capacity, in, out}, ...]]
+ *   ["stop"|"start"|"restart", "sub/child"] -> [code, text]
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <troupe.h>
+
+#include "control.h"
+#include "internal.h"
+#include "tree_run.h"
+
+#define TAG_SIGNAL 1
+#define TAG_CONTROL 2
+
+static tri_ctl *ctl;
+static tr_ref control_ref;
+static tr_ref root_sup;
+
+/* What the signal thread needs: the signals, and whom to tell. */
+typedef struct sig_ctx {
+	sigset_t set;
+	tr_ref main_ref;
+} sig_ctx;
+
+/* ------------------------------------------------------------------ */
+/* Output helpers                                                      */
+
+static const char *
+state_name(int s)
+{
+	return s == TR_CHILD_RUNNING ? "running" :
+	    s == TR_CHILD_RESTARTING ? "restarting" :
+	                               "stopped";
+}
+
+static const char *
+place_name(int p)
+{
+	static const char *n[] = {"auto", "thread", "fork", "exec"};
+	return p >= 0 && p <= TR_PLACE_EXEC ? n[p] : "?";
+}
+
+int
+trs_ctl_path(const char *tree, char *out, size_t len)
+{
+	char base[PATH_MAX];
+	int rv;
+
+	if ((rv = tri_rundir_base(base, sizeof(base))) != TR_OK) {
+		return rv;
+	}
+	if ((size_t)snprintf(out, len, "%s/%s.ctl", base, tree) >= len) {
+		return TR_EINVAL;
+	}
+	return TR_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The running side: status of the tree, steering its children         */
+
+/* Appends every child of sup (depth first) as a status entry. */
+static void
+pack_tree(
+    msgpack_packer *pk, tr_ref sup, const char *prefix, uint32_t *n, int depth)
+{
+	tr_child_info kids[256];
+	size_t nk = 0;
+
+	if (depth > 16 || tr_sup_children(sup, kids, 256, &nk) != TR_OK) {
+		return;
+	}
+	for (size_t i = 0; i < nk && i < 256; i++) {
+		tr_child_info *k = &kids[i];
+		tr_actor_info info;
+		char path[512];
+		bool live = k->state == TR_CHILD_RUNNING &&
+		    tr_actor_info_get(k->ref, &info) == TR_OK;
+
+		if ((size_t)snprintf(path, sizeof(path), "%.400s%.64s", prefix,
+		        k->id) >= sizeof(path)) {
+			continue;
+		}
+		msgpack_pack_map(pk, 11);
+		msgpack_pack_str_with_body(pk, "path", 4);
+		msgpack_pack_str_with_body(pk, path, strlen(path));
+		msgpack_pack_str_with_body(pk, "placement", 9);
+		msgpack_pack_str_with_body(pk, place_name(k->placement),
+		    strlen(place_name(k->placement)));
+		msgpack_pack_str_with_body(pk, "supervisor", 10);
+		k->supervisor ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+		msgpack_pack_str_with_body(pk, "pid", 3);
+		msgpack_pack_int(pk, live ? info.pid : 0);
+		msgpack_pack_str_with_body(pk, "state", 5);
+		msgpack_pack_str_with_body(
+		    pk, state_name(k->state), strlen(state_name(k->state)));
+		msgpack_pack_str_with_body(pk, "restarts", 8);
+		msgpack_pack_uint32(pk, k->restarts);
+		msgpack_pack_str_with_body(pk, "uptime_ms", 9);
+		msgpack_pack_uint64(pk, k->uptime_ms);
+		msgpack_pack_str_with_body(pk, "depth", 5);
+		msgpack_pack_uint32(pk, live ? info.mailbox_depth : 0);
+		msgpack_pack_str_with_body(pk, "capacity", 8);
+		msgpack_pack_uint32(pk, live ? info.mailbox_capacity : 0);
+		msgpack_pack_str_with_body(pk, "in", 2);
+		msgpack_pack_uint64(pk, live ? info.msgs_in : 0);
+		msgpack_pack_str_with_body(pk, "out", 3);
+		msgpack_pack_uint64(pk, live ? info.msgs_out : 0);
+		(*n)++;
+		if (k->supervisor && live) {
+			char sub[520];
+			snprintf(sub, sizeof(sub), "%.500s/", path);
+			pack_tree(pk, k->ref, sub, n, depth + 1);
+		}
+	}
+}
+
+/* Finds the supervisor holding the child at path ("sub/worker"). */
+static int
+resolve(const char *path, tr_ref *parent, char *id, size_t idlen)
+{
+	tr_ref sup = root_sup;
+	char buf[512], *save = NULL, *part, *next;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	part = strtok_r(buf, "/", &save);
+	while (part != NULL) {
+		next = strtok_r(NULL, "/", &save);
+		if (next == NULL) {
+			*parent = sup;
+			snprintf(id, idlen, "%s", part);
+			return TR_OK;
+		}
+		{
+			tr_child_info kids[256];
+			size_t nk = 0, i;
+			if (tr_sup_children(sup, kids, 256, &nk) != TR_OK) {
+				return TR_ENOENT;
+			}
+			for (i = 0; i < nk && i < 256; i++) {
+				if (strcmp(kids[i].id, part) == 0 &&
+				    kids[i].supervisor) {
+					break;
+				}
+			}
+			if (i == nk || i == 256) {
+				return TR_ENOENT;
+			}
+			sup = kids[i].ref;
+		}
+		part = next;
+	}
+	return TR_EINVAL;
+}
+
+static void
+reply_result(msgpack_packer *pk, int rv, const char *what)
+{
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_int(pk, rv);
+	msgpack_pack_str_with_body(pk, what, strlen(what));
+}
+
+/* The control actor: requests come from the control socket's thread as
+ * messages, so that its calls to supervisors come from an actor. */
+static int
+control_handle(void *state, tr_msg *m)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_object o;
+	char op[16] = "", path[256] = "", id[TR_NAME_MAX + 1];
+	tr_ref parent;
+	int rv;
+
+	(void)state;
+	if (tr_msg_tag(m) != TAG_CONTROL) {
+		return 0;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if (tr_msg_body(m, &o) == TR_OK && o.type == MSGPACK_OBJECT_ARRAY &&
+	    o.via.array.size >= 1 &&
+	    o.via.array.ptr[0].type == MSGPACK_OBJECT_STR) {
+		snprintf(op, sizeof(op), "%.*s",
+		    (int)o.via.array.ptr[0].via.str.size,
+		    o.via.array.ptr[0].via.str.ptr);
+		if (o.via.array.size >= 2 &&
+		    o.via.array.ptr[1].type == MSGPACK_OBJECT_STR) {
+			snprintf(path, sizeof(path), "%.*s",
+			    (int)o.via.array.ptr[1].via.str.size,
+			    o.via.array.ptr[1].via.str.ptr);
+		}
+	}
+	if (strcmp(op, "status") == 0) {
+		/* [pid, [entries...]]: count first into a side buffer. */
+		msgpack_sbuffer body;
+		msgpack_packer bpk;
+		uint32_t n = 0;
+		msgpack_sbuffer_init(&body);
+		msgpack_packer_init(&bpk, &body, msgpack_sbuffer_write);
+		pack_tree(&bpk, root_sup, "", &n, 0);
+		msgpack_pack_array(&pk, 2);
+		msgpack_pack_int(&pk, (int)getpid());
+		msgpack_pack_array(&pk, n);
+		msgpack_sbuffer_write(&sb, body.data, body.size);
+		msgpack_sbuffer_destroy(&body);
+	} else if (strcmp(op, "stop") == 0 || strcmp(op, "start") == 0 ||
+	    strcmp(op, "restart") == 0) {
+		if ((rv = resolve(path, &parent, id, sizeof(id))) != TR_OK) {
+			reply_result(&pk, rv, "no such child");
+		} else if (strcmp(op, "stop") == 0) {
+			rv = tr_sup_terminate_child(parent, id);
+			reply_result(&pk, rv,
+			    rv == TR_OK         ? "stopped" :
+			        rv == TR_ENOENT ? "no such child" :
+			                          tr_strerror(rv));
+		} else if (strcmp(op, "start") == 0) {
+			rv = tr_sup_restart_child(parent, id, NULL);
+			reply_result(&pk, rv,
+			    rv == TR_OK ? "started" :
+			        rv == TR_ESTATE ?
+			                  "it is running (use restart)" :
+			        rv == TR_ENOENT ? "no such child" :
+			                          tr_strerror(rv));
+		} else {
+			rv = tr_sup_terminate_child(parent, id);
+			if (rv == TR_OK) {
+				rv = tr_sup_restart_child(parent, id, NULL);
+			}
+			reply_result(&pk, rv,
+			    rv == TR_OK         ? "restarted" :
+			        rv == TR_ENOENT ? "no such child" :
+			                          tr_strerror(rv));
+		}
+	} else {
+		reply_result(&pk, TR_EINVAL, "unknown request");
+	}
+	tri_ctl_reply(ctl, (const uint8_t *)sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	return 0;
+}
+
+/* On the control socket's nng thread: pass the request on. */
+static void
+on_request(void *arg, const uint8_t *req, size_t len)
+{
+	tr_msg *m;
+	static const uint8_t bad[] = {0x92, 0x01, 0xa3, 'b', 'a', 'd'};
+
+	(void)arg;
+	if (tr_msg_new(&m, TAG_CONTROL) != TR_OK) {
+		tri_ctl_reply(ctl, bad, sizeof(bad));
+		return;
+	}
+	msgpack_pack_bin_body(tr_msg_packer(m), req, len); /* raw msgpack */
+	if (tr_send_timed(control_ref, m, TR_NOWAIT) != TR_OK) {
+		tr_msg_free(m);
+		tri_ctl_reply(ctl, bad, sizeof(bad)); /* body check failed */
+	}
+}
+
+/* SIGINT and SIGTERM become a message to the main context. */
+static void *
+signal_thread(void *arg)
+{
+	sig_ctx *sc = arg;
+	int sig;
+
+	for (;;) {
+		tr_msg *m;
+		if (sigwait(&sc->set, &sig) != 0) {
+			continue;
+		}
+		if (tr_msg_new(&m, TAG_SIGNAL) == TR_OK) {
+			msgpack_pack_int(tr_msg_packer(m), sig);
+			if (tr_send_timed(sc->main_ref, m, TR_NOWAIT) !=
+			    TR_OK) {
+				tr_msg_free(m);
+			}
+		}
+	}
+	return NULL;
+}
+
+int
+tr_tree_main(const char *file)
+{
+	static sig_ctx sig;
+	tr_behavior control = {
+	    .name = "troupe.control", .handle = control_handle};
+	tr_tree *tree = NULL;
+	char *errors = NULL, path[PATH_MAX], text[64];
+	bool stopping = false;
+	pthread_t st;
+	tr_reason why;
+	int rv, status = 0;
+
+	/* A program started by troupe's exec placement (this one, named in
+	 * a tree's command): be the actor it was started for. */
+	if (getenv("TROUPE_SPEC") != NULL) {
+		if ((rv = tr_init(NULL)) != TR_OK) {
+			fprintf(stderr, "troupe: cannot join the node: %s\n",
+			    tr_strerror(rv));
+			return 1;
+		}
+		return tr_exec_main();
+	}
+	/* Blocked before any thread exists, so that every thread inherits
+	 * it and only the signal thread takes them. */
+	sigemptyset(&sig.set);
+	sigaddset(&sig.set, SIGINT);
+	sigaddset(&sig.set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
+
+	/* The file (and its plugins) before tr_init(): fork members have
+	 * only the code loaded when the fork server is made. */
+	if ((rv = tr_tree_load(file, &tree, &errors)) != TR_OK) {
+		fputs(
+		    errors != NULL ? errors : "troupe: cannot load the file\n",
+		    stderr);
+		free(errors);
+		return 2;
+	}
+	if ((rv = tr_init(NULL)) != TR_OK) {
+		fprintf(stderr, "troupe: cannot start the runtime: %s\n",
+		    tr_strerror(rv));
+		tr_tree_free(tree);
+		return 1;
+	}
+	sig.main_ref = tr_self();
+	tr_behavior_register(&control);
+	tr_sup_log(true);
+	fprintf(stderr, "troupe: starting tree '%s' from %s (pid %d)\n",
+	    tr_tree_name(tree), file, (int)getpid());
+	rv = tr_sup_start(
+	    tr_tree_spec(tree), tr_tree_name(tree), true, &root_sup, &why);
+	if (rv != TR_OK) {
+		fprintf(stderr, "troupe: tree '%s' did not start: %s%s%s\n",
+		    tr_tree_name(tree), tr_strerror(rv),
+		    rv == TR_EINIT ? ": " : "",
+		    rv == TR_EINIT ? tr_reason_format(why, text, sizeof(text)) :
+		                     "");
+		tr_shutdown();
+		tr_tree_free(tree);
+		return 1;
+	}
+	if ((rv = tr_spawn(&(tr_spec){.behavior = "troupe.control",
+	                       .placement = TR_PLACE_THREAD},
+	         &control_ref, NULL)) != TR_OK ||
+	    (rv = trs_ctl_path(tr_tree_name(tree), path, sizeof(path))) !=
+	        TR_OK ||
+	    (rv = tri_ctl_listen(&ctl, path, on_request, NULL)) != TR_OK) {
+		fprintf(stderr,
+		    "troupe: warning: no control socket (%s): troupe "
+		    "status will not see this tree\n",
+		    tr_strerror(rv));
+		ctl = NULL;
+	}
+	pthread_create(&st, NULL, signal_thread, &sig);
+	pthread_detach(st);
+	fprintf(stderr, "troupe: tree '%s' running; Ctrl-C stops it\n",
+	    tr_tree_name(tree));
+
+	for (;;) {
+		tr_msg *m;
+		if (tr_recv(&m, TR_FOREVER) != TR_OK) {
+			continue;
+		}
+		if (tr_msg_tag(m) == TAG_SIGNAL && !stopping) {
+			msgpack_object o;
+			int signo =
+			    tr_msg_body(m, &o) == TR_OK ? (int)o.via.i64 : 0;
+			fprintf(stderr,
+			    "troupe: %s: stopping the tree (newest first)\n",
+			    signo == SIGINT ? "SIGINT" : "SIGTERM");
+			stopping = true;
+			tr_stop(root_sup, TR_REASON_SHUTDOWN);
+		} else if (tr_msg_tag(m) == TR_TAG_EXIT &&
+		    tr_ref_equal(tr_msg_sender(m), root_sup)) {
+			tr_msg_reason(m, NULL, &why, NULL);
+			if (!stopping) {
+				fprintf(stderr,
+				    "troupe: tree '%s' gave up (%s): exiting "
+				    "with "
+				    "status 1\n",
+				    tr_tree_name(tree),
+				    tr_reason_format(why, text, sizeof(text)));
+				status = 1;
+			} else {
+				fprintf(stderr, "troupe: tree '%s' stopped\n",
+				    tr_tree_name(tree));
+			}
+			tr_msg_free(m);
+			break;
+		}
+		tr_msg_free(m);
+	}
+	tri_ctl_close(ctl);
+	tr_shutdown();
+	tr_tree_free(tree);
+	return status;
+}

@@ -1,0 +1,324 @@
+/*
+ * behaviors_sup.c -- the test behaviors of the supervisor tests; their
+ * protocol is in behaviors_sup.h.
+ *
+ * They run in actors' callbacks, which may be in other processes, so
+ * they share nothing with the tests but messages.  They keep no heap
+ * memory between callbacks: a child killed (TR_EXIT_KILL, SIGKILL) gets
+ * no terminate, and whatever it held would leak.  A failure of the
+ * behavior itself makes handle return BROKEN, which a test sees as an
+ * unexpected error(9999).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <troupe.h>
+
+#include "behaviors.h"
+#include "behaviors_sup.h"
+
+#define BROKEN 9999
+#define DRIVER_MAX 8
+
+typedef struct child {
+	tr_ref report;
+	int64_t label;
+	int64_t works;
+} child;
+
+typedef struct driver {
+	char prefix[32];
+	int n;
+	int64_t sent;
+	int64_t failed;
+} driver;
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool
+obj_int(const msgpack_object *o, int64_t *v)
+{
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		*v = (int64_t)o->via.u64;
+		return true;
+	}
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+		*v = o->via.i64;
+		return true;
+	}
+	return false;
+}
+
+/* Sends tag [v...] to `to`; false if it could not. */
+static bool
+send_ints(tr_ref to, uint32_t tag, const int64_t *v, size_t n)
+{
+	tr_msg *m;
+
+	if (tr_ref_is_nil(to)) {
+		return true;
+	}
+	if (tr_msg_new(&m, tag) != TR_OK) {
+		return false;
+	}
+	msgpack_pack_array(tr_msg_packer(m), (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_int64(tr_msg_packer(m), v[i]);
+	}
+	if (tr_send(to, m) != TR_OK) {
+		tr_msg_free(m);
+		return false;
+	}
+	return true;
+}
+
+static int
+reply_ints(tr_msg *req, const int64_t *v, size_t n)
+{
+	tr_msg *r;
+
+	if (!tr_msg_is_call(req)) {
+		return 0;
+	}
+	if (tr_msg_new(&r, TS_PONG) != TR_OK) {
+		return BROKEN;
+	}
+	msgpack_pack_array(tr_msg_packer(r), (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_int64(tr_msg_packer(r), v[i]);
+	}
+	if (tr_reply(tr_msg_from(req), r) != TR_OK) {
+		tr_msg_free(r);
+		return BROKEN;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* sup.child                                                           */
+
+/* Blocks the actor's thread for ms, deaf to everything. */
+static void
+block_for(int64_t ms)
+{
+	uint64_t end = now_ns() + (uint64_t)ms * 1000000u;
+	uint64_t now;
+
+	while ((now = now_ns()) < end) {
+		struct timespec ts = {
+		    .tv_sec = (time_t)((end - now) / 1000000000u),
+		    .tv_nsec = (long)((end - now) % 1000000000u),
+		};
+		(void)nanosleep(&ts, NULL);
+	}
+}
+
+static int
+child_init(void *state, tr_msg *arg)
+{
+	child *c = state;
+	msgpack_object o, *e;
+	int64_t fail = 0;
+	int64_t v[3];
+
+	if (arg == NULL || tr_msg_tag(arg) != TS_CFG) {
+		return 0;
+	}
+	if (tr_msg_body(arg, &o) != TR_OK || o.type != MSGPACK_OBJECT_ARRAY ||
+	    o.via.array.size < 3 || o.via.array.size > 4) {
+		return BROKEN;
+	}
+	e = o.via.array.ptr;
+	if (e[0].type != MSGPACK_OBJECT_NIL &&
+	    tr_unpack_ref(&e[0], &c->report) != TR_OK) {
+		return BROKEN;
+	}
+	if (!obj_int(&e[1], &c->label) || !obj_int(&e[2], &fail)) {
+		return BROKEN;
+	}
+	if (fail != 0) {
+		return (int)fail;
+	}
+	v[0] = c->label;
+	v[1] = (int64_t)now_ns();
+	v[2] = getpid();
+	if (!send_ints(c->report, TS_STARTED, v, 3)) {
+		return BROKEN;
+	}
+	if (o.via.array.size == 4 && obj_int(&e[3], &v[0]) && v[0] > 0) {
+		block_for(v[0]);
+	}
+	return 0;
+}
+
+static int
+child_handle(void *state, tr_msg *msg)
+{
+	child *c = state;
+	msgpack_object o;
+	int64_t v[3];
+
+	switch (tr_msg_tag(msg)) {
+	case TS_CRASH:
+		if (tr_msg_body(msg, &o) != TR_OK || !obj_int(&o, &v[0])) {
+			return BROKEN;
+		}
+		return (int)v[0];
+	case TS_EXIT:
+		if (tr_msg_body(msg, &o) != TR_OK ||
+		    o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 2 ||
+		    !obj_int(&o.via.array.ptr[0], &v[0]) ||
+		    !obj_int(&o.via.array.ptr[1], &v[1])) {
+			return BROKEN;
+		}
+		return tr_stop(tr_self(),
+		           TR_REASON((tr_exit_kind)v[0], (int32_t)v[1])) ==
+		        TR_OK ?
+		    0 :
+		    BROKEN;
+	case TS_HANG:
+		if (tr_msg_body(msg, &o) != TR_OK || !obj_int(&o, &v[1])) {
+			return BROKEN;
+		}
+		v[0] = c->label;
+		if (!send_ints(c->report, TS_HANGING, v, 1)) {
+			return BROKEN;
+		}
+		block_for(v[1]);
+		return 0;
+	case TS_WORK:
+		c->works++;
+		return 0;
+	case TS_PING:
+		v[0] = c->label;
+		v[1] = c->works;
+		v[2] = getpid();
+		return reply_ints(msg, v, 3);
+	default:
+		return 0;
+	}
+}
+
+static void
+child_terminate(void *state, tr_reason why)
+{
+	child *c = state;
+	int64_t v[4] = {c->label, why.kind, why.code, (int64_t)now_ns()};
+
+	(void)send_ints(c->report, TS_STOPPED, v, 4);
+}
+
+/* ------------------------------------------------------------------ */
+/* sup.driver                                                          */
+
+static bool
+tick_later(void)
+{
+	tr_msg *m;
+
+	if (tr_msg_new(&m, TS_TICK) != TR_OK) {
+		return false;
+	}
+	if (tr_send_after(tr_self(), m, 1, NULL) != TR_OK) {
+		tr_msg_free(m);
+		return false;
+	}
+	return true;
+}
+
+static int
+driver_init(void *state, tr_msg *arg)
+{
+	driver *d = state;
+	msgpack_object o, *e;
+	int64_t n;
+
+	if (arg == NULL || tr_msg_tag(arg) != TS_CFG ||
+	    tr_msg_body(arg, &o) != TR_OK || o.type != MSGPACK_OBJECT_ARRAY ||
+	    o.via.array.size != 2) {
+		return BROKEN;
+	}
+	e = o.via.array.ptr;
+	if (e[0].type != MSGPACK_OBJECT_STR ||
+	    e[0].via.str.size >= sizeof(d->prefix) || !obj_int(&e[1], &n) ||
+	    n < 1 || n > DRIVER_MAX) {
+		return BROKEN;
+	}
+	memcpy(d->prefix, e[0].via.str.ptr, e[0].via.str.size);
+	d->n = (int)n;
+	return tick_later() ? 0 : BROKEN;
+}
+
+static void
+drive(driver *d)
+{
+	for (int i = 0; i < d->n; i++) {
+		char name[TR_NAME_MAX + 1];
+		tr_ref to;
+		tr_msg *m;
+
+		snprintf(name, sizeof(name), "%s.%d", d->prefix, i);
+		if (tr_whereis(name, &to) != TR_OK ||
+		    tr_msg_new(&m, TS_WORK) != TR_OK) {
+			d->failed++;
+			continue;
+		}
+		if (tr_send_timed(to, m, TR_NOWAIT) == TR_OK) {
+			d->sent++;
+		} else {
+			tr_msg_free(m);
+			d->failed++;
+		}
+	}
+}
+
+static int
+driver_handle(void *state, tr_msg *msg)
+{
+	driver *d = state;
+	int64_t v[2];
+
+	switch (tr_msg_tag(msg)) {
+	case TS_TICK:
+		drive(d);
+		return tick_later() ? 0 : BROKEN;
+	case TS_PING:
+		v[0] = d->sent;
+		v[1] = d->failed;
+		return reply_ints(msg, v, 2);
+	default:
+		return 0;
+	}
+}
+
+void
+test_behaviors_sup_register(void)
+{
+	static const tr_behavior child_b = {
+	    .name = TS_CHILD,
+	    .state_size = sizeof(child),
+	    .init = child_init,
+	    .handle = child_handle,
+	    .terminate = child_terminate,
+	};
+	static const tr_behavior driver_b = {
+	    .name = TS_DRIVER,
+	    .state_size = sizeof(driver),
+	    .init = driver_init,
+	    .handle = driver_handle,
+	};
+
+	(void)tr_behavior_register(&child_b);
+	(void)tr_behavior_register(&driver_b);
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The troupe command end to end: check, run, status, stop/start/restart,
+# SIGTERM, and a tree that gives up.  usage: cli_test.sh TROUPE CLI_DIR
+set -u
+troupe=$1; dir=$2
+export TROUPE_RUNDIR=$(mktemp -d)
+trap 'kill -9 $pid 2>/dev/null; rm -rf "$TROUPE_RUNDIR"' EXIT
+fail() { echo "cli_test: FAIL: $*" >&2; [ -f "$TROUPE_RUNDIR/log" ] && cat "$TROUPE_RUNDIR/log" >&2; exit 1; }
+
+# check: good and bad files.
+out=$("$troupe" check "$dir/tree.yaml") || fail "check of a good file: $out"
+echo "$out" | grep -q "ok: tree 'clitest', 2 top-level children" || fail "check said: $out"
+out=$("$troupe" check "$dir/bad.yaml" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "check of a bad file exited $rc"
+echo "$out" | grep -Eq "bad.yaml:[0-9]+:[0-9]+: .*strategy" || fail "no strategy error in: $out"
+echo "$out" | grep -Eq "bad.yaml:[0-9]+:[0-9]+: .*no-such-program-here" || fail "no program error in: $out"
+echo "$out" | grep -Eq "bad.yaml:[0-9]+:[0-9]+: .*comand" || fail "no unknown key error in: $out"
+"$troupe" --help | grep -q "usage: troupe" || fail "--help"
+"$troupe" status --help | grep -q "usage: troupe status" || fail "status --help"
+
+# run, in the background, until its control socket answers.
+"$troupe" run "$dir/tree.yaml" >"$TROUPE_RUNDIR/out" 2>"$TROUPE_RUNDIR/log" &
+pid=$!
+# The tree is another process: poll its control socket (bounded, 10 s)
+# -- there is no message to wait on from a shell.
+for i in $(seq 1 100); do
+	"$troupe" status clitest >/dev/null 2>&1 && break
+	sleep 0.1
+done
+st=$("$troupe" status --json clitest) || fail "status"
+echo "$st" | grep -q '"path":"ticker","placement":"exec"' || fail "status: $st"
+echo "$st" | grep -q '"path":"sub/sleeper"' || fail "nested child missing: $st"
+echo "$st" | grep -q '"state":"running"' || fail "not running: $st"
+
+# stop / start / restart a child
+"$troupe" stop ticker --tree clitest | grep -q "stopped" || fail "stop"
+"$troupe" status --json clitest | grep -q '"path":"ticker","placement":"exec","supervisor":false,"pid":0,"state":"stopped"' || fail "not stopped: $("$troupe" status --json clitest)"
+"$troupe" start ticker --tree clitest | grep -q "started" || fail "start"
+"$troupe" restart sub/sleeper --tree clitest | grep -q "restarted" || fail "restart nested"
+"$troupe" stop nosuch --tree clitest; [ $? -eq 1 ] || fail "stop of an unknown child succeeded"
+
+# the wrapped program's output is shown, prefixed
+for i in $(seq 1 50); do grep -q '^\[clitest/ticker\] tick ' "$TROUPE_RUNDIR/out" && break; sleep 0.1; done
+grep -q '^\[clitest/ticker\] tick ' "$TROUPE_RUNDIR/out" || fail "no prefixed output"
+
+# SIGTERM stops it, newest first, exit 0
+kill -TERM $pid
+wait $pid; rc=$?
+[ $rc -eq 0 ] || fail "run exited $rc after SIGTERM"
+grep -q "stopping the tree" "$TROUPE_RUNDIR/log" || fail "no stop line"
+grep -q "'sub' stopping" "$TROUPE_RUNDIR/log" || fail "sub not stopped"
+[ "$(grep -n "'sub' stopping" "$TROUPE_RUNDIR/log" | cut -d: -f1)" -lt "$(grep -n "'ticker' stopping" "$TROUPE_RUNDIR/log" | tail -1 | cut -d: -f1)" ] || fail "not newest first"
+"$troupe" status clitest >/dev/null 2>&1 && fail "status still answers after the tree stopped"
+
+# a tree that gives up: exit 1, the log says so
+"$troupe" run "$dir/gives_up.yaml" >/dev/null 2>"$TROUPE_RUNDIR/log2"; rc=$?
+[ $rc -eq 1 ] || fail "a tree that gives up exited $rc"
+grep -q "gave up" "$TROUPE_RUNDIR/log2" || fail "no 'gave up' line"
+grep -q "exited: status(3)" "$TROUPE_RUNDIR/log2" || fail "no exit reason line"
+echo "cli_test: all checks passed"
