@@ -255,6 +255,9 @@ void tri_target_put(tri_target *t);
 int tri_target_deliver(tri_target *t, const tri_frame *f);
 /* Takes a mailbox slot, then queues; gives the slot back on failure. */
 int tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms);
+/* Waits until every port to another process has handed what it holds
+ * to nng (a process about to exit), or the deadline. */
+bool tri_remote_flush(uint64_t deadline_ms);
 /* Drops every cached port to process proc (it is gone). */
 void tri_remote_forget_proc(uint32_t proc);
 void tri_remote_fini(void);

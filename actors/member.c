@@ -40,10 +40,22 @@ send_ready(const tri_pspec *s, tr_ref actor, tr_reason why)
 	tri_target_put(&t);
 }
 
+/* How long a member that ends waits for its last frames to leave. */
+#define FLUSH_WAIT_MS 1000
+
 static void
 leave(tr_reason why)
 {
 	tri_slottab *t = tri_rt.slots;
+
+	/* nng has no linger: frames still queued when the process exits
+	 * would be lost (a terminate callback's last messages, its exit
+	 * notices), and the root's news of its death would come alone. */
+	if (!tri_remote_flush(tri_now_ms() + FLUSH_WAIT_MS)) {
+		fprintf(stderr, "troupe: member %u: last messages not sent "
+		                "within %d ms\n",
+		    tri_rt.proc, FLUSH_WAIT_MS);
+	}
 
 	if (t != NULL) {
 		t->reason_kind = (int32_t)why.kind;

@@ -218,6 +218,34 @@ tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms)
 	return rv;
 }
 
+bool
+tri_remote_flush(uint64_t deadline_ms)
+{
+	tri_rport *list[256];
+	size_t n = 0;
+	bool all = true;
+
+	pthread_mutex_lock(&lock);
+	for (unsigned b = 0; b < BUCKETS && n < 256; b++) {
+		for (tri_rport *p = buckets[b]; p != NULL && n < 256; p = p->next) {
+			p->refs++;
+			list[n++] = p;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	for (size_t i = 0; i < n; i++) {
+		all &= tri_port_flush(list[i]->port, deadline_ms);
+	}
+	for (size_t i = 0; i < n; i++) {
+		tri_rport *to_close = NULL;
+		pthread_mutex_lock(&lock);
+		rport_rele_locked(list[i], &to_close);
+		pthread_mutex_unlock(&lock);
+		close_list(to_close);
+	}
+	return all;
+}
+
 void
 tri_remote_forget_proc(uint32_t proc)
 {

@@ -2,8 +2,9 @@
  * test_supervisor.c -- supervisors with OTP semantics: the four
  * strategies, the three restart types, restart intensity and its
  * escalation up a tree, backoff, shutdown order and timeouts, start
- * failures, dynamic children, significant children, spec checking, and
- * tr_kill; last, a small chaos test.
+ * failures, dynamic children, significant children, spec checking,
+ * tr_kill, a small chaos test, and a supervisor busy starting a child
+ * (stopped meanwhile, or called meanwhile).
  *
  * Every case runs in a fresh runtime.  The children are "sup.child"
  * (behaviors_sup.h): they report their start and their terminate to the
@@ -25,6 +26,9 @@
  * before the supervisor's EXIT, so the DOWN alone does not say that.
  * Where time itself is under test (backoff, the intensity period) the
  * test waits for a delayed message to itself.
+ *
+ * `test_supervisor PATTERN` runs only the matching cases, `'!PATTERN'`
+ * all others (cmocka's filters: * and ? only).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -1925,6 +1929,7 @@ main(int argc, char **argv)
 	    TS_TEST(test_intensity_default_and_none),
 	    TS_TEST(test_intensity_period),
 	    TS_TEST(test_nested_escalation),
+	    TS_TEST(test_backoff),
 	    TS_TEST(test_backoff_restarting_child),
 	    TS_TEST(test_shutdown_order),
 	    TS_TEST(test_shutdown_timeout_kills),
@@ -1937,11 +1942,8 @@ main(int argc, char **argv)
 	    TS_TEST(test_kill_thread),
 	    TS_TEST(test_kill_fork),
 	    TS_TEST(test_chaos),
-	    /* Last, since under fork and exec they crash or hang the
-	     * runtime for now (see each). */
 	    TS_TEST(test_stop_while_child_starts),
 	    TS_TEST(test_call_during_backoff_restart),
-	    TS_TEST(test_backoff),
 	};
 
 	/* An optional pattern runs only the matching cases; "!pattern"

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/pipeline0/pull.h>
@@ -169,7 +170,9 @@ struct tri_port {
 	bool unconsumed;     /* paced: a batch not yet taken by the owner */
 	bool closed;
 	int kicking;         /* threads between unlock and nng_send_aio */
-	pthread_cond_t idle; /* kicking went to 0 after close */
+	pthread_cond_t idle; /* kicking went to 0 after close; or nothing
+	                        left to send, for tri_port_flush */
+	int flushing;        /* threads waiting in tri_port_flush */
 };
 
 /* Starts sending p->pending.  Called with p->mtx held; drops it. */
@@ -222,7 +225,42 @@ port_send_cb(void *arg)
 		port_kick_locked(p);
 		return;
 	}
+	if (p->flushing > 0) {
+		pthread_cond_broadcast(&p->idle);
+	}
 	pthread_mutex_unlock(&p->mtx);
+}
+
+bool
+tri_port_flush(tri_port *p, uint64_t deadline_ms)
+{
+	bool done;
+
+	pthread_mutex_lock(&p->mtx);
+	p->flushing++;
+	while ((p->inflight || p->pending != NULL) && !p->closed) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000000L; /* re-check the deadline */
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&p->idle, &p->mtx, &ts);
+		{
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if ((uint64_t) now.tv_sec * 1000u +
+			        (uint64_t) now.tv_nsec / 1000000u >=
+			    deadline_ms) {
+				break;
+			}
+		}
+	}
+	done = !p->inflight && p->pending == NULL;
+	p->flushing--;
+	pthread_mutex_unlock(&p->mtx);
+	return done;
 }
 
 void

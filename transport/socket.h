@@ -63,6 +63,11 @@ void tri_port_resume(tri_port *p);
  * tri_port_close(), TR_ENOMEM, TR_EMSGSIZE.  Thread-safe. */
 int tri_port_send(tri_port *p, const tri_frame *f);
 
+/* Waits until everything queued on the port was handed to nng (for a
+ * process about to exit: nng has no linger), or the deadline (ms on the
+ * monotonic clock) passes.  Whether it was. */
+bool tri_port_flush(tri_port *p, uint64_t deadline_ms);
+
 /* Closes the port: sends fail with TR_ECLOSED from now on.  Returns the
  * number of frames that were queued or in flight and will never arrive.
  * The port stays valid (for threads still holding it) until
