@@ -114,10 +114,11 @@ server_main(int req, int note, pid_t root)
 					_exit(0);
 				}
 				prctl(PR_SET_NAME, "troupe-member");
-				/* The program's signal handlers were made for the
-				 * program, not for a member: a member that crashes
-				 * must end with its signal (a test runner's SIGSEGV
-				 * handler would jump back into the test). */
+				/* The program's signal handlers were made for
+				 * the program, not for a member: a member that
+				 * crashes must end with its signal (a test
+				 * runner's SIGSEGV handler would jump back into
+				 * the test). */
 				for (int sig = 1; sig < NSIG; sig++) {
 					if (sig != SIGKILL && sig != SIGSTOP) {
 						signal(sig, SIG_DFL);

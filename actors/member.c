@@ -52,8 +52,9 @@ leave(tr_reason why)
 	 * would be lost (a terminate callback's last messages, its exit
 	 * notices), and the root's news of its death would come alone. */
 	if (!tri_remote_flush(tri_now_ms() + FLUSH_WAIT_MS)) {
-		fprintf(stderr, "troupe: member %u: last messages not sent "
-		                "within %d ms\n",
+		fprintf(stderr,
+		    "troupe: member %u: last messages not sent "
+		    "within %d ms\n",
 		    tri_rt.proc, FLUSH_WAIT_MS);
 	}
 

@@ -227,7 +227,8 @@ tri_remote_flush(uint64_t deadline_ms)
 
 	pthread_mutex_lock(&lock);
 	for (unsigned b = 0; b < BUCKETS && n < 256; b++) {
-		for (tri_rport *p = buckets[b]; p != NULL && n < 256; p = p->next) {
+		for (tri_rport *p = buckets[b]; p != NULL && n < 256;
+		     p = p->next) {
 			p->refs++;
 			list[n++] = p;
 		}

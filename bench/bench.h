@@ -138,8 +138,8 @@ void bench_print_rate_at(const char *bench, const char *impl,
 void bench_print_lat_at(const char *bench, const char *impl,
     const char *placement, bool pinned, bench_lat lat, size_t body_bytes,
     double aim_us);
-void bench_print_ratio_at(const char *name, const char *placement,
-    bool pinned, double value, const char *aim, const char *meaning);
+void bench_print_ratio_at(const char *name, const char *placement, bool pinned,
+    double value, const char *aim, const char *meaning);
 
 /* How many figure lines (rates, latencies, ratios) were printed. */
 unsigned bench_figures_printed(void);

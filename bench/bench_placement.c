@@ -110,12 +110,13 @@ print_ratios(const place_cfg *cfg, const place_results *r, bool want[])
 			    place_name(p), cfg->pinned,
 			    r->oneway_msgs_per_s[p] / r->ipc_oneway_msgs_per_s,
 			    ">= 1.0",
-			    "troupe one-way msgs/s to an actor of this placement "
+			    "troupe one-way msgs/s to an actor of this "
+			    "placement "
 			    "over raw nng ipc aio msgs/s");
 		if (r->rt_median_us[p] > 0 && r->ipc_rt_median_us > 0)
-			bench_print_ratio_at("call_over_nng_ipc_rt", place_name(p),
-			    cfg->pinned, r->rt_median_us[p] / r->ipc_rt_median_us,
-			    "<= 1.3",
+			bench_print_ratio_at("call_over_nng_ipc_rt",
+			    place_name(p), cfg->pinned,
+			    r->rt_median_us[p] / r->ipc_rt_median_us, "<= 1.3",
 			    "troupe call median to an actor of this placement "
 			    "over the raw nng ipc round-trip median");
 	}
@@ -233,8 +234,7 @@ main(int argc, char **argv)
 	    (unsigned long long)cfg.rounds,
 	    (unsigned long long)cfg.spawn_n[TR_PLACE_THREAD],
 	    (unsigned long long)cfg.spawn_n[TR_PLACE_FORK],
-	    (unsigned long long)cfg.spawn_n[TR_PLACE_EXEC],
-	    cfg.spawn_budget_s);
+	    (unsigned long long)cfg.spawn_n[TR_PLACE_EXEC], cfg.spawn_budget_s);
 
 	/* The floors first, while the runtime sits idle; their peer has
 	 * exited before troupe's figures start. */

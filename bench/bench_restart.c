@@ -168,7 +168,8 @@ static const tr_behavior child_beh = {
 static int
 wait_started(tr_ref old, tr_ref *out, const char *what)
 {
-	uint64_t deadline = bench_now_ns() + (uint64_t)RESTART_WAIT_MS * 1000000u;
+	uint64_t deadline =
+	    bench_now_ns() + (uint64_t)RESTART_WAIT_MS * 1000000u;
 	char b1[64], b2[64];
 
 	for (;;) {
@@ -195,7 +196,8 @@ wait_started(tr_ref old, tr_ref *out, const char *what)
 				return 0;
 			}
 			fprintf(stderr,
-			    "bench: %s: \"started\" from %s (old %s), ignored\n",
+			    "bench: %s: \"started\" from %s (old %s), "
+			    "ignored\n",
 			    what, tr_ref_format(from, b1, sizeof(b1)),
 			    tr_ref_format(old, b2, sizeof(b2)));
 			continue;
@@ -217,8 +219,8 @@ check_children(tr_ref sup, tr_ref ref, uint32_t restarts, const char *what)
 	size_t n = 0;
 	char b1[64], b2[64];
 
-	if (bench_tr_check(tr_sup_children(sup, ci, 2, &n),
-	        "tr_sup_children") != TR_OK)
+	if (bench_tr_check(
+	        tr_sup_children(sup, ci, 2, &n), "tr_sup_children") != TR_OK)
 		return -1;
 	if (n != 1 || ci[0].state != TR_CHILD_RUNNING ||
 	    !tr_ref_equal(ci[0].ref, ref) || ci[0].restarts != restarts) {
@@ -274,7 +276,8 @@ stop_sup(tr_ref sup, const char *what)
 			if (why.kind != TR_EXIT_SHUTDOWN || why.code != 0) {
 				bench_fail("%s: supervisor ended with %s, "
 				           "expected shutdown",
-				    what, tr_reason_format(why, buf, sizeof(buf)));
+				    what,
+				    tr_reason_format(why, buf, sizeof(buf)));
 				return -1;
 			}
 			return 0;
@@ -357,8 +360,8 @@ restart_figure(const rs_cfg *cfg, tr_placement p, bool crash)
 	}
 
 	fprintf(stderr,
-	    "bench: %s to first call, up to %llu restarts or %.0f s...\n",
-	    what, (unsigned long long)n, cfg->budget_s);
+	    "bench: %s to first call, up to %llu restarts or %.0f s...\n", what,
+	    (unsigned long long)n, cfg->budget_s);
 	if ((rv = tr_sup_start(&spec, NULL, false, &sup, &why)) != TR_OK) {
 		bench_fail("%s: tr_sup_start: %s (%d)%s%s", what,
 		    tr_strerror(rv), rv, rv == TR_EINIT ? ", child: " : "",
@@ -497,7 +500,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if ((rv = tr_behavior_register(&child_beh)) != TR_OK) {
-		bench_fail("tr_behavior_register: %s (%d)", tr_strerror(rv), rv);
+		bench_fail(
+		    "tr_behavior_register: %s (%d)", tr_strerror(rv), rv);
 		tr_shutdown();
 		return 1;
 	}

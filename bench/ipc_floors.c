@@ -357,8 +357,8 @@ floor_open(const place_cfg *cfg, struct floor_conn *c)
 	argv[2] = c->dir;
 	argv[3] = ppid;
 	argv[4] = NULL;
-	if ((rv = posix_spawn(&c->peer, cfg->self_exe, NULL, NULL, argv,
-	         environ)) != 0) {
+	if ((rv = posix_spawn(
+	         &c->peer, cfg->self_exe, NULL, NULL, argv, environ)) != 0) {
 		bench_fail("ipc floor: posix_spawn %s: %s", cfg->self_exe,
 		    strerror(rv));
 		goto fail_rep;

@@ -43,8 +43,8 @@ place_name(tr_placement p)
 }
 
 static int
-spawn_at(const place_cfg *cfg, tr_placement p, const char *behavior,
-    tr_ref *out)
+spawn_at(
+    const place_cfg *cfg, tr_placement p, const char *behavior, tr_ref *out)
 {
 	tr_spec spec = {0};
 	tr_reason why = {0};
@@ -171,8 +171,9 @@ place_spawn_figure(const place_cfg *cfg, tr_placement p)
 			goto out;
 	}
 	if (taken < n)
-		fprintf(stderr, "bench: %s spawn: time budget reached after "
-		                "%llu samples\n",
+		fprintf(stderr,
+		    "bench: %s spawn: time budget reached after "
+		    "%llu samples\n",
 		    pname, (unsigned long long)taken);
 	bench_print_lat_at("spawn", "troupe", pname, cfg->pinned,
 	    bench_lat_of(samples, taken), BENCH_ECHO_BODY_BYTES,
@@ -207,8 +208,8 @@ place_rt_figure(const place_cfg *cfg, tr_placement p, place_results *res)
 	rv = bench_call_loop(
 	    echo, cfg->rounds_warm, cfg->rounds, samples, &what);
 	if (rv != TR_OK) {
-		bench_fail("%s round trip: %s: %s", pname, what,
-		    tr_strerror(rv));
+		bench_fail(
+		    "%s round trip: %s: %s", pname, what, tr_strerror(rv));
 	} else {
 		lat = bench_lat_of(samples, cfg->rounds);
 		bench_print_lat_at("roundtrip", "troupe_main", pname,
@@ -228,8 +229,7 @@ out:
 /* ------------------------------------------------------------------ */
 
 int
-place_oneway_figure(
-    const place_cfg *cfg, tr_placement p, place_results *res)
+place_oneway_figure(const place_cfg *cfg, tr_placement p, place_results *res)
 {
 	const char *pname = place_name(p);
 	size_t body_size = 0;

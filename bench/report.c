@@ -111,9 +111,9 @@ head(const char *bench, const char *impl, const char *placement, bool pinned)
 }
 
 void
-bench_print_rate_at(const char *bench, const char *impl,
-    const char *placement, bool pinned, double msgs_per_s, uint64_t n,
-    size_t body_bytes, double elapsed_s)
+bench_print_rate_at(const char *bench, const char *impl, const char *placement,
+    bool pinned, double msgs_per_s, uint64_t n, size_t body_bytes,
+    double elapsed_s)
 {
 	check(bench, impl, msgs_per_s);
 	head(bench, impl, placement, pinned);
@@ -132,9 +132,8 @@ bench_print_rate(const char *bench, const char *impl, bool pinned,
 }
 
 void
-bench_print_lat_at(const char *bench, const char *impl,
-    const char *placement, bool pinned, bench_lat lat, size_t body_bytes,
-    double aim_us)
+bench_print_lat_at(const char *bench, const char *impl, const char *placement,
+    bool pinned, bench_lat lat, size_t body_bytes, double aim_us)
 {
 	check(bench, impl, lat.median_us);
 	check(bench, impl, lat.p99_us);

@@ -311,8 +311,8 @@ bench_send_data(tr_ref to, uint64_t n, size_t *body_size)
 		tr_msg *m;
 		int rv;
 
-		if (bench_tr_check(msg_start(&m, TAG_DATA, &pk), "tr_msg_new") !=
-		    TR_OK)
+		if (bench_tr_check(
+		        msg_start(&m, TAG_DATA, &pk), "tr_msg_new") != TR_OK)
 			return -1;
 		if (msgpack_pack_bin(pk, sizeof(payload)) != 0 ||
 		    msgpack_pack_bin_body(pk, payload, sizeof(payload)) != 0) {
@@ -415,7 +415,8 @@ troupe_call_main(const bench_cfg *cfg, tr_ref echo, bench_results *res)
 	}
 	fprintf(stderr, "bench: troupe call from main, %llu...\n",
 	    (unsigned long long)cfg->rounds);
-	rv = bench_call_loop(echo, cfg->rounds_warm, cfg->rounds, samples, &what);
+	rv = bench_call_loop(
+	    echo, cfg->rounds_warm, cfg->rounds, samples, &what);
 	if (rv != TR_OK) {
 		bench_tr_check(rv, what);
 		free(samples);
@@ -445,7 +446,8 @@ troupe_call_actor(const bench_cfg *cfg, tr_ref echo, bench_results *res)
 		return -1;
 	fprintf(stderr, "bench: troupe call from an actor, %llu...\n",
 	    (unsigned long long)cfg->rounds);
-	if (bench_tr_check(msg_start(&req, TAG_DRIVE, &pk), "tr_msg_new") != TR_OK)
+	if (bench_tr_check(msg_start(&req, TAG_DRIVE, &pk), "tr_msg_new") !=
+	    TR_OK)
 		return -1;
 	if (msgpack_pack_array(pk, 3) != 0 ||
 	    msgpack_pack_uint64(pk, cfg->rounds) != 0 ||

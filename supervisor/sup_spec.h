@@ -13,4 +13,13 @@ int trs_child_check(const tr_child_spec *c, char *err, size_t len);
 int trs_sup_start(const tr_sup_spec *spec, const char *name, const char *label,
     tr_ref *out, tr_reason *why);
 
+/* Tags of the calls a supervisor answers (below the system range). */
+enum {
+	TAG_START_CHILD = 0xFFFE0001u,
+	TAG_TERMINATE_CHILD,
+	TAG_RESTART_CHILD,
+	TAG_DELETE_CHILD,
+	TAG_CHILDREN,
+};
+
 #endif

@@ -250,8 +250,8 @@ tri_port_flush(tri_port *p, uint64_t deadline_ms)
 		{
 			struct timespec now;
 			clock_gettime(CLOCK_MONOTONIC, &now);
-			if ((uint64_t) now.tv_sec * 1000u +
-			        (uint64_t) now.tv_nsec / 1000000u >=
+			if ((uint64_t)now.tv_sec * 1000u +
+			        (uint64_t)now.tv_nsec / 1000000u >=
 			    deadline_ms) {
 				break;
 			}
