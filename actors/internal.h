@@ -58,6 +58,15 @@ tr_msg *tri_msg_notice(uint32_t tag, tr_ref who, tr_reason why, uint64_t mon);
 size_t tri_reason_body(uint8_t *buf, size_t len, tr_reason r, uint64_t mon);
 int tri_reason_parse(
     const uint8_t *body, size_t len, tr_reason *r, uint64_t *mon);
+/*
+ * Fills f as a control frame of kind about `about` for dest: body
+ * [why.kind, why.code, corr] in buf (TRI_CONTROL_BODY bytes), corr also
+ * in the header (a monitor id, a spawn's id).  One builder for every
+ * exit, down, stop, monitor, ready and process-death frame.
+ */
+#define TRI_CONTROL_BODY 32
+void tri_control_frame(tri_frame *f, uint8_t *buf, int kind, tr_ref about,
+    tr_ref dest, tr_reason why, uint64_t corr);
 /* The reason carried in a control message's body (READY). */
 void tri_msg_reason_of_frame(const tr_msg *m, tr_reason *r);
 
@@ -296,9 +305,6 @@ void tri_monitor_remove(tri_ctx *target, uint64_t id);
 bool tri_unlink_local(tri_ctx *c, tr_ref peer);
 /* Adds peer to c's links (a set).  TR_ENOPROC if c is dead. */
 int tri_link_add(tri_ctx *c, tr_ref peer);
-/* Sends c a control frame (EXIT, DOWN, STOP) about `about`. */
-int tri_send_control(
-    tri_ctx *to, int kind, tr_ref about, tr_reason why, uint64_t mon);
 
 /* ------------------------------------------------------------------ */
 /* Registry (registry.c): the one table of live contexts and names.    */

@@ -10,22 +10,6 @@
 
 #include "internal.h"
 
-int
-tri_send_control(
-    tri_ctx *to, int kind, tr_ref about, tr_reason why, uint64_t mon)
-{
-	uint8_t body[32];
-	tri_frame f;
-
-	memset(&f, 0, sizeof(f));
-	f.kind = (uint8_t)kind;
-	f.sender = about;
-	f.dest = to->ref;
-	f.body = body;
-	f.body_len = (uint32_t)tri_reason_body(body, sizeof(body), why, mon);
-	return tri_deliver(to, &f);
-}
-
 /* ------------------------------------------------------------------ */
 /* The watcher's side: which monitors it holds.                        */
 

@@ -22,22 +22,9 @@ static bool have_spec;
 static void
 send_ready(const tri_pspec *s, tr_ref actor, tr_reason why)
 {
-	uint8_t body[32];
-	tri_target t;
-	tri_frame f;
-
-	if (tri_target_get(s->spawner, &t) != TR_OK) {
-		return; /* the spawner is gone: nobody waits */
-	}
-	memset(&f, 0, sizeof(f));
-	f.kind = TRI_K_READY;
-	f.sender = actor;
-	f.dest = s->spawner;
-	f.corr = s->corr;
-	f.body = body;
-	f.body_len = (uint32_t)tri_reason_body(body, sizeof(body), why, 0);
-	(void)tri_target_deliver(&t, &f);
-	tri_target_put(&t);
+	/* A spawner that is gone waits for nobody: no error here. */
+	(void)tri_send_control_ref(
+	    s->spawner, TRI_K_READY, actor, why, s->corr);
 }
 
 /* How long a member that ends waits for its last frames to leave. */

@@ -278,6 +278,20 @@ tri_reason_parse(const uint8_t *body, size_t len, tr_reason *r, uint64_t *mon)
 	return rv;
 }
 
+void
+tri_control_frame(tri_frame *f, uint8_t *buf, int kind, tr_ref about,
+    tr_ref dest, tr_reason why, uint64_t corr)
+{
+	memset(f, 0, sizeof(*f));
+	f->kind = (uint8_t)kind;
+	f->sender = about;
+	f->dest = dest;
+	f->corr = corr;
+	f->body = buf;
+	f->body_len =
+	    (uint32_t)tri_reason_body(buf, TRI_CONTROL_BODY, why, corr);
+}
+
 tr_msg *
 tri_msg_notice(uint32_t tag, tr_ref who, tr_reason why, uint64_t mon)
 {

@@ -27,6 +27,9 @@
 
 extern char **environ;
 
+/* How long the news of an orderly exit waits for the process's own. */
+#define ORDERLY_GRACE_MS 100
+
 typedef struct proc_ent {
 	uint32_t proc;
 	tr_placement place;
@@ -169,35 +172,84 @@ tri_node_kill(uint32_t proc, int sig)
 static void
 send_proc_down(tr_ref to, uint32_t proc, tr_reason why)
 {
-	uint8_t body[32];
+	uint8_t body[TRI_CONTROL_BODY];
 	tri_target t;
 	tri_frame f;
 
 	if (tri_target_get(to, &t) != TR_OK) {
 		return;
 	}
-	memset(&f, 0, sizeof(f));
-	f.kind = TRI_K_PROC_DOWN;
+	tri_control_frame(&f, body, TRI_K_PROC_DOWN, TR_REF_NIL, to, why, 0);
 	f.tag = proc;
-	f.dest = to;
-	f.body = body;
-	f.body_len = (uint32_t)tri_reason_body(body, sizeof(body), why, 0);
 	(void)tri_target_deliver(&t, &f);
 	tri_target_put(&t);
+}
+
+/* Tells every context of the root, and every other process, that proc
+ * ended with why. */
+static void
+announce(uint32_t proc, tr_reason why)
+{
+	uint32_t *others = NULL;
+	size_t nothers = 0;
+	tri_ctx **v;
+	size_t n;
+
+	pthread_mutex_lock(&N.mtx);
+	if ((others = tri_calloc(N.n + 1, sizeof(*others))) != NULL) {
+		for (size_t i = 0; i < N.n; i++) {
+			if (!N.v[i].ended && N.v[i].ready) {
+				others[nothers++] = N.v[i].proc;
+			}
+		}
+	}
+	pthread_mutex_unlock(&N.mtx);
+	if (tri_registry_all(&v, &n) == TR_OK) {
+		for (size_t i = 0; i < n; i++) {
+			send_proc_down(v[i]->ref, proc, why);
+			tri_ctx_rele(v[i]);
+		}
+		tri_free(v);
+	}
+	for (size_t i = 0; i < nothers &&
+	     !__atomic_load_n(&tri_rt.shutting_down, __ATOMIC_ACQUIRE);
+	     i++) {
+		/* At shutdown every process is being stopped: telling the
+		 * next ones races their ends (and nng 1.5.2 mishandles a
+		 * message handed to a pipe whose far end is closing).
+		 * Every process's main context is its first: slot 1, gen 1. */
+		tr_ref main_ref = {tri_rt.node, others[i], 1, 1};
+		send_proc_down(main_ref, proc, why);
+	}
+	tri_free(others);
+}
+
+/* An announcement held back (see ORDERLY_GRACE_MS). */
+typedef struct later {
+	uv_timer_t timer; /* first: the handle is the allocation */
+	uint32_t proc;
+	tr_reason why;
+} later;
+
+static void
+on_later(uv_timer_t *t)
+{
+	later *l = (later *)t;
+
+	announce(l->proc, l->why);
+	uv_close((uv_handle_t *)t, (uv_close_cb)tri_free);
 }
 
 /* A process of the node ended: find out why, and tell everybody. */
 static void
 proc_ended(int pid, int wstatus)
 {
+	bool orderly = false;
 	char path[PATH_MAX];
 	tri_slottab *tab;
 	tr_reason why;
-	uint32_t proc, *others = NULL;
-	size_t nothers = 0;
+	uint32_t proc;
 	proc_ent *e;
-	tri_ctx **v;
-	size_t n;
 
 	if (WIFSIGNALED(wstatus)) {
 		why = TR_REASON(TR_EXIT_SIGNAL, WTERMSIG(wstatus));
@@ -223,6 +275,7 @@ proc_ended(int pid, int wstatus)
 		}
 		pthread_mutex_unlock(&N.mtx);
 		if (atomic_load(&tab->orderly) && !WIFSIGNALED(wstatus)) {
+			orderly = true;
 			why = TR_REASON(
 			    (tr_exit_kind)tab->reason_kind, tab->reason_code);
 		}
@@ -236,34 +289,27 @@ proc_ended(int pid, int wstatus)
 	e = find_locked(proc);
 	e->ended = true;
 	e->reason = why;
-	if ((others = tri_calloc(N.n + 1, sizeof(*others))) != NULL) {
-		for (size_t i = 0; i < N.n; i++) {
-			if (!N.v[i].ended && N.v[i].ready) {
-				others[nothers++] = N.v[i].proc;
-			}
-		}
-	}
 	pthread_cond_broadcast(&N.cv);
 	pthread_mutex_unlock(&N.mtx);
 
-	if (tri_registry_all(&v, &n) == TR_OK) {
-		for (size_t i = 0; i < n; i++) {
-			send_proc_down(v[i]->ref, proc, why);
-			tri_ctx_rele(v[i]);
+	/* A process that ended by the book sent its own exit notices,
+	 * after its last messages and in order with them; ours is the
+	 * safety net for one that died without a word.  Held back a
+	 * little, it does not overtake the frames still on their way. */
+	if (orderly) {
+		later *l = tri_calloc(1, sizeof(*l));
+		if (l != NULL) {
+			l->proc = proc;
+			l->why = why;
+			uv_timer_init(&N.loop, &l->timer);
+			uv_timer_start(
+			    &l->timer, on_later, ORDERLY_GRACE_MS, 0);
+		} else {
+			announce(proc, why);
 		}
-		tri_free(v);
+	} else {
+		announce(proc, why);
 	}
-	for (size_t i = 0; i < nothers &&
-	     !__atomic_load_n(&tri_rt.shutting_down, __ATOMIC_ACQUIRE);
-	     i++) {
-		/* At shutdown every process is being stopped: telling the
-		 * next ones races their ends (and nng 1.5.2 mishandles a
-		 * message handed to a pipe whose far end is closing).
-		 * Every process's main context is its first: slot 1, gen 1. */
-		tr_ref main_ref = {tri_rt.node, others[i], 1, 1};
-		send_proc_down(main_ref, proc, why);
-	}
-	tri_free(others);
 	snprintf(path, sizeof(path), "%s/%u.spec", tri_rt.rundir, proc);
 	unlink(path);
 	tri_slots_remove(tri_rt.rundir, proc);
@@ -332,8 +378,11 @@ close_handle(uv_handle_t *h, void *arg)
 {
 	(void)arg;
 	if (!uv_is_closing(h)) {
-		uv_close(
-		    h, h->type == UV_PROCESS ? (uv_close_cb)tri_free : NULL);
+		/* Processes and held-back announcements are allocations. */
+		uv_close(h,
+		    h->type == UV_PROCESS || h->type == UV_TIMER ?
+		        (uv_close_cb)tri_free :
+		        NULL);
 	}
 }
 

@@ -137,14 +137,9 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 			*out = actor;
 			if (spec->link) {
 				tri_frame f;
-				uint8_t body[32];
-				memset(&f, 0, sizeof(f));
-				f.kind = TRI_K_EXIT;
-				f.sender = actor;
-				f.dest = self->ref;
-				f.body = body;
-				f.body_len = (uint32_t)tri_reason_body(
-				    body, sizeof(body), r, 0);
+				uint8_t body[TRI_CONTROL_BODY];
+				tri_control_frame(&f, body, TRI_K_EXIT, actor,
+				    self->ref, r, 0);
 				(void)tri_link_add(self, actor);
 				tri_route(self, &f);
 			}

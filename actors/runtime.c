@@ -267,8 +267,8 @@ tr_shutdown(void)
 	}
 	if (tri_registry_actors(&v, &n) == TR_OK) {
 		for (size_t i = 0; i < n; i++) {
-			tri_send_control(
-			    v[i], TRI_K_STOP, self->ref, TR_REASON_SHUTDOWN, 0);
+			(void)tri_send_control_ref(v[i]->ref, TRI_K_STOP,
+			    self->ref, TR_REASON_SHUTDOWN, 0);
 			if (!wait_ended(
 			        v[i], tri_now_ms() + SHUTDOWN_WAIT_MS)) {
 				fprintf(stderr,

@@ -422,15 +422,10 @@ tr_stop(tr_ref ref, tr_reason reason)
 	    (ref.slot == 1 && ref.gen == 1)) {
 		rv = TR_ESTATE;
 	} else {
-		uint8_t body[32];
+		uint8_t body[TRI_CONTROL_BODY];
 		tri_frame f;
-		memset(&f, 0, sizeof(f));
-		f.kind = TRI_K_STOP;
-		f.sender = self != NULL ? self->ref : TR_REF_NIL;
-		f.dest = ref;
-		f.body = body;
-		f.body_len =
-		    (uint32_t)tri_reason_body(body, sizeof(body), reason, 0);
+		tri_control_frame(&f, body, TRI_K_STOP,
+		    self != NULL ? self->ref : TR_REF_NIL, ref, reason, 0);
 		rv = tri_target_deliver(&t, &f);
 	}
 	tri_target_put(&t);

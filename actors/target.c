@@ -290,7 +290,7 @@ int
 tri_send_control_ref(
     tr_ref to, int kind, tr_ref about, tr_reason why, uint64_t mon)
 {
-	uint8_t body[32];
+	uint8_t body[TRI_CONTROL_BODY];
 	tri_target t;
 	tri_frame f;
 	int rv;
@@ -298,13 +298,7 @@ tri_send_control_ref(
 	if ((rv = tri_target_get(to, &t)) != TR_OK) {
 		return rv;
 	}
-	memset(&f, 0, sizeof(f));
-	f.kind = (uint8_t)kind;
-	f.sender = about;
-	f.dest = to;
-	f.corr = mon;
-	f.body = body;
-	f.body_len = (uint32_t)tri_reason_body(body, sizeof(body), why, mon);
+	tri_control_frame(&f, body, kind, about, to, why, mon);
 	rv = tri_target_deliver(&t, &f);
 	tri_target_put(&t);
 	return rv;
