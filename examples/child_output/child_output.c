@@ -14,8 +14,11 @@
 int
 main(int argc, char **argv)
 {
-	tr_spec spec = {
-	    .program = argv[1], .argv = (const char *const *)argv + 1};
+	/* Linked from the start: a program that ends at once still brings
+	 * its TR_TAG_EXIT (a tr_link after tr_spawn could come too late). */
+	tr_spec spec = {.program = argv[1],
+	    .argv = (const char *const *)argv + 1,
+	    .link = true};
 	tr_ref child;
 	tr_msg *m;
 	msgpack_object o;
@@ -33,7 +36,6 @@ main(int argc, char **argv)
 		    stderr, "child_output: %s: %s\n", argv[1], tr_strerror(rv));
 		return 1;
 	}
-	tr_link(child); /* its end comes as a TR_TAG_EXIT message */
 	while (tr_recv(&m, TR_FOREVER) == TR_OK) {
 		if (tr_msg_tag(m) == TR_TAG_EXIT) {
 			tr_msg_reason(m, NULL, &why, NULL);
