@@ -51,6 +51,13 @@ bench_lat bench_lat_of(uint64_t *samples_ns, uint64_t n);
  * a figure that is zero, negative or not finite is printed anyway and
  * marks the run as failed (bench_failed()).
  */
+/* Command-line helpers shared by the bench programs: a positive count,
+ * a number of seconds in (0, 3600]; 0 or -1. */
+int bench_parse_count(const char *s, uint64_t *out);
+int bench_parse_seconds(const char *s, double *out);
+/* Whether this process may run on exactly one CPU (taskset -c N). */
+bool bench_is_pinned(void);
+
 void bench_print_rate(const char *bench, const char *impl, bool pinned,
     double msgs_per_s, uint64_t n, size_t body_bytes, double elapsed_s);
 void bench_print_lat(const char *bench, const char *impl, bool pinned,

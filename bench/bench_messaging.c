@@ -30,33 +30,6 @@ usage(FILE *f)
 	    "  --floors-only  raw nng and pipe figures only, no troupe\n");
 }
 
-static int
-parse_count(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	v = strtoull(s, &end, 10);
-	if (*end != '\0' || v == 0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* Pinned means the process may run on exactly one CPU. */
-static bool
-is_pinned(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	if (sched_getaffinity(0, sizeof(set), &set) != 0)
-		return false;
-	return CPU_COUNT(&set) == 1;
-}
-
 static void
 print_ratios(const bench_cfg *cfg, const bench_results *r)
 {
@@ -97,10 +70,10 @@ main(int argc, char **argv)
 			cfg.oneway_n = 20000;
 			cfg.rounds = 2000;
 		} else if (strcmp(a, "--n") == 0 && i + 1 < argc) {
-			if (parse_count(argv[++i], &cfg.oneway_n) != 0)
+			if (bench_parse_count(argv[++i], &cfg.oneway_n) != 0)
 				goto bad;
 		} else if (strcmp(a, "--rounds") == 0 && i + 1 < argc) {
-			if (parse_count(argv[++i], &cfg.rounds) != 0)
+			if (bench_parse_count(argv[++i], &cfg.rounds) != 0)
 				goto bad;
 		} else if (strcmp(a, "--floors-only") == 0) {
 			floors_only = true;
@@ -126,7 +99,7 @@ main(int argc, char **argv)
 		if (bench_troupe_register() != 0)
 			goto done;
 	}
-	cfg.pinned = is_pinned();
+	cfg.pinned = bench_is_pinned();
 	fprintf(stderr, "bench: pinned=%s oneway_n=%llu rounds=%llu\n",
 	    cfg.pinned ? "true" : "false", (unsigned long long)cfg.oneway_n,
 	    (unsigned long long)cfg.rounds);

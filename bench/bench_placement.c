@@ -53,48 +53,6 @@ usage(FILE *f)
 	    "  --floors-only     the raw nng ipc floors only\n");
 }
 
-static int
-parse_count(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	v = strtoull(s, &end, 10);
-	if (*end != '\0' || v == 0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
-parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	v = strtod(s, &end);
-	if (*end != '\0' || !(v > 0) || v > 3600)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* Pinned means the process may run on exactly one CPU. */
-static bool
-is_pinned(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	if (sched_getaffinity(0, sizeof(set), &set) != 0)
-		return false;
-	return CPU_COUNT(&set) == 1;
-}
-
 static void
 print_ratios(const place_cfg *cfg, const place_results *r, bool want[])
 {
@@ -174,27 +132,30 @@ main(int argc, char **argv)
 			cfg.rounds = 500;
 			cfg.oneway_n = 5000;
 		} else if (strcmp(a, "--n") == 0) {
-			if (parse_count(v, &cfg.oneway_n) != 0)
+			if (bench_parse_count(v, &cfg.oneway_n) != 0)
 				goto bad;
 			i++;
 		} else if (strcmp(a, "--rounds") == 0) {
-			if (parse_count(v, &cfg.rounds) != 0)
+			if (bench_parse_count(v, &cfg.rounds) != 0)
 				goto bad;
 			i++;
 		} else if (strcmp(a, "--spawn-thread") == 0) {
-			if (parse_count(v, &cfg.spawn_n[TR_PLACE_THREAD]) != 0)
+			if (bench_parse_count(
+			        v, &cfg.spawn_n[TR_PLACE_THREAD]) != 0)
 				goto bad;
 			i++;
 		} else if (strcmp(a, "--spawn-fork") == 0) {
-			if (parse_count(v, &cfg.spawn_n[TR_PLACE_FORK]) != 0)
+			if (bench_parse_count(v, &cfg.spawn_n[TR_PLACE_FORK]) !=
+			    0)
 				goto bad;
 			i++;
 		} else if (strcmp(a, "--spawn-exec") == 0) {
-			if (parse_count(v, &cfg.spawn_n[TR_PLACE_EXEC]) != 0)
+			if (bench_parse_count(v, &cfg.spawn_n[TR_PLACE_EXEC]) !=
+			    0)
 				goto bad;
 			i++;
 		} else if (strcmp(a, "--spawn-budget") == 0) {
-			if (parse_seconds(v, &cfg.spawn_budget_s) != 0)
+			if (bench_parse_seconds(v, &cfg.spawn_budget_s) != 0)
 				goto bad;
 			i++;
 		} else if (strcmp(a, "--only") == 0 && v != NULL) {
@@ -226,7 +187,7 @@ main(int argc, char **argv)
 	}
 	exe[len] = '\0';
 	cfg.self_exe = exe;
-	cfg.pinned = is_pinned();
+	cfg.pinned = bench_is_pinned();
 	fprintf(stderr,
 	    "bench: pinned=%s oneway_n=%llu rounds=%llu spawns=%llu/%llu/%llu "
 	    "budget=%.0fs\n",

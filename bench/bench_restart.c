@@ -439,48 +439,6 @@ usage(FILE *f)
 	    "  --only P     one placement only (thread, fork or exec)\n");
 }
 
-static int
-parse_count(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	v = strtoull(s, &end, 10);
-	if (*end != '\0' || v == 0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
-parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	v = strtod(s, &end);
-	if (*end != '\0' || !(v > 0) || v > 3600)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* Pinned means the process may run on exactly one CPU. */
-static bool
-is_pinned(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	if (sched_getaffinity(0, sizeof(set), &set) != 0)
-		return false;
-	return CPU_COUNT(&set) == 1;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -519,19 +477,19 @@ main(int argc, char **argv)
 			cfg.n[TR_PLACE_EXEC] = 5;
 			cfg.budget_s = 1;
 		} else if (strcmp(a, "--thread") == 0) {
-			if (parse_count(v, &cfg.n[TR_PLACE_THREAD]) != 0)
+			if (bench_parse_count(v, &cfg.n[TR_PLACE_THREAD]) != 0)
 				goto bad;
 			i++;
 		} else if (strcmp(a, "--fork") == 0) {
-			if (parse_count(v, &cfg.n[TR_PLACE_FORK]) != 0)
+			if (bench_parse_count(v, &cfg.n[TR_PLACE_FORK]) != 0)
 				goto bad;
 			i++;
 		} else if (strcmp(a, "--exec") == 0) {
-			if (parse_count(v, &cfg.n[TR_PLACE_EXEC]) != 0)
+			if (bench_parse_count(v, &cfg.n[TR_PLACE_EXEC]) != 0)
 				goto bad;
 			i++;
 		} else if (strcmp(a, "--budget") == 0) {
-			if (parse_seconds(v, &cfg.budget_s) != 0)
+			if (bench_parse_seconds(v, &cfg.budget_s) != 0)
 				goto bad;
 			i++;
 		} else if (strcmp(a, "--only") == 0 && v != NULL) {
@@ -556,7 +514,7 @@ main(int argc, char **argv)
 	}
 	exe[len] = '\0';
 	cfg.self_exe = exe;
-	cfg.pinned = is_pinned();
+	cfg.pinned = bench_is_pinned();
 	fprintf(stderr,
 	    "bench: pinned=%s restarts=%llu/%llu/%llu budget=%.0fs\n",
 	    cfg.pinned ? "true" : "false",

@@ -1,7 +1,9 @@
 /*
  * report.c -- clocks, percentiles and the JSON lines of the benchmark.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <math.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,4 +175,46 @@ bench_print_ratio(
     const char *name, bool pinned, double value, const char *meaning)
 {
 	bench_print_ratio_at(name, NULL, pinned, value, NULL, meaning);
+}
+
+int
+bench_parse_count(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (*end != '\0' || v == 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+bench_parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	v = strtod(s, &end);
+	if (*end != '\0' || !(v > 0) || v > 3600)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Pinned means the process may run on exactly one CPU. */
+bool
+bench_is_pinned(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return false;
+	return CPU_COUNT(&set) == 1;
 }
