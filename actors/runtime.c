@@ -267,8 +267,16 @@ tr_shutdown(void)
 	}
 	if (tri_registry_actors(&v, &n) == TR_OK) {
 		for (size_t i = 0; i < n; i++) {
-			(void)tri_send_control_ref(v[i]->ref, TRI_K_STOP,
-			    self->ref, TR_REASON_SHUTDOWN, 0);
+			/* Not to one already on its way out (a linked peer's
+			 * end took it): its mailbox is closing, and nng 1.5.2
+			 * loses a message handed to a closing pipe. */
+			tri_ctx *live = tri_registry_get(v[i]->ref);
+			if (live != NULL) {
+				(void)tri_send_control_ref(v[i]->ref,
+				    TRI_K_STOP, self->ref, TR_REASON_SHUTDOWN,
+				    0);
+				tri_ctx_rele(live);
+			}
 			if (!wait_ended(
 			        v[i], tri_now_ms() + SHUTDOWN_WAIT_MS)) {
 				fprintf(stderr,
