@@ -190,12 +190,29 @@ fuzz_frame() {
 	echo "    $FUZZ_SUMMARY"
 }
 
+# run_suite DIR: meson test in DIR.  On failure, a digest naming each
+# failed test with the end of its output goes to DIR/failure-digest.txt
+# and to stderr (.ci/run prints it again at the end of a CI run).
+run_suite() {
+	local dir=$1
+	rm -f "$dir/failure-digest.txt"
+	if meson test -C "$dir" --print-errorlogs; then
+		return 0
+	fi
+	python3 .ci/digest.py "$dir" >"$dir/failure-digest.txt" || true
+	{
+		echo "==> failed tests in $dir/ (digest in $dir/failure-digest.txt)"
+		cat "$dir/failure-digest.txt"
+	} >&2
+	return 1
+}
+
 cmd_test() {
 	install_packages
 	configure build -Dwerror=true
 	build build
 	step "running the test suite (meson test -C build)"
-	meson test -C build --print-errorlogs
+	run_suite build
 	fuzz_frame
 	printf '%sdev.sh test: PASSED -- meson test (build/) OK; %s%s\n' \
 	    "$GREEN" "$FUZZ_SUMMARY" "$RESET"
@@ -209,7 +226,7 @@ cmd_asan() {
 	step "running the test suite under ASan+UBSan (meson test -C build-asan)"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	    meson test -C build-asan --print-errorlogs
+	    run_suite build-asan
 	printf '%sdev.sh asan: PASSED -- meson test (build-asan/) OK under ASan+UBSan%s\n' \
 	    "$GREEN" "$RESET"
 }
