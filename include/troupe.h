@@ -821,6 +821,21 @@ void tr_tree_free(tr_tree *tree);
  */
 int tr_tree_main(const char *path);
 
+/*
+ * A listening socket of the running tree's file (its `sockets:` map,
+ * docs/config.md), for the children that serve it: *fd is a non-blocking
+ * listening TCP socket, ready for uv_tcp_open() + uv_listen() on
+ * tr_loop().  tr_tree_main() opens the sockets before tr_init(), so the
+ * root process and every fork member share each one -- one accept
+ * queue, which a member that ends (a crash, a rolling restart) leaves
+ * intact for the others.  The descriptor is the tree's: do not close it
+ * (a member that ends closes only its own copy).  Errors: TR_ENOENT if
+ * the tree has no socket of that name, or it is not inherited here (an
+ * exec'd program: descriptors are close-on-exec); TR_EINVAL for a NULL
+ * or empty name or a NULL fd.  Any thread.
+ */
+int tr_tree_socket(const char *name, int *fd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -30,6 +30,8 @@
 struct tr_tree {
 	tr_sup_spec *spec;
 	char *name;
+	trc_socket *sockets;
+	size_t nsockets;
 };
 
 typedef struct named {
@@ -59,7 +61,8 @@ typedef struct kids {
 	size_t n, cap;
 } kids;
 
-static const char *const top_keys[] = {"plugins", "supervisor", NULL};
+static const char *const top_keys[] = {
+    "plugins", "sockets", "supervisor", NULL};
 static const char *const sup_keys[] = {"name", "strategy", "intensity",
     "period", "backoff", "auto_shutdown", "children", NULL};
 static const char *const backoff_keys[] = {"initial", "max", "reset", NULL};
@@ -587,6 +590,9 @@ load_tree(loader *ld)
 	if ((v = trc_get(d, root, "plugins", NULL)) != NULL) {
 		load_plugins(d, v);
 	}
+	if ((v = trc_get(d, root, "sockets", NULL)) != NULL) {
+		t->sockets = trc_load_sockets(d, v, &t->nsockets);
+	}
 	if ((v = trc_get(d, root, "supervisor", NULL)) == NULL) {
 		trc_report(d, &root->start_mark, "no 'supervisor' key");
 		return t;
@@ -654,10 +660,19 @@ tr_tree_name(const tr_tree *tree)
 	return tree != NULL ? tree->name : NULL;
 }
 
+trc_socket *
+trc_tree_sockets(tr_tree *tree, size_t *n)
+{
+	*n = tree != NULL ? tree->nsockets : 0;
+	return tree != NULL ? tree->sockets : NULL;
+}
+
 void
 tr_tree_free(tr_tree *tree)
 {
 	if (tree != NULL) {
+		trc_close_sockets(tree->sockets, tree->nsockets);
+		trc_free_sockets(tree->sockets, tree->nsockets);
 		trs_spec_free(tree->spec);
 		tri_free(tree->name);
 		tri_free(tree);

@@ -18,4 +18,26 @@
 void trc_load_actor(trc_doc *d, yaml_node_t *m, tr_child_spec *c, bool template,
     uint32_t *instances, bool *numbered);
 
+/* A listening socket of the file's `sockets:` (tree_sockets.c). */
+typedef struct trc_socket {
+	char *name;
+	char host[64]; /* a numeric address */
+	uint16_t port; /* the port asked for; once open, the one it has */
+	size_t line;   /* in the file, for errors at open time */
+	int fd;        /* -1 until open */
+} trc_socket;
+
+/* The `sockets:` map into *n sockets (malloc'd, NULL if none), with
+ * errors reported at their keys and values. */
+trc_socket *trc_load_sockets(trc_doc *d, yaml_node_t *map, size_t *n);
+void trc_free_sockets(trc_socket *v, size_t n);
+/* Opens them (before tr_init(), so that fork members inherit them) and
+ * publishes them in the environment for tr_tree_socket(); logs each to
+ * stderr.  On failure closes what it opened, says why on stderr (with
+ * file and line), and returns the error. */
+int trc_open_sockets(trc_socket *v, size_t n, const char *file);
+void trc_close_sockets(trc_socket *v, size_t n);
+/* The sockets of a loaded tree (config.c). */
+trc_socket *trc_tree_sockets(tr_tree *tree, size_t *n);
+
 #endif

@@ -423,6 +423,9 @@ trc_get(trc_doc *d, yaml_node_t *map, const char *key, yaml_node_t **keynode)
 static bool
 listed(const char *const *list, const char *s)
 {
+	if (list == NULL) {
+		return true; /* any key */
+	}
 	for (size_t i = 0; list[i] != NULL; i++) {
 		if (strcmp(list[i], s) == 0) {
 			return true;

@@ -51,8 +51,8 @@ const char *trc_str(const yaml_node_t *n);
  * node in *keynode if that is not NULL. */
 yaml_node_t *trc_get(
     trc_doc *d, yaml_node_t *map, const char *key, yaml_node_t **keynode);
-/* Reports the keys of map that are not in allowed (NULL-terminated) --
- * "unknown key 'k' <where>" -- or that come twice. */
+/* Reports the keys of map that are not in allowed (NULL-terminated;
+ * NULL allows any) -- "unknown key 'k' <where>" -- or that come twice. */
 void trc_keys(trc_doc *d, yaml_node_t *map, const char *const *allowed,
     const char *where);
 

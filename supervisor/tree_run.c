@@ -21,6 +21,7 @@
 
 #include <troupe.h>
 
+#include "config.h"
 #include "control.h"
 #include "internal.h"
 #include "tree_run.h"
@@ -176,6 +177,117 @@ reply_result(msgpack_packer *pk, int rv, const char *what)
 	msgpack_pack_str_with_body(pk, what, strlen(what));
 }
 
+/* stop, start or restart one child; text says what happened. */
+static int
+steer_one(const char *op, tr_ref parent, const char *id)
+{
+	int rv;
+
+	if (strcmp(op, "stop") == 0) {
+		return tr_sup_terminate_child(parent, id);
+	}
+	if (strcmp(op, "start") == 0) {
+		return tr_sup_restart_child(parent, id, NULL);
+	}
+	rv = tr_sup_terminate_child(parent, id);
+	return rv == TR_OK ? tr_sup_restart_child(parent, id, NULL) : rv;
+}
+
+/* Whether kid is an instance of group: "<group>.<digits>". */
+static bool
+instance_of(const char *kid, const char *group)
+{
+	size_t n = strlen(group);
+
+	if (strncmp(kid, group, n) != 0 || kid[n] != '.' ||
+	    kid[n + 1] == '\0') {
+		return false;
+	}
+	for (const char *p = kid + n + 1; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9') {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * op on the child id of parent or, when id names a group of instances
+ * (a child written with `instances: n`, whose ids are id.1 .. id.n), on
+ * each of them: start in order, stop newest first, and restart one at a
+ * time -- each replacement running (its init returned) before the next
+ * instance is stopped, so that a pool keeps serving throughout (a
+ * rolling restart).
+ */
+static int
+steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
+{
+	enum {
+		MAX = 1024
+	};
+	tr_child_info *kids;
+	size_t nk = 0, at[MAX], ni = 0, done = 0;
+	bool exact = false, rev = strcmp(op, "stop") == 0;
+	int rv;
+
+	if ((kids = tri_calloc(MAX, sizeof(*kids))) == NULL) {
+		snprintf(text, len, "%s", tr_strerror(TR_ENOMEM));
+		return TR_ENOMEM;
+	}
+	if ((rv = tr_sup_children(parent, kids, MAX, &nk)) == TR_OK) {
+		for (size_t i = 0; i < nk && i < MAX; i++) {
+			exact = exact || strcmp(kids[i].id, id) == 0;
+			if (instance_of(kids[i].id, id)) {
+				at[ni++] = i;
+			}
+		}
+	}
+	if (rv != TR_OK || exact || ni == 0) {
+		tri_free(kids);
+		if (rv == TR_OK) {
+			rv = steer_one(op, parent, id);
+		}
+		snprintf(text, len, "%s",
+		    rv == TR_OK ?
+		        (strcmp(op, "stop") == 0         ? "stopped" :
+		                strcmp(op, "start") == 0 ? "started" :
+		                                           "restarted") :
+		        rv == TR_ENOENT ? "no such child" :
+		        rv == TR_ESTATE && strcmp(op, "start") == 0 ?
+		                          "it is running (use restart)" :
+		                          tr_strerror(rv));
+		return rv;
+	}
+	for (size_t j = 0; j < ni; j++) {
+		const char *kid = kids[at[rev ? ni - 1 - j : j]].id;
+		rv = steer_one(op, parent, kid);
+		/* Starting one that runs, or stopping one that is stopped,
+		 * is what was asked: go on. */
+		if (rv == TR_ESTATE && strcmp(op, "start") == 0) {
+			rv = TR_OK;
+		}
+		if (rv != TR_OK) {
+			snprintf(text, len,
+			    "%s %zu of %zu instances of '%s'; "
+			    "'%s': %s",
+			    strcmp(op, "stop") == 0      ? "stopped" :
+			        strcmp(op, "start") == 0 ? "started" :
+			                                   "restarted",
+			    done, ni, id, kid, tr_strerror(rv));
+			tri_free(kids);
+			return rv;
+		}
+		done++;
+	}
+	snprintf(text, len, "%s %zu instances of '%s'%s",
+	    strcmp(op, "stop") == 0      ? "stopped" :
+	        strcmp(op, "start") == 0 ? "started" :
+	                                   "restarted",
+	    ni, id, strcmp(op, "restart") == 0 ? ", one at a time" : "");
+	tri_free(kids);
+	return TR_OK;
+}
+
 /* The control actor: requests come from the control socket's thread as
  * messages, so that its calls to supervisors come from an actor. */
 static int
@@ -222,31 +334,12 @@ control_handle(void *state, tr_msg *m)
 		msgpack_sbuffer_destroy(&body);
 	} else if (strcmp(op, "stop") == 0 || strcmp(op, "start") == 0 ||
 	    strcmp(op, "restart") == 0) {
+		char text[160];
 		if ((rv = resolve(path, &parent, id, sizeof(id))) != TR_OK) {
 			reply_result(&pk, rv, "no such child");
-		} else if (strcmp(op, "stop") == 0) {
-			rv = tr_sup_terminate_child(parent, id);
-			reply_result(&pk, rv,
-			    rv == TR_OK         ? "stopped" :
-			        rv == TR_ENOENT ? "no such child" :
-			                          tr_strerror(rv));
-		} else if (strcmp(op, "start") == 0) {
-			rv = tr_sup_restart_child(parent, id, NULL);
-			reply_result(&pk, rv,
-			    rv == TR_OK ? "started" :
-			        rv == TR_ESTATE ?
-			                  "it is running (use restart)" :
-			        rv == TR_ENOENT ? "no such child" :
-			                          tr_strerror(rv));
 		} else {
-			rv = tr_sup_terminate_child(parent, id);
-			if (rv == TR_OK) {
-				rv = tr_sup_restart_child(parent, id, NULL);
-			}
-			reply_result(&pk, rv,
-			    rv == TR_OK         ? "restarted" :
-			        rv == TR_ENOENT ? "no such child" :
-			                          tr_strerror(rv));
+			rv = steer(op, parent, id, text, sizeof(text));
+			reply_result(&pk, rv, text);
 		}
 	} else {
 		reply_result(&pk, TR_EINVAL, "unknown request");
@@ -336,6 +429,15 @@ tr_tree_main(const char *file)
 		    stderr);
 		free(errors);
 		return 2;
+	}
+	/* Its sockets too: fork members inherit them from the fork server. */
+	{
+		size_t ns;
+		trc_socket *socks = trc_tree_sockets(tree, &ns);
+		if (trc_open_sockets(socks, ns, file) != TR_OK) {
+			tr_tree_free(tree);
+			return 1;
+		}
 	}
 	if ((rv = tr_init(NULL)) != TR_OK) {
 		fprintf(stderr, "troupe: cannot start the runtime: %s\n",

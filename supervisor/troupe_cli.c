@@ -307,7 +307,8 @@ static const char *usage_text =
     "                           restarts, uptime, mailbox depth, messages\n"
     "  stop CHILD [--tree TREE]     stop a child (path: sub/child)\n"
     "  start CHILD [--tree TREE]    start a stopped child again\n"
-    "  restart CHILD [--tree TREE]  stop and start a child\n"
+    "  restart CHILD [--tree TREE]  stop and start a child (a group of\n"
+    "                               instances: one at a time)\n"
     "\n"
     "TREE is the tree's name (its root supervisor's `name`, else the file's\n"
     "base name); it may be left out when one tree runs.  A running tree is\n"
@@ -347,13 +348,16 @@ static const struct {
         "TREE may be left out when one tree runs.\n"},
     {"stop",
         "usage: troupe stop CHILD [--tree TREE]\n\n"
-        "Stops CHILD (a path: clock, or sub/worker); its spec stays.\n"},
+        "Stops CHILD (a path: clock, or sub/worker); its spec stays.\n"
+        "A group of instances (web for web.1 .. web.n): newest first.\n"},
     {"start",
         "usage: troupe start CHILD [--tree TREE]\n\n"
-        "Starts a stopped CHILD again.\n"},
+        "Starts a stopped CHILD (or each of a group of instances) again.\n"},
     {"restart",
         "usage: troupe restart CHILD [--tree TREE]\n\n"
-        "Stops CHILD and starts it again.\n"},
+        "Stops CHILD and starts it again.  A group of instances (web for\n"
+        "web.1 .. web.n) is restarted one at a time, each running again\n"
+        "before the next stops: a rolling restart.\n"},
 };
 
 static void

@@ -22,6 +22,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cmocka.h>
 #include <msgpack.h>
 #include <troupe.h>
@@ -636,6 +640,24 @@ static const bad_case bad_cases[] = {
         "bad_values.yaml:26:16: 'mailbox' must be a positive integer\n"
         "bad_values.yaml:27:17: 'shutdown' must be an integer from 0 to "
         "2147483647 (ms), brutal or infinity\n"},
+    {"bad_sockets.yaml",
+        "bad_sockets.yaml:2:9: socket 'http': 'localhost:8080' is not "
+        "HOST:PORT with a numeric address (127.0.0.1:8080, 0.0.0.0:80, "
+        "[::1]:8080) and a port 0..65535\n"
+        "bad_sockets.yaml:3:10: socket 'admin': '127.0.0.1' is not "
+        "HOST:PORT with a numeric address (127.0.0.1:8080, 0.0.0.0:80, "
+        "[::1]:8080) and a port 0..65535\n"
+        "bad_sockets.yaml:4:8: socket 'big': '127.0.0.1:70000' is not "
+        "HOST:PORT with a numeric address (127.0.0.1:8080, 0.0.0.0:80, "
+        "[::1]:8080) and a port 0..65535\n"
+        "bad_sockets.yaml:5:3: socket name 'a,b' cannot hold ',' or '='\n"
+        "bad_sockets.yaml:6:9: 'list' must be a string\n"
+        "bad_sockets.yaml:7:7: socket 'v6': '[::1:8080' is not HOST:PORT "
+        "with a numeric address (127.0.0.1:8080, 0.0.0.0:80, [::1]:8080) "
+        "and a port 0..65535\n"},
+    {"bad_sockets_list.yaml",
+        "bad_sockets_list.yaml:1:10: 'sockets' must be a map of names to "
+        "addresses (http: 127.0.0.1:8080)\n"},
     {"bad_children.yaml",
         "bad_children.yaml:3:7: child 'nothing' needs a 'behavior', a "
         "'command' or a 'supervisor'\n"
@@ -783,6 +805,47 @@ echo_pack(msgpack_packer *pk)
 
 /* A plugin registers its behavior when its tree is loaded; the tree
  * then runs it. */
+/* tr_tree_socket() finds a tree's socket by name in the environment
+ * tr_tree_main() leaves, and only if the descriptor is still that
+ * listening socket. */
+static void
+test_tree_socket(void **state)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	char env[96];
+	int lfd, fd = -1, pipefd[2];
+
+	(void)state;
+	assert_int_equal(tr_tree_socket(NULL, &fd), TR_EINVAL);
+	assert_int_equal(tr_tree_socket("", &fd), TR_EINVAL);
+	assert_int_equal(tr_tree_socket("http", NULL), TR_EINVAL);
+	unsetenv("TROUPE_SOCKETS");
+	assert_int_equal(tr_tree_socket("http", &fd), TR_ENOENT);
+
+	assert_int_equal(tr_tcp_listen("127.0.0.1", 0, 8, &lfd), TR_OK);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+	assert_int_equal(pipe(pipefd), 0);
+	snprintf(env, sizeof(env), "admin=%d:1,http=%d:%u,h=%d:%u", pipefd[0],
+	    lfd, (unsigned)ntohs(sa.sin_port), lfd,
+	    (unsigned)ntohs(sa.sin_port) + 1);
+	assert_int_equal(setenv("TROUPE_SOCKETS", env, 1), 0);
+	assert_int_equal(tr_tree_socket("http", &fd), TR_OK);
+	assert_int_equal(fd, lfd);
+	/* A name that only starts another's, a descriptor that is not a
+	 * listener, a listener on another port: not the tree's socket. */
+	fd = -1;
+	assert_int_equal(tr_tree_socket("htt", &fd), TR_ENOENT);
+	assert_int_equal(tr_tree_socket("admin", &fd), TR_ENOENT);
+	assert_int_equal(tr_tree_socket("h", &fd), TR_ENOENT);
+	assert_int_equal(fd, -1);
+	close(lfd);
+	assert_int_equal(tr_tree_socket("http", &fd), TR_ENOENT);
+	unsetenv("TROUPE_SOCKETS");
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 static void
 test_plugin(void **state)
 {
@@ -913,6 +976,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_bad_files),
 	    cmocka_unit_test(test_plugin_errors),
 	    cmocka_unit_test(test_plugin),
+	    cmocka_unit_test(test_tree_socket),
 	    cmocka_unit_test(test_alloc_failures),
 	};
 

@@ -9,7 +9,7 @@ fail() { echo "cli_test: FAIL: $*" >&2; [ -f "$TROUPE_RUNDIR/log" ] && cat "$TRO
 
 # check: good and bad files.
 out=$("$troupe" check "$dir/tree.yaml") || fail "check of a good file: $out"
-echo "$out" | grep -q "ok: tree 'clitest', 2 top-level children" || fail "check said: $out"
+echo "$out" | grep -q "ok: tree 'clitest', 4 top-level children" || fail "check said: $out"
 out=$("$troupe" check "$dir/bad.yaml" 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "check of a bad file exited $rc"
 echo "$out" | grep -Eq "bad.yaml:[0-9]+:[0-9]+: .*strategy" || fail "no strategy error in: $out"
@@ -38,6 +38,25 @@ echo "$st" | grep -q '"state":"running"' || fail "not running: $st"
 "$troupe" start ticker --tree clitest | grep -q "started" || fail "start"
 "$troupe" restart sub/sleeper --tree clitest | grep -q "restarted" || fail "restart nested"
 "$troupe" stop nosuch --tree clitest; [ $? -eq 1 ] || fail "stop of an unknown child succeeded"
+
+# the file's socket is open, and listening
+port=$(sed -n "s/^troupe: socket 'web' listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p" "$TROUPE_RUNDIR/log")
+[ -n "$port" ] && [ "$port" -gt 0 ] || fail "no socket line with a port"
+(exec 3<>/dev/tcp/127.0.0.1/"$port") || fail "nothing listens on the tree's socket (port $port)"
+# a second tree on that port is refused before it starts anything
+printf 'sockets:\n  web: 127.0.0.1:%s\nsupervisor:\n  name: taken\n  children: []\n' "$port" >"$TROUPE_RUNDIR/taken.yaml"
+out=$("$troupe" run "$TROUPE_RUNDIR/taken.yaml" 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "a tree on a taken port exited $rc: $out"
+echo "$out" | grep -q "taken.yaml:2: socket 'web': cannot listen on 127.0.0.1 port $port: Address already in use" || fail "taken port said: $out"
+
+# a rolling restart of a group of instances: one at a time, each back
+# before the next stops (the log has the order)
+out=$("$troupe" restart pool --tree clitest) || fail "rolling restart: $out"
+echo "$out" | grep -q "restarted 2 instances of 'pool', one at a time" || fail "rolling restart said: $out"
+seq=$(grep -E "'pool\.[12]' (stopping|started)" "$TROUPE_RUNDIR/log" | tail -4 | sed -E "s/.*'(pool\.[12])' ([a-z]+).*/\1 \2/" | tr '\n' ,)
+[ "$seq" = "pool.1 stopping,pool.1 started,pool.2 stopping,pool.2 started," ] || fail "not one at a time: $seq"
+"$troupe" stop pool --tree clitest | grep -q "stopped 2 instances of 'pool'" || fail "group stop"
+"$troupe" start pool --tree clitest | grep -q "started 2 instances of 'pool'" || fail "group start"
 
 # the wrapped program's output is shown, prefixed
 for i in $(seq 1 50); do grep -q '^\[clitest/ticker\] tick ' "$TROUPE_RUNDIR/out" && break; sleep 0.1; done
