@@ -20,7 +20,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 PACKAGES=(
 	build-essential meson ninja-build pkg-config cmake
 	libnng-dev libmsgpack-dev libuv1-dev libcmocka-dev
-	clang libclang-rt-14-dev libyaml-dev
+	clang libclang-rt-14-dev libyaml-dev libhttp-parser-dev
 )
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
