@@ -209,8 +209,8 @@ EOF
 start_cluster() {
 	local n=$1 port i
 	sed -e "s#^plugins:.*#plugins: [$plugin]#" \
-	    -e 's#127\.0\.0\.1:8080#127.0.0.1:0#' \
-	    -e "s#instances: auto#instances: $n#" \
+	    -e 's#^\(  http: \)127\.0\.0\.1:8080#\1127.0.0.1:0#' \
+	    -e "s#^\( *instances: \)auto#\1$n#" \
 	    "$root/examples/cluster/cluster.yaml" >"$tmp/cluster.yaml"
 	"$troupe" run "$tmp/cluster.yaml" >"$tmp/cluster.out" \
 	    2>"$tmp/cluster.log" &
