@@ -52,7 +52,7 @@ enum tr_errno {
 	TR_EINVAL = 1,      /* an argument is invalid */
 	TR_ENOMEM = 2,      /* out of memory */
 	TR_ENOPROC = 3,     /* no such actor: never existed or has died */
-	TR_ENOENT = 4,      /* no such name, behavior or timer */
+	TR_ENOENT = 4,      /* no such name, behavior, timer or program */
 	TR_EEXIST = 5,      /* name or behavior already registered */
 	TR_EFULL = 6,       /* mailbox full and the sender chose not to wait */
 	TR_ETIMEDOUT = 7,   /* the timeout expired */

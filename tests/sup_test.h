@@ -443,6 +443,15 @@ ts_on_alarm(int sig)
 
 	(void)sig;
 	(void)!write(2, msg, sizeof(msg) - 1);
+	/* TROUPE_TEST_GDB=1: every thread's stack first, to see where it
+	 * hangs (not async-signal-safe; the process is done for anyway). */
+	if (getenv("TROUPE_TEST_GDB") != NULL) {
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd),
+		    "gdb -p %d -batch -ex 'thread apply all bt' >&2 2>&1",
+		    (int)getpid());
+		(void)!system(cmd);
+	}
 	_exit(1);
 }
 

@@ -1,11 +1,11 @@
 /*
- * child_output -- Node's
+ * spawn_output -- Node's
  *
  *     const child = spawn("node", ["child.js"]);
  *     child.stdout.on("data", d => console.log("Output: " + d));
  *
  * with troupe: run any program, print each line of its output, and its
- * exit.   child_output node child.js    (or any command)
+ * exit.   spawn_output node child.js    (or any command)
  */
 #include <stdio.h>
 
@@ -27,13 +27,13 @@ main(int argc, char **argv)
 	int rv;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: child_output PROGRAM [ARGS...]\n");
+		fprintf(stderr, "usage: spawn_output PROGRAM [ARGS...]\n");
 		return 2;
 	}
 	tr_init(NULL);
 	if ((rv = tr_spawn(&spec, &child, NULL)) != TR_OK) {
 		fprintf(
-		    stderr, "child_output: %s: %s\n", argv[1], tr_strerror(rv));
+		    stderr, "spawn_output: %s: %s\n", argv[1], tr_strerror(rv));
 		return 1;
 	}
 	while (tr_recv(&m, TR_FOREVER) == TR_OK) {
