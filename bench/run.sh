@@ -6,6 +6,8 @@
 #   bench/run.sh [messaging] [options]   bench_messaging (the default)
 #   bench/run.sh placement [options]     bench_placement
 #   bench/run.sh restart [options]       bench_restart
+#   bench/run.sh http [options]          bench/http.sh: the cluster
+#                                        example against nginx, with wrk
 #
 # Needs bash, awk and taskset (util-linux); builds the program with meson
 # and ninja if needed.  See bench/README.md for what the figures mean.
@@ -24,6 +26,7 @@ usage: bench/run.sh [messaging] [--quick] [--n N] [--rounds N] [--repeat R]
   messaging      bench_messaging: thread actors vs inproc nng and pipes
   placement      bench_placement: thread / fork / exec actors vs nng ipc
   restart        bench_restart: supervised child's death -> new one answers
+  http           bench/http.sh (its own options: bench/http.sh --help)
   --quick        small counts (a smoke test: the figures are not meaningful)
   --n N          one-way messages per throughput figure (default 1000000,
                  placement 300000)
@@ -49,6 +52,12 @@ USAGE
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
+
+# The HTTP benchmark is a script of its own (wrk against servers).
+if [ "${1:-}" = http ]; then
+	shift
+	exec "$here/http.sh" "$@"
+fi
 build="$root/build"
 prog=messaging
 repeat=
