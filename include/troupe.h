@@ -285,7 +285,12 @@ int tr_msg_reason(tr_msg *msg, tr_ref *who, tr_reason *why, uint64_t *mon);
  *           actor with reason error(return value).
  * terminate -- optional.  Called once when the actor ends for any
  *           reason but TR_EXIT_KILL, after the last handle.  Must release
- *           the libuv handles the actor added to its loop.
+ *           the libuv handles the actor added to its loop.  It runs
+ *           after that loop has stopped, so it may turn the loop itself
+ *           (uv_run(tr_loop(), UV_RUN_ONCE)) to finish work first --
+ *           drain connections, flush writes -- for less than its
+ *           supervisor's shutdown timeout; handle is not called again.
+ *           Whatever handles it leaves open are closed after it.
  */
 typedef struct tr_behavior {
 	const char *name;
