@@ -429,9 +429,12 @@ int tr_stop(tr_ref ref, tr_reason reason);
  * stopping the pool stops them.  The spec's name, if any, names the
  * pool.  Starts whole or not at all.  Errors as tr_spawn().
  *
- * Members that serve TCP can share one port: each opens its own
- * listening socket with tr_tcp_listen() (SO_REUSEPORT) in its init, and
- * the kernel spreads connections among them.
+ * Members that serve TCP share one port best through one listening
+ * socket opened before tr_init() -- a tree file's `sockets:`, fetched
+ * with tr_tree_socket() -- so that all accept from one queue and a
+ * member that ends loses no queued connection.  tr_tcp_listen() opens a
+ * SO_REUSEPORT socket per member instead, whose queued connections are
+ * reset when that member closes it.
  */
 #define TR_POOL_CORES 0
 #define TR_POOL_MAX 1024
