@@ -8,6 +8,7 @@
 #   bench/run.sh restart [options]       bench_restart
 #   bench/run.sh http [options]          bench/http.sh: the cluster
 #                                        example against nginx, with wrk
+#   bench/run.sh compute [options]       bench_compute (unpinned only)
 #
 # Needs bash, awk and taskset (util-linux); builds the program with meson
 # and ninja if needed.  See bench/README.md for what the figures mean.
@@ -23,16 +24,20 @@ usage: bench/run.sh [messaging] [--quick] [--n N] [--rounds N] [--repeat R]
        bench/run.sh restart [--quick] [--repeat R] [--cpu C] [--build DIR]
                     [--thread N] [--fork N] [--exec N] [--budget S]
                     [--only thread|fork|exec]
+       bench/run.sh compute [--quick] [--n N] [--repeat R] [--build DIR]
+                    [--workers W] [--only thread|fork|exec]
   messaging      bench_messaging: thread actors vs inproc nng and pipes
   placement      bench_placement: thread / fork / exec actors vs nng ipc
   restart        bench_restart: supervised child's death -> new one answers
   http           bench/http.sh (its own options: bench/http.sh --help)
+  compute        bench_compute: CPU-bound job, W workers over 1, per
+                 placement (no pinned runs: one core cannot speed up)
   --quick        small counts (a smoke test: the figures are not meaningful)
   --n N          one-way messages per throughput figure (default 1000000,
-                 placement 300000)
+                 placement 300000); compute: primes below N (4000000)
   --rounds N     round trips per latency figure (default 20000)
   --repeat R     runs in each mode, unpinned and pinned (default 5,
-                 placement and restart 3)
+                 placement and restart 3; compute 5, unpinned only)
   --cpu C        the core of the pinned runs (default 0)
   --build DIR    meson build directory (default: <repo>/build)
   --floors-only  raw floors only, no troupe
@@ -40,12 +45,14 @@ usage: bench/run.sh [messaging] [--quick] [--n N] [--rounds N] [--repeat R]
                  placement: timed spawns per placement (200, 100, 50)
   --spawn-budget S  placement: at most S seconds of spawns per placement
                  (default 20)
-  --only P       placement, restart: one placement only (placement: with
-                 the floors)
+  --only P       placement, restart, compute: one placement only
+                 (placement: with the floors)
   --thread N, --fork N, --exec N
                  restart: timed restarts per figure (300, 100, 50)
   --budget S     restart: at most S seconds of restarts per figure
                  (default 20)
+  --workers W    compute: workers of the many-worker run (default: one
+                 per core)
 Per-run lines and medians go to stdout, progress to stderr.
 USAGE
 }
@@ -65,7 +72,7 @@ cpu=0
 args=()
 
 case "${1:-}" in
-messaging | placement | restart)
+messaging | placement | restart | compute)
 	prog=$1
 	shift
 	;;
@@ -75,11 +82,23 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) args+=("$1") ;;
 	--floors-only)
-		[ "$prog" != restart ] || { usage >&2; exit 2; }
+		[ "$prog" != restart ] && [ "$prog" != compute ] ||
+			{ usage >&2; exit 2; }
 		args+=("$1")
 		;;
-	--n | --rounds)
+	--n)
 		[ "$prog" != restart ] && [ $# -ge 2 ] || { usage >&2; exit 2; }
+		args+=("$1" "$2")
+		shift
+		;;
+	--rounds)
+		[ "$prog" != restart ] && [ "$prog" != compute ] &&
+			[ $# -ge 2 ] || { usage >&2; exit 2; }
+		args+=("$1" "$2")
+		shift
+		;;
+	--workers)
+		[ "$prog" = compute ] && [ $# -ge 2 ] || { usage >&2; exit 2; }
 		args+=("$1" "$2")
 		shift
 		;;
@@ -145,7 +164,11 @@ ninja -C "$build" "bench/bench_$prog" >&2
 exe="$build/bench/bench_$prog"
 
 modes="unpinned pinned"
-if ! command -v taskset >/dev/null 2>&1; then
+if [ "$prog" = compute ]; then
+	# A speedup over one worker needs more than one core: pinned runs
+	# would only measure the overhead of sharing one.
+	modes="unpinned"
+elif ! command -v taskset >/dev/null 2>&1; then
 	echo "run.sh: taskset not found (util-linux): no pinned runs" >&2
 	modes="unpinned"
 fi
