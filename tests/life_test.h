@@ -27,6 +27,8 @@ tl_setup(void **state)
 	(void)state;
 	test_behaviors_register();
 	assert_int_equal(tr_init(NULL), TR_OK);
+	/* Debugging a hang (TROUPE_TEST_GDB): the supervisors' log too. */
+	tr_sup_log(getenv("TROUPE_TEST_GDB") != NULL);
 	return 0;
 }
 

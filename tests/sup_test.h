@@ -446,10 +446,17 @@ ts_on_alarm(int sig)
 	/* TROUPE_TEST_GDB=1: every thread's stack first, to see where it
 	 * hangs (not async-signal-safe; the process is done for anyway). */
 	if (getenv("TROUPE_TEST_GDB") != NULL) {
-		char cmd[128];
+		char cmd[512];
+		/* This process, then every process below it (members, the
+		 * fork server, exec'd programs). */
 		snprintf(cmd, sizeof(cmd),
-		    "gdb -p %d -batch -ex 'thread apply all bt' >&2 2>&1",
-		    (int)getpid());
+		    "for p in %d $(ps -e -o pid=,ppid= | awk -v r=%d "
+		    "'{k[$1]=$2} END {for (i = 0; i < 4; i++) for (p in k) "
+		    "if (k[p] == r || (k[p] in d)) d[p] = 1; for (p in d) "
+		    "print p}'); do echo \"=== pid $p: $(cat "
+		    "/proc/$p/comm)\"; gdb -p $p -batch -ex 'thread "
+		    "apply all bt' 2>&1; done >&2",
+		    (int)getpid(), (int)getpid());
 		(void)!system(cmd);
 	}
 	_exit(1);

@@ -8,19 +8,29 @@
  * workers -- forked members, one per core, and an exec'd program (this
  * same binary) -- to count primes, in turn, and prints each answer with
  * the worker's pid; every few ticks it tells one worker to crash, and
- * the supervisor's log shows the restart.  A wrapped shell command
- * prints the load average.  After `ticks` ticks the clock ends the run
- * (SIGTERM to this process): the tree stops newest first.
+ * the supervisor's log shows the restart.  Beside them, the cluster
+ * example's HTTP server (examples/cluster) runs as forked members, one
+ * per core, on the tree's one socket: each tick the clock GETs a page
+ * from it, and now and then kills a member with SIGKILL -- the next GET
+ * is answered all the same.  A wrapped shell command prints the load
+ * average.  After `ticks` ticks the clock ends the run (SIGTERM to this
+ * process): the tree stops newest first.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <uv.h>
 
 #include <troupe.h>
+
+#include "http_worker.h"
 
 enum {
 	COUNT = 1,
@@ -96,7 +106,87 @@ typedef struct clock_state {
 	uv_timer_t timer;
 	uint64_t every_ms, ticks, tick, n, crash_every;
 	int next;
+	int http_port; /* the tree's socket "http"; 0 if it has none */
 } clock_state;
+
+/* GET / from the HTTP members over loopback; the body's first line into
+ * out.  Blocking, with a 2 s limit: a few hundred microseconds when the
+ * members are up.  A demo's shortcut -- a real actor would put the
+ * socket on tr_loop() instead of blocking its loop. */
+static int
+http_get(int port, char *out, size_t len)
+{
+	static const char req[] =
+	    "GET / HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n";
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct timeval tv = {.tv_sec = 2};
+	char buf[1024];
+	size_t got = 0;
+	ssize_t n;
+	char *body, *eol;
+	int fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1) {
+		close(fd);
+		return -1;
+	}
+	while (got < sizeof(buf) - 1 &&
+	    (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	if (strncmp(buf, "HTTP/1.1 200", 12) != 0 ||
+	    (body = strstr(buf, "\r\n\r\n")) == NULL) {
+		return -1;
+	}
+	body += 4;
+	if ((eol = strchr(body, '\n')) != NULL) {
+		*eol = '\0';
+	}
+	snprintf(out, len, "%s", body);
+	return 0;
+}
+
+/* Every tick: a page from the HTTP members; at each crash_every-th tick
+ * (shifted by half, so as not to crash two things at once), SIGKILL to
+ * one of them first -- its supervisor replaces it, and the GET is
+ * answered by another meanwhile. */
+static void
+visit_http(clock_state *s)
+{
+	char text[128], name[32];
+	tr_ref m;
+
+	if (s->http_port == 0) {
+		return;
+	}
+	if (s->crash_every != 0 &&
+	    (s->tick + s->crash_every / 2) % s->crash_every == 0) {
+		snprintf(name, sizeof(name), "http.%d",
+		    (int)(s->tick / s->crash_every) % (int)tr_cores() + 1);
+		if (tr_whereis(name, &m) == TR_OK) {
+			printf("clock: tick %llu: killing %s (SIGKILL)\n",
+			    (unsigned long long)s->tick, name);
+			(void)tr_kill(m);
+		}
+	}
+	if (http_get(s->http_port, text, sizeof(text)) == 0) {
+		printf("clock: tick %2llu: GET http://127.0.0.1:%d/ -> %s\n",
+		    (unsigned long long)s->tick, s->http_port, text);
+	} else {
+		printf("clock: tick %2llu: GET http://127.0.0.1:%d/ failed\n",
+		    (unsigned long long)s->tick, s->http_port);
+	}
+}
 
 static uint64_t
 now_ms(void)
@@ -125,6 +215,7 @@ on_tick(uv_timer_t *t)
 		kill(getpid(), SIGTERM); /* the runner stops the tree */
 		return;
 	}
+	visit_http(s);
 	/* The next worker that is there (one may be restarting). */
 	for (int tries = 0; tries < 16; tries++) {
 		snprintf(name, sizeof(name), "primes.%d", s->next++ % 8 + 1);
@@ -209,6 +300,16 @@ clock_init(void *state, tr_msg *arg)
 	s->ticks = get(&o, "ticks", 20);
 	s->n = get(&o, "below", 200000);
 	s->crash_every = get(&o, "crash_every", 7);
+	{
+		/* The tree's HTTP socket, if the file has one: its port. */
+		struct sockaddr_in sa;
+		socklen_t sl = sizeof(sa);
+		int fd;
+		if (tr_tree_socket("http", &fd) == TR_OK &&
+		    getsockname(fd, (struct sockaddr *)&sa, &sl) == 0) {
+			s->http_port = ntohs(sa.sin_port);
+		}
+	}
 	uv_timer_init((uv_loop_t *)tr_loop(), &s->timer);
 	s->timer.data = s;
 	uv_timer_start(&s->timer, on_tick, s->every_ms, s->every_ms);
@@ -247,5 +348,6 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tr_behavior_register(&primes);
 	tr_behavior_register(&clock);
+	cluster_http_register(); /* examples/cluster's HTTP server */
 	return tr_tree_main(argc > 1 ? argv[1] : "examples/demo/demo.yaml");
 }
