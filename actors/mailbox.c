@@ -14,6 +14,7 @@
  * takes the message.  Control frames, replies and timer messages take
  * none, so a full mailbox never holds up an exit signal.
  */
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -116,6 +117,12 @@ tri_mailbox_close(tri_ctx *c)
 	pthread_mutex_lock(&mb->mtx);
 	mb->closed = true;
 	mb->wake = NULL;
+	/* A check of the inbox finishes first (it is short). */
+	while (mb->checking > 0) {
+		pthread_mutex_unlock(&mb->mtx);
+		sched_yield();
+		pthread_mutex_lock(&mb->mtx);
+	}
 	pthread_mutex_unlock(&mb->mtx);
 	/* Our own port first, from its sending side: nng 1.5.2 can lose a
 	 * message that a push socket hands to a pipe whose pull end is
@@ -130,6 +137,48 @@ tri_mailbox_close(tri_ctx *c)
 		tri_buf_free(mb->arr[i]);
 	}
 	mb->narr = 0;
+}
+
+/* How long a probe may take before the inbox counts as deaf: far more
+ * than a working one needs (well under a millisecond), so that a loaded
+ * machine does not make a working inbox look deaf. */
+#define CHECK_TIMEOUT_MS 500
+
+unsigned
+tri_mailboxes_check(void)
+{
+	tri_ctx **v;
+	size_t n;
+	unsigned fixed = 0;
+
+	if (tri_registry_all(&v, &n) != TR_OK) {
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		tri_mailbox *mb = &v[i]->mb;
+		tri_inbox *ib = NULL;
+		bool repaired = false;
+
+		pthread_mutex_lock(&mb->mtx);
+		if (!mb->closed && mb->inbox != NULL) {
+			ib = mb->inbox;
+			mb->checking++;
+		}
+		pthread_mutex_unlock(&mb->mtx);
+		if (ib != NULL) {
+			(void)tri_inbox_check(ib, CHECK_TIMEOUT_MS, &repaired);
+			pthread_mutex_lock(&mb->mtx);
+			mb->checking--;
+			pthread_mutex_unlock(&mb->mtx);
+		}
+		if (repaired) {
+			fixed++;
+			TRI_STAT(repaired);
+		}
+		tri_ctx_rele(v[i]);
+	}
+	tri_free(v);
+	return fixed;
 }
 
 void

@@ -88,8 +88,12 @@ proc_down_fanout(tri_ctx *c, const tri_frame *f)
 	tri_ctx **v;
 	size_t n;
 
-	if (c->kind != TRI_CTX_MAIN || tri_rt.is_root ||
-	    tri_registry_actors(&v, &n) != TR_OK) {
+	if (c->kind != TRI_CTX_MAIN || tri_rt.is_root) {
+		return;
+	}
+	/* A process that died may have wedged our listeners (mailbox.c). */
+	(void)tri_mailboxes_check();
+	if (tri_registry_actors(&v, &n) != TR_OK) {
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -9,6 +9,7 @@
  * another process; they coalesce while a send is in flight.
  */
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -87,6 +88,9 @@ table_locked(uint32_t proc)
 	return tabs[proc];
 }
 
+/* Dials of a live actor's mailbox that may be refused, 1 ms apart. */
+#define DIAL_TRIES 20
+
 static bool
 incarnation_lives(tri_slottab *tab, tr_ref r)
 {
@@ -140,9 +144,21 @@ tri_target_get(tr_ref r, tri_target *t)
 			pthread_mutex_unlock(&lock);
 			return TR_ENOMEM;
 		}
-		if ((rv = tri_addr_ipc(url, sizeof(url), r, tri_rt.sockdir)) !=
-		        TR_OK ||
-		    (rv = tri_port_open(&p->port, url, false)) != TR_OK) {
+		if ((rv = tri_addr_ipc(url, sizeof(url), r, tri_rt.sockdir)) ==
+		    TR_OK) {
+			rv = tri_port_open(&p->port, url, false);
+		}
+		/* Refused though its slot says it lives: its mailbox may be
+		 * between two listeners (tri_mailboxes_check); try again
+		 * for a little while. */
+		for (int tries = 0; rv == TR_ENOPROC && tries < DIAL_TRIES &&
+		     incarnation_lives(tab, r);
+		     tries++) {
+			struct timespec ms = {0, 1000000L};
+			nanosleep(&ms, NULL);
+			rv = tri_port_open(&p->port, url, false);
+		}
+		if (rv != TR_OK) {
 			pthread_mutex_unlock(&lock);
 			tri_free(p);
 			return rv == TR_ENOMEM ? rv : TR_ENOPROC;

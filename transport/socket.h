@@ -43,6 +43,17 @@ int tri_inbox_open(tri_inbox **out, const char *url, const char *url2,
  * socket, frees.  No callback runs after it returns.  NULL is fine. */
 void tri_inbox_close(tri_inbox *ib);
 
+/*
+ * Checks that the inbox's second (ipc) listener still takes new
+ * connections: dials it afresh and waits up to timeout_ms for an empty
+ * probe message to arrive.  If it does not, listens again (socket.c
+ * says which nng 1.5.2 fault this repairs) and sets *repaired.  TR_OK:
+ * it works (again); other errors: it could not tell, or listen again.
+ * Blocks up to timeout_ms; not from an nng callback; not concurrently
+ * with tri_inbox_close() of the same inbox.
+ */
+int tri_inbox_check(tri_inbox *ib, int timeout_ms, bool *repaired);
+
 typedef struct tri_port tri_port;
 
 /*
