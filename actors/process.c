@@ -171,6 +171,20 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	tri_node_proc_ready(proc, *out);
 	if (spec->link) {
 		(void)tri_link_add(self, *out);
+		if (self->call_down) {
+			/* Its process died in the same breath: the news of the
+			 * death came with the READY and went by before there
+			 * was a link to act on.  The link fires now. */
+			tri_frame f;
+			uint8_t body[TRI_CONTROL_BODY];
+			tr_ref ignored;
+			if (!tri_node_proc_reason(proc, &r, &ignored)) {
+				r = TR_REASON(TR_EXIT_NOPROC, 0);
+			}
+			tri_control_frame(
+			    &f, body, TRI_K_EXIT, *out, self->ref, r, 0);
+			tri_route(self, &f);
+		}
 	}
 	return TR_OK;
 }
