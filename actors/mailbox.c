@@ -15,8 +15,10 @@
  * none, so a full mailbox never holds up an exit signal.
  */
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -174,6 +176,12 @@ tri_mailboxes_check(void)
 		if (repaired) {
 			fixed++;
 			TRI_STAT(repaired);
+			fprintf(stderr,
+			    "troupe: pid %d: the mailbox of actor %u.%u.%u had "
+			    "stopped taking connections (an nng 1.5.2 fault): "
+			    "listening again\n",
+			    (int)getpid(), v[i]->ref.proc, v[i]->ref.slot,
+			    v[i]->ref.gen);
 		}
 		tri_ctx_rele(v[i]);
 	}
