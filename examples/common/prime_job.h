@@ -19,6 +19,7 @@
 #define PRIME_JOB_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <troupe.h>
@@ -98,5 +99,9 @@ int pj_self_exe(char *buf, size_t len);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 double pj_now_ms(void);
+
+/* A command-line count: s all decimal digits (no sign, no blanks) into
+ * *out.  False, *out untouched, for anything else or an overflow. */
+bool pj_parse_count(const char *s, uint64_t *out);
 
 #endif

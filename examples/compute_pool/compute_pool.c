@@ -46,17 +46,13 @@ usage(void)
 	exit(2);
 }
 
+/* A count from the command line, or the usage. */
 static uint64_t
 number(const char *s)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v = 0;
 
-	if (s == NULL || *s < '0' || *s > '9') {
-		usage();
-	}
-	v = strtoull(s, &end, 10);
-	if (*end != '\0') {
+	if (!pj_parse_count(s, &v)) {
 		usage();
 	}
 	return v;
