@@ -225,6 +225,7 @@ cmd_asan() {
 	build build-asan
 	step "running the test suite under ASan+UBSan (meson test -C build-asan)"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions="$ROOT/tests/lsan.supp":print_suppressions=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    run_suite build-asan
 	printf '%sdev.sh asan: PASSED -- meson test (build-asan/) OK under ASan+UBSan%s\n' \

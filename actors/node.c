@@ -179,6 +179,13 @@ send_proc_down(tr_ref to, uint32_t proc, tr_reason why)
 	if (tri_target_get(to, &t) != TR_OK) {
 		return;
 	}
+	/* Not to a process that is itself leaving (it said so in its slot
+	 * table): it needs no news, and nng 1.5.2 loses -- and leaks -- a
+	 * message handed to a pipe whose far end is closing. */
+	if (t.remote != NULL && t.tab != NULL && atomic_load(&t.tab->leaving)) {
+		tri_target_put(&t);
+		return;
+	}
 	tri_control_frame(&f, body, TRI_K_PROC_DOWN, TR_REF_NIL, to, why, 0);
 	f.tag = proc;
 	(void)tri_target_deliver(&t, &f);

@@ -20,7 +20,8 @@
 #include "troupe.h"
 
 #define TRI_SLOTS_MAX 16384u
-#define TRI_SLOTS_MAGIC 0x74727374u /* "trst" */
+/* Changes with the layout: a process of another layout is refused. */
+#define TRI_SLOTS_MAGIC 0x74727375u /* "trsu": tri_slottab has `leaving` */
 
 typedef struct tri_slotrec {
 	/* gen in the high half, depth in the low half: one CAS checks
@@ -47,6 +48,7 @@ typedef struct tri_slottab {
 	int32_t reason_kind;      /* its actor's reason, when orderly */
 	int32_t reason_code;
 	_Atomic uint32_t hiwater; /* 1 + the highest slot ever opened */
+	_Atomic uint32_t leaving; /* set by the process as it starts to exit */
 	/* The actor a fork or exec process was started for, once started:
 	 * if the process ends before its READY reaches the spawner, the
 	 * spawner still learns the ref (and its end). */
