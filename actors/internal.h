@@ -199,6 +199,12 @@ struct tri_ctx {
 	uint64_t call_mon2; /* a pool member holding the call, if local */
 	tr_msg *call_reply;
 	bool call_down;
+	/* A spawn's wait (call_target.slot 0): an exit signal from the new
+	 * process's actor that came before the spawn could make the link
+	 * (its READY may come in the same batch, or after it). */
+	bool spawn_exited;
+	tr_ref spawn_exit_from;
+	tr_reason spawn_exit_why;
 	struct tri_mref *mons; /* monitors we hold, for DOWN filtering */
 	size_t nmons, cmons;
 	uint32_t in_callback;

@@ -27,8 +27,13 @@
 
 extern char **environ;
 
-/* How long the news of an orderly exit waits for the process's own. */
-#define ORDERLY_GRACE_MS 100
+/* How long the news of an orderly exit waits for the process's own.
+ * Those were handed to the kernel before the process exited; what can
+ * hold them up is the receivers' reading, which under heavy load took
+ * more than the 100 ms this once was (a DOWN from here overtook a
+ * terminate callback's last message).  The wait delays nothing else:
+ * names, the process table and spawners learn of the end at once. */
+#define ORDERLY_GRACE_MS 1000
 
 typedef struct proc_ent {
 	uint32_t proc;

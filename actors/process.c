@@ -98,6 +98,7 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	self->call_target = (tr_ref){tri_rt.node, proc, 0, 0};
 	self->call_down = false;
 	self->call_reply = NULL;
+	self->spawn_exited = false;
 
 	rv = place == TR_PLACE_FORK ? tri_fork_server_spawn(proc, path, &pid) :
 	                              tri_node_exec(proc, spec, path, &pid);
@@ -133,7 +134,12 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 		if (!tr_ref_is_nil(actor)) {
 			/* Its actor started, and ended before its READY got
 			 * here: the spawn succeeded, and a link (made before
-			 * its init) fires now. */
+			 * its init) fires now -- with the actor's own reason,
+			 * if its exit signal came. */
+			if (self->spawn_exited &&
+			    tr_ref_equal(self->spawn_exit_from, actor)) {
+				r = self->spawn_exit_why;
+			}
 			*out = actor;
 			if (spec->link) {
 				tri_frame f;
@@ -171,14 +177,20 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	tri_node_proc_ready(proc, *out);
 	if (spec->link) {
 		(void)tri_link_add(self, *out);
-		if (self->call_down) {
-			/* Its process died in the same breath: the news of the
-			 * death came with the READY and went by before there
-			 * was a link to act on.  The link fires now. */
+		/* It may have ended already: its own exit signal, or the
+		 * news of its process's death, came while we waited and
+		 * went by before there was a link to act on.  The link
+		 * fires now. */
+		if ((self->spawn_exited &&
+		        tr_ref_equal(self->spawn_exit_from, *out)) ||
+		    self->call_down) {
 			tri_frame f;
 			uint8_t body[TRI_CONTROL_BODY];
 			tr_ref ignored;
-			if (!tri_node_proc_reason(proc, &r, &ignored)) {
+			if (self->spawn_exited &&
+			    tr_ref_equal(self->spawn_exit_from, *out)) {
+				r = self->spawn_exit_why;
+			} else if (!tri_node_proc_reason(proc, &r, &ignored)) {
 				r = TR_REASON(TR_EXIT_NOPROC, 0);
 			}
 			tri_control_frame(

@@ -194,6 +194,14 @@ tri_route(tri_ctx *c, const tri_frame *f)
 	case TRI_K_EXIT:
 		if (tri_unlink_local(c, f->sender)) {
 			exit_signal(c, f->sender, why);
+		} else if (c->call_corr != 0 && c->call_target.slot == 0 &&
+		    c->call_target.node == f->sender.node &&
+		    c->call_target.proc == f->sender.proc) {
+			/* From the actor we are spawning, before the link
+			 * could be made: the spawn fires it (process.c). */
+			c->spawn_exited = true;
+			c->spawn_exit_from = f->sender;
+			c->spawn_exit_why = why;
 		}
 		return; /* not linked (any more): told already */
 
