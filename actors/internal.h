@@ -205,6 +205,9 @@ struct tri_ctx {
 	bool spawn_exited;
 	tr_ref spawn_exit_from;
 	tr_reason spawn_exit_why;
+	/* The process a spawn waits on (0: none): its end, as the node's
+	 * process table knows it, ends the wait too (send.c). */
+	uint32_t spawn_proc;
 	struct tri_mref *mons; /* monitors we hold, for DOWN filtering */
 	size_t nmons, cmons;
 	uint32_t in_callback;
@@ -434,6 +437,8 @@ int tri_node_exec(
 /* Why proc ended, once it has (false if it has not), and the actor it
  * had started, if any (TR_REF_NIL). */
 bool tri_node_proc_reason(uint32_t proc, tr_reason *why, tr_ref *actor);
+/* Whether the node's process proc has ended.  Any thread. */
+bool tri_node_proc_ended(uint32_t proc);
 void tri_node_kill(uint32_t proc, int sig);
 /* Stops every process newest first (shutdown). */
 int tri_node_stop_all(uint64_t deadline);

@@ -162,6 +162,18 @@ tri_node_proc_reason(uint32_t proc, tr_reason *why, tr_ref *actor)
 	return ended;
 }
 
+bool
+tri_node_proc_ended(uint32_t proc)
+{
+	proc_ent *e;
+	bool ended;
+
+	pthread_mutex_lock(&N.mtx);
+	ended = (e = find_locked(proc)) != NULL && e->ended;
+	pthread_mutex_unlock(&N.mtx);
+	return ended;
+}
+
 void
 tri_node_kill(uint32_t proc, int sig)
 {

@@ -114,7 +114,9 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	deadline =
 	    tri_deadline(spec->start_timeout_ms ? (int)spec->start_timeout_ms :
 	                                          START_TIMEOUT_MS);
+	self->spawn_proc = proc;
 	rv = tri_wait_reply(self, deadline, &ready);
+	self->spawn_proc = 0;
 	if (rv == TR_ECANCELED) {
 		/* The spawner is asked to stop: it will not take this actor,
 		 * and no process is left half-adopted. */

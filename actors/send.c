@@ -198,16 +198,32 @@ tr_reply(tr_from from, tr_msg *reply)
 	return TR_OK;
 }
 
+/* How often a spawn's wait looks at the process table. */
+#define SPAWN_POLL_MS 20
+
 /* Drains arrivals until pred(c) holds or the deadline passes. */
 static bool
 wait_until_inner(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 {
 	for (;;) {
+		uint64_t until = deadline;
+
 		tri_mailbox_drain(c);
 		if (pred(c)) {
 			return true;
 		}
-		if (!tri_mailbox_wait(c, deadline)) {
+		/* A spawn also looks at the process table now and then: the
+		 * new process's last messages can be lost when it exits at
+		 * once (nng 1.5.2 drops data that arrives with the hang-up),
+		 * and the root's own news of an orderly exit waits a while. */
+		if (c->spawn_proc != 0 &&
+		    tri_now_ms() + SPAWN_POLL_MS < until) {
+			until = tri_now_ms() + SPAWN_POLL_MS;
+		}
+		if (!tri_mailbox_wait(c, until)) {
+			if (until < deadline) {
+				continue;
+			}
 			tri_mailbox_drain(c);
 			return pred(c);
 		}
@@ -235,6 +251,10 @@ wait_until(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 static bool
 call_done(tri_ctx *c)
 {
+	if (c->call_reply == NULL && !c->call_down && c->spawn_proc != 0 &&
+	    tri_node_proc_ended(c->spawn_proc)) {
+		c->call_down = true; /* as if its news had come */
+	}
 	return c->call_reply != NULL || c->call_down ||
 	    (c->ctlq.head != NULL && !c->stopping);
 }
