@@ -36,7 +36,8 @@ leave(tr_reason why)
 	tri_slottab *t = tri_rt.slots;
 
 	if (t != NULL) {
-		atomic_store(&t->leaving, 1); /* the root need not tell us news */
+		atomic_store(
+		    &t->leaving, 1); /* the root need not tell us news */
 	}
 	/* nng has no linger: frames still queued when the process exits
 	 * would be lost (a terminate callback's last messages, its exit

@@ -108,7 +108,9 @@ reply_ints(tr_msg *req, const int64_t *v, size_t n)
 /* ------------------------------------------------------------------ */
 /* sup.child                                                           */
 
-/* Blocks the actor's thread for ms, deaf to everything. */
+/* Blocks the actor's thread for ms, deaf to everything: a child that
+ * does not answer its stop is the thing under test (a supervisor's
+ * shutdown timeout, then kill), so the delay is the point. */
 static void
 block_for(int64_t ms)
 {

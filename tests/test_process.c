@@ -15,8 +15,8 @@
  *
  * The tests synchronise on messages.  Where the thing under test is the
  * OS process table and no message can say that a process has gone (an
- * orphan's end, a member stopped after its pool's DOWN), they poll
- * /proc, bounded: see wait_pid_gone().
+ * orphan's end, a member stopped after its pool's DOWN), they wait on
+ * a pidfd and then read /proc: see wait_pid_gone().
  */
 #define _GNU_SOURCE /* pipe2; nftw's FTW_DEPTH and FTW_PHYS */
 #include <arpa/inet.h>
@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -240,24 +241,28 @@ pid_gone(long pid)
 }
 
 /*
- * Waits for pid to be gone (pid_gone).  A poll, not a message: what is
- * tested here is the OS process table, and no message says when a
- * process has left it (an orphan of a killed root, or a member that its
- * pool stops after the pool's own DOWN).  Every 10 ms, at most 5 s.
+ * Waits for pid to be gone (pid_gone): what is tested here is the OS
+ * process table, and no troupe message says when a process has left it
+ * (an orphan of a killed root, or a member that its pool stops after the
+ * pool's own DOWN).  A pidfd (Linux 5.3) turns readable when the process
+ * ends, whoever its parent is; at most GONE_WAIT_MS.
  */
 static bool
 wait_pid_gone(long pid)
 {
-	struct timespec tick = {0, 10 * 1000000L};
-	int64_t until = now_ms() + GONE_WAIT_MS;
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 
-	while (!pid_gone(pid)) {
-		if (now_ms() >= until) {
-			print_error("pid %ld is still there (state %c)\n", pid,
-			    proc_state(pid, NULL));
-			return false;
-		}
-		nanosleep(&tick, NULL);
+	if (fd >= 0) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		(void)poll(&p, 1, GONE_WAIT_MS);
+		close(fd);
+	} else {
+		assert_int_equal(errno, ESRCH); /* gone already */
+	}
+	if (!pid_gone(pid)) {
+		print_error("pid %ld is still there (state %c)\n", pid,
+		    proc_state(pid, NULL));
+		return false;
 	}
 	return true;
 }
