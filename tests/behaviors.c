@@ -12,3 +12,32 @@ test_behaviors_register(void)
 	test_behaviors_proc_register();
 	test_behaviors_sup_register();
 }
+
+bool
+test_obj_int(const msgpack_object *o, int64_t *v)
+{
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		*v = (int64_t)o->via.u64;
+		return true;
+	}
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+		*v = o->via.i64;
+		return true;
+	}
+	return false;
+}
+
+tr_msg *
+test_msg_ints(uint32_t tag, const int64_t *v, size_t n)
+{
+	tr_msg *m;
+
+	if (tr_msg_new(&m, tag) != TR_OK) {
+		return NULL;
+	}
+	msgpack_pack_array(tr_msg_packer(m), (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_int64(tr_msg_packer(m), v[i]);
+	}
+	return m;
+}

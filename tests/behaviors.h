@@ -28,6 +28,18 @@ test_actors_local(void)
 	return p == NULL || strcmp(p, "thread") == 0;
 }
 
+/* Bodies the behaviors read and write (behaviors.c). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <troupe.h>
+
+/* An integer of either msgpack sign into *v; false for anything else. */
+bool test_obj_int(const msgpack_object *o, int64_t *v);
+/* A new message of tag with body [v...]; NULL if out of memory.  The
+ * caller sends it (and frees it if the send fails). */
+tr_msg *test_msg_ints(uint32_t tag, const int64_t *v, size_t n);
+
 /* One per file (behaviors_<name>.c). */
 void test_behaviors_msg_register(void);
 void test_behaviors_life_register(void);

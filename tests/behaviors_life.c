@@ -98,24 +98,10 @@ msg_with_raw(tr_msg **out, uint32_t tag, const void *buf, size_t len)
 }
 
 static bool
-obj_int(const msgpack_object *o, int64_t *v)
-{
-	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-		*v = (int64_t)o->via.u64;
-		return true;
-	}
-	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-		*v = o->via.i64;
-		return true;
-	}
-	return false;
-}
-
-static bool
 body_int(tr_msg *m, int64_t *v)
 {
 	msgpack_object o;
-	return tr_msg_body(m, &o) == TR_OK && obj_int(&o, v);
+	return tr_msg_body(m, &o) == TR_OK && test_obj_int(&o, v);
 }
 
 static bool
@@ -139,8 +125,8 @@ body_reason(tr_msg *m, size_t at, tr_reason *why, tr_ref *ref)
 	if (at == 1 && tr_unpack_ref(&o.via.array.ptr[0], ref) != TR_OK) {
 		return false;
 	}
-	if (!obj_int(&o.via.array.ptr[at], &k) ||
-	    !obj_int(&o.via.array.ptr[at + 1], &c)) {
+	if (!test_obj_int(&o.via.array.ptr[at], &k) ||
+	    !test_obj_int(&o.via.array.ptr[at + 1], &c)) {
 		return false;
 	}
 	why->kind = (tr_exit_kind)k;
@@ -167,7 +153,7 @@ apply_cfg(worker *w, tr_msg *arg)
 	    tr_unpack_ref(&e[0], &w->report) != TR_OK) {
 		return BROKEN;
 	}
-	if (n > 1 && obj_int(&e[1], &v) && v != 0) {
+	if (n > 1 && test_obj_int(&e[1], &v) && v != 0) {
 		return (int)v;
 	}
 	if (n > 2 && e[2].type == MSGPACK_OBJECT_STR) {
@@ -182,7 +168,7 @@ apply_cfg(worker *w, tr_msg *arg)
 		w->whereis_rv = tr_whereis(name, &r);
 		w->whereis_self = tr_ref_equal(r, tr_self());
 	}
-	if (n > 3 && obj_int(&e[3], &v) && v != 0) {
+	if (n > 3 && test_obj_int(&e[3], &v) && v != 0) {
 		tr_msg *m;
 		if (tr_msg_new(&m, TL_FAIL) != TR_OK) {
 			return BROKEN;

@@ -32,20 +32,6 @@ typedef struct member {
 /* ------------------------------------------------------------------ */
 /* Bodies                                                              */
 
-static bool
-obj_int(const msgpack_object *o, int64_t *v)
-{
-	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-		*v = (int64_t)o->via.u64;
-		return true;
-	}
-	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-		*v = o->via.i64;
-		return true;
-	}
-	return false;
-}
-
 /* Sends (or, for a call, answers) tag with body [ints...]. */
 static int
 send_ints(
@@ -54,12 +40,8 @@ send_ints(
 	tr_msg *m;
 	int rv;
 
-	if (tr_msg_new(&m, tag) != TR_OK) {
+	if ((m = test_msg_ints(tag, v, n)) == NULL) {
 		return TP_BROKEN;
-	}
-	msgpack_pack_array(tr_msg_packer(m), (uint32_t)n);
-	for (size_t i = 0; i < n; i++) {
-		msgpack_pack_int64(tr_msg_packer(m), v[i]);
 	}
 	rv = call != NULL ? tr_reply(tr_msg_from(call), m) : tr_send(to, m);
 	if (rv != TR_OK) {
@@ -131,7 +113,7 @@ init_once(tr_msg *arg)
 	    tr_unpack_ref(&o.via.array.ptr[0], &report) != TR_OK ||
 	    o.via.array.ptr[1].type != MSGPACK_OBJECT_STR ||
 	    o.via.array.ptr[1].via.str.size >= sizeof(path) ||
-	    !obj_int(&o.via.array.ptr[2], &code)) {
+	    !test_obj_int(&o.via.array.ptr[2], &code)) {
 		return TP_BROKEN;
 	}
 	memcpy(path, o.via.array.ptr[1].via.str.ptr,
@@ -188,7 +170,7 @@ init_serve(member *m, tr_msg *arg)
 
 	if (loop == NULL || tr_msg_body(arg, &o) != TR_OK ||
 	    o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 1 ||
-	    !obj_int(&o.via.array.ptr[0], &port)) {
+	    !test_obj_int(&o.via.array.ptr[0], &port)) {
 		return TP_BROKEN;
 	}
 	if ((rv = tr_tcp_listen("127.0.0.1", (int)port, 64, &fd)) != TR_OK) {
@@ -221,7 +203,7 @@ member_init(void *state, tr_msg *arg)
 	}
 	switch (tr_msg_tag(arg)) {
 	case TP_CFG_FAIL:
-		if (tr_msg_body(arg, &o) != TR_OK || !obj_int(&o, &code)) {
+		if (tr_msg_body(arg, &o) != TR_OK || !test_obj_int(&o, &code)) {
 			return TP_BROKEN;
 		}
 		return (int)code;
@@ -232,7 +214,7 @@ member_init(void *state, tr_msg *arg)
 	case TP_CFG_ONCE:
 		return init_once(arg);
 	case TP_CFG_DIE:
-		if (tr_msg_body(arg, &o) != TR_OK || !obj_int(&o, &code)) {
+		if (tr_msg_body(arg, &o) != TR_OK || !test_obj_int(&o, &code)) {
 			return TP_BROKEN;
 		}
 		if (code > 0) {
@@ -343,7 +325,7 @@ caller_handle(void *state, tr_msg *msg)
 	    o.via.array.size != 3 ||
 	    tr_unpack_ref(&o.via.array.ptr[0], &target) != TR_OK ||
 	    tr_unpack_ref(&o.via.array.ptr[1], &report) != TR_OK ||
-	    !obj_int(&o.via.array.ptr[2], &timeout)) {
+	    !test_obj_int(&o.via.array.ptr[2], &timeout)) {
 		return TP_BROKEN;
 	}
 	if (tr_msg_new(&req, TP_HANG) != TR_OK) {

@@ -46,20 +46,6 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static bool
-obj_int(const msgpack_object *o, int64_t *v)
-{
-	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-		*v = (int64_t)o->via.u64;
-		return true;
-	}
-	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-		*v = o->via.i64;
-		return true;
-	}
-	return false;
-}
-
 /* Sends tag [v...] to `to`; false if it could not. */
 static bool
 send_ints(tr_ref to, uint32_t tag, const int64_t *v, size_t n)
@@ -69,12 +55,8 @@ send_ints(tr_ref to, uint32_t tag, const int64_t *v, size_t n)
 	if (tr_ref_is_nil(to)) {
 		return true;
 	}
-	if (tr_msg_new(&m, tag) != TR_OK) {
+	if ((m = test_msg_ints(tag, v, n)) == NULL) {
 		return false;
-	}
-	msgpack_pack_array(tr_msg_packer(m), (uint32_t)n);
-	for (size_t i = 0; i < n; i++) {
-		msgpack_pack_int64(tr_msg_packer(m), v[i]);
 	}
 	if (tr_send(to, m) != TR_OK) {
 		tr_msg_free(m);
@@ -91,12 +73,8 @@ reply_ints(tr_msg *req, const int64_t *v, size_t n)
 	if (!tr_msg_is_call(req)) {
 		return 0;
 	}
-	if (tr_msg_new(&r, TS_PONG) != TR_OK) {
+	if ((r = test_msg_ints(TS_PONG, v, n)) == NULL) {
 		return BROKEN;
-	}
-	msgpack_pack_array(tr_msg_packer(r), (uint32_t)n);
-	for (size_t i = 0; i < n; i++) {
-		msgpack_pack_int64(tr_msg_packer(r), v[i]);
 	}
 	if (tr_reply(tr_msg_from(req), r) != TR_OK) {
 		tr_msg_free(r);
@@ -146,7 +124,7 @@ child_init(void *state, tr_msg *arg)
 	    tr_unpack_ref(&e[0], &c->report) != TR_OK) {
 		return BROKEN;
 	}
-	if (!obj_int(&e[1], &c->label) || !obj_int(&e[2], &fail)) {
+	if (!test_obj_int(&e[1], &c->label) || !test_obj_int(&e[2], &fail)) {
 		return BROKEN;
 	}
 	if (fail != 0) {
@@ -158,7 +136,7 @@ child_init(void *state, tr_msg *arg)
 	if (!send_ints(c->report, TS_STARTED, v, 3)) {
 		return BROKEN;
 	}
-	if (o.via.array.size == 4 && obj_int(&e[3], &v[0]) && v[0] > 0) {
+	if (o.via.array.size == 4 && test_obj_int(&e[3], &v[0]) && v[0] > 0) {
 		block_for(v[0]);
 	}
 	return 0;
@@ -173,15 +151,15 @@ child_handle(void *state, tr_msg *msg)
 
 	switch (tr_msg_tag(msg)) {
 	case TS_CRASH:
-		if (tr_msg_body(msg, &o) != TR_OK || !obj_int(&o, &v[0])) {
+		if (tr_msg_body(msg, &o) != TR_OK || !test_obj_int(&o, &v[0])) {
 			return BROKEN;
 		}
 		return (int)v[0];
 	case TS_EXIT:
 		if (tr_msg_body(msg, &o) != TR_OK ||
 		    o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 2 ||
-		    !obj_int(&o.via.array.ptr[0], &v[0]) ||
-		    !obj_int(&o.via.array.ptr[1], &v[1])) {
+		    !test_obj_int(&o.via.array.ptr[0], &v[0]) ||
+		    !test_obj_int(&o.via.array.ptr[1], &v[1])) {
 			return BROKEN;
 		}
 		return tr_stop(tr_self(),
@@ -190,7 +168,7 @@ child_handle(void *state, tr_msg *msg)
 		    0 :
 		    BROKEN;
 	case TS_HANG:
-		if (tr_msg_body(msg, &o) != TR_OK || !obj_int(&o, &v[1])) {
+		if (tr_msg_body(msg, &o) != TR_OK || !test_obj_int(&o, &v[1])) {
 			return BROKEN;
 		}
 		v[0] = c->label;
@@ -253,8 +231,8 @@ driver_init(void *state, tr_msg *arg)
 	}
 	e = o.via.array.ptr;
 	if (e[0].type != MSGPACK_OBJECT_STR ||
-	    e[0].via.str.size >= sizeof(d->prefix) || !obj_int(&e[1], &n) ||
-	    n < 1 || n > DRIVER_MAX) {
+	    e[0].via.str.size >= sizeof(d->prefix) ||
+	    !test_obj_int(&e[1], &n) || n < 1 || n > DRIVER_MAX) {
 		return BROKEN;
 	}
 	memcpy(d->prefix, e[0].via.str.ptr, e[0].via.str.size);
