@@ -116,6 +116,11 @@ enum {
 /* bench_fail()s with what and the error unless rv is TR_OK; returns rv. */
 int bench_tr_check(int rv, const char *what);
 
+/* Stops ref (reason shutdown) and waits up to wait_ms for its DOWN,
+ * which must say shutdown; other messages meanwhile are reported and
+ * dropped.  Main context.  0, or -1 after bench_fail (what names ref). */
+int bench_stop_wait(tr_ref ref, const char *what, int wait_ms);
+
 /*
  * One call at a time to echo: warm untimed calls, then `rounds` timed
  * ones into samples_ns (may be NULL when rounds is 0).  Each reply must

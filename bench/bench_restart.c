@@ -236,60 +236,6 @@ check_children(tr_ref sup, tr_ref ref, uint32_t restarts, const char *what)
 	return 0;
 }
 
-/* Stops the supervisor (reason shutdown) and waits for its DOWN. */
-static int
-stop_sup(tr_ref sup, const char *what)
-{
-	uint64_t deadline;
-	tr_mon mon;
-	char buf[64];
-	int rv;
-
-	if (bench_tr_check(tr_monitor(sup, &mon), "tr_monitor") != TR_OK)
-		return -1;
-	if ((rv = tr_stop(sup, TR_REASON_SHUTDOWN)) != TR_OK &&
-	    rv != TR_ENOPROC) {
-		bench_tr_check(rv, "tr_stop (supervisor)");
-		return -1;
-	}
-	deadline = bench_now_ns() + (uint64_t)DOWN_WAIT_MS * 1000000u;
-	for (;;) {
-		uint64_t now = bench_now_ns(), id = 0;
-		tr_reason why = {0};
-		tr_msg *m;
-
-		if (now >= deadline) {
-			bench_fail("%s: supervisor: no DOWN within %d ms of "
-			           "tr_stop",
-			    what, DOWN_WAIT_MS);
-			return -1;
-		}
-		rv = tr_recv(&m, (int)((deadline - now) / 1000000u) + 1);
-		if (rv == TR_ETIMEDOUT)
-			continue;
-		if (bench_tr_check(rv, "tr_recv (DOWN)") != TR_OK)
-			return -1;
-		if (tr_msg_tag(m) == TR_TAG_DOWN &&
-		    tr_msg_reason(m, NULL, &why, &id) == TR_OK &&
-		    id == mon.id) {
-			tr_msg_free(m);
-			if (why.kind != TR_EXIT_SHUTDOWN || why.code != 0) {
-				bench_fail("%s: supervisor ended with %s, "
-				           "expected shutdown",
-				    what,
-				    tr_reason_format(why, buf, sizeof(buf)));
-				return -1;
-			}
-			return 0;
-		}
-		fprintf(stderr,
-		    "bench: %s: unexpected message tag 0x%x while waiting "
-		    "for the supervisor's DOWN (dropped)\n",
-		    what, (unsigned)tr_msg_tag(m));
-		tr_msg_free(m);
-	}
-}
-
 /* The child's death: tr_kill, or a message its handle dies of. */
 static int
 make_die(tr_ref child, bool crash)
@@ -411,7 +357,7 @@ restart_figure(const rs_cfg *cfg, tr_placement p, bool crash)
 	    bench_lat_of(samples, taken), BENCH_ECHO_BODY_BYTES, aim_us[p]);
 	rc = 0;
 stop:
-	if (stop_sup(sup, what) != 0)
+	if (bench_stop_wait(sup, what, DOWN_WAIT_MS) != 0)
 		rc = -1;
 out:
 	tr_msg_free(arg);

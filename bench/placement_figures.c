@@ -66,63 +66,6 @@ spawn_at(
 	return 0;
 }
 
-/*
- * Stops the actor and waits for its DOWN (reason shutdown).  Any other
- * message that turns up meanwhile is unexpected: it is reported and
- * dropped.
- */
-static int
-stop_wait(tr_ref ref, const char *placement)
-{
-	uint64_t deadline;
-	tr_mon mon;
-	char buf[64];
-	int rv;
-
-	if (bench_tr_check(tr_monitor(ref, &mon), "tr_monitor") != TR_OK)
-		return -1;
-	if ((rv = tr_stop(ref, TR_REASON_SHUTDOWN)) != TR_OK &&
-	    rv != TR_ENOPROC) {
-		bench_tr_check(rv, "tr_stop");
-		return -1;
-	}
-	deadline = bench_now_ns() + (uint64_t)DOWN_WAIT_MS * 1000000u;
-	for (;;) {
-		uint64_t now = bench_now_ns(), id = 0;
-		tr_reason why = {0};
-		tr_msg *m;
-
-		if (now >= deadline) {
-			bench_fail("%s actor: no DOWN within %d ms of tr_stop",
-			    placement, DOWN_WAIT_MS);
-			return -1;
-		}
-		rv = tr_recv(&m, (int)((deadline - now) / 1000000u) + 1);
-		if (rv == TR_ETIMEDOUT)
-			continue;
-		if (bench_tr_check(rv, "tr_recv (DOWN)") != TR_OK)
-			return -1;
-		if (tr_msg_tag(m) == TR_TAG_DOWN &&
-		    tr_msg_reason(m, NULL, &why, &id) == TR_OK &&
-		    id == mon.id) {
-			tr_msg_free(m);
-			if (why.kind != TR_EXIT_SHUTDOWN) {
-				bench_fail("%s actor: ended with %s, expected "
-				           "shutdown",
-				    placement,
-				    tr_reason_format(why, buf, sizeof(buf)));
-				return -1;
-			}
-			return 0;
-		}
-		fprintf(stderr,
-		    "bench: %s: unexpected message tag 0x%x while waiting "
-		    "for a DOWN (dropped)\n",
-		    placement, (unsigned)tr_msg_tag(m));
-		tr_msg_free(m);
-	}
-}
-
 /* ------------------------------------------------------------------ */
 /* Spawn to first call                                                 */
 /* ------------------------------------------------------------------ */
@@ -162,12 +105,12 @@ place_spawn_figure(const place_cfg *cfg, tr_placement p)
 		if (rv != TR_OK) {
 			bench_fail("%s spawn: first call: %s: %s", pname, what,
 			    tr_strerror(rv));
-			(void)stop_wait(ref, pname);
+			(void)bench_stop_wait(ref, pname, DOWN_WAIT_MS);
 			goto out;
 		}
 		if (i >= warm)
 			samples[taken++] = t1 - t0;
-		if (stop_wait(ref, pname) != 0)
+		if (bench_stop_wait(ref, pname, DOWN_WAIT_MS) != 0)
 			goto out;
 	}
 	if (taken < n)
@@ -217,7 +160,7 @@ place_rt_figure(const place_cfg *cfg, tr_placement p, place_results *res)
 		res->rt_median_us[p] = lat.median_us;
 		rc = 0;
 	}
-	if (stop_wait(echo, pname) != 0)
+	if (bench_stop_wait(echo, pname, DOWN_WAIT_MS) != 0)
 		rc = -1;
 out:
 	free(samples);
@@ -259,7 +202,7 @@ place_oneway_figure(const place_cfg *cfg, tr_placement p, place_results *res)
 	}
 	rc = 0;
 stop:
-	if (stop_wait(counter, pname) != 0)
+	if (bench_stop_wait(counter, pname, DOWN_WAIT_MS) != 0)
 		rc = -1;
 	return rc;
 }

@@ -517,3 +517,55 @@ bench_troupe_figures(const bench_cfg *cfg, bench_results *res)
 		rc = -1;
 	return rc;
 }
+
+int
+bench_stop_wait(tr_ref ref, const char *what, int wait_ms)
+{
+	uint64_t deadline;
+	tr_mon mon;
+	char buf[64];
+	int rv;
+
+	if (bench_tr_check(tr_monitor(ref, &mon), "tr_monitor") != TR_OK)
+		return -1;
+	if ((rv = tr_stop(ref, TR_REASON_SHUTDOWN)) != TR_OK &&
+	    rv != TR_ENOPROC) {
+		bench_tr_check(rv, "tr_stop");
+		return -1;
+	}
+	deadline = bench_now_ns() + (uint64_t)wait_ms * 1000000u;
+	for (;;) {
+		uint64_t now = bench_now_ns(), id = 0;
+		tr_reason why = {0};
+		tr_msg *m;
+
+		if (now >= deadline) {
+			bench_fail("%s: no DOWN within %d ms of tr_stop", what,
+			    wait_ms);
+			return -1;
+		}
+		rv = tr_recv(&m, (int)((deadline - now) / 1000000u) + 1);
+		if (rv == TR_ETIMEDOUT)
+			continue;
+		if (bench_tr_check(rv, "tr_recv (DOWN)") != TR_OK)
+			return -1;
+		if (tr_msg_tag(m) == TR_TAG_DOWN &&
+		    tr_msg_reason(m, NULL, &why, &id) == TR_OK &&
+		    id == mon.id) {
+			tr_msg_free(m);
+			if (why.kind != TR_EXIT_SHUTDOWN || why.code != 0) {
+				bench_fail(
+				    "%s: ended with %s, expected shutdown",
+				    what,
+				    tr_reason_format(why, buf, sizeof(buf)));
+				return -1;
+			}
+			return 0;
+		}
+		fprintf(stderr,
+		    "bench: %s: unexpected message tag 0x%x while waiting "
+		    "for a DOWN (dropped)\n",
+		    what, (unsigned)tr_msg_tag(m));
+		tr_msg_free(m);
+	}
+}
