@@ -17,6 +17,29 @@
 
 #define START_TIMEOUT_MS 5000
 
+/*
+ * Links self to actor, of process proc, which has ended already, and
+ * fires the link at once: with the actor's own reason if its exit
+ * signal reached the spawn's wait, else with its process's.
+ */
+static void
+link_to_ended(tri_ctx *self, uint32_t proc, tr_ref actor)
+{
+	uint8_t body[TRI_CONTROL_BODY];
+	tri_frame f;
+	tr_reason r;
+	tr_ref ignored;
+
+	if (self->spawn_exited && tr_ref_equal(self->spawn_exit_from, actor)) {
+		r = self->spawn_exit_why;
+	} else if (!tri_node_proc_reason(proc, &r, &ignored)) {
+		r = TR_REASON(TR_EXIT_NOPROC, 0);
+	}
+	tri_control_frame(&f, body, TRI_K_EXIT, actor, self->ref, r, 0);
+	(void)tri_link_add(self, actor);
+	tri_route(self, &f);
+}
+
 int
 tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
     tr_placement place, tr_ref *out, tr_reason *why)
@@ -138,18 +161,9 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 			 * here: the spawn succeeded, and a link (made before
 			 * its init) fires now -- with the actor's own reason,
 			 * if its exit signal came. */
-			if (self->spawn_exited &&
-			    tr_ref_equal(self->spawn_exit_from, actor)) {
-				r = self->spawn_exit_why;
-			}
 			*out = actor;
 			if (spec->link) {
-				tri_frame f;
-				uint8_t body[TRI_CONTROL_BODY];
-				tri_control_frame(&f, body, TRI_K_EXIT, actor,
-				    self->ref, r, 0);
-				(void)tri_link_add(self, actor);
-				tri_route(self, &f);
+				link_to_ended(self, proc, actor);
 			}
 			return TR_OK;
 		}
@@ -178,26 +192,15 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	tr_msg_free(ready);
 	tri_node_proc_ready(proc, *out);
 	if (spec->link) {
-		(void)tri_link_add(self, *out);
 		/* It may have ended already: its own exit signal, or the
 		 * news of its process's death, came while we waited and
-		 * went by before there was a link to act on.  The link
-		 * fires now. */
+		 * went by before there was a link to act on. */
 		if ((self->spawn_exited &&
 		        tr_ref_equal(self->spawn_exit_from, *out)) ||
 		    self->call_down) {
-			tri_frame f;
-			uint8_t body[TRI_CONTROL_BODY];
-			tr_ref ignored;
-			if (self->spawn_exited &&
-			    tr_ref_equal(self->spawn_exit_from, *out)) {
-				r = self->spawn_exit_why;
-			} else if (!tri_node_proc_reason(proc, &r, &ignored)) {
-				r = TR_REASON(TR_EXIT_NOPROC, 0);
-			}
-			tri_control_frame(
-			    &f, body, TRI_K_EXIT, *out, self->ref, r, 0);
-			tri_route(self, &f);
+			link_to_ended(self, proc, *out);
+		} else {
+			(void)tri_link_add(self, *out);
 		}
 	}
 	return TR_OK;
