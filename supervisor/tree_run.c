@@ -193,6 +193,15 @@ steer_one(const char *op, tr_ref parent, const char *id)
 	return rv == TR_OK ? tr_sup_restart_child(parent, id, NULL) : rv;
 }
 
+/* What op did, for the reply: "stopped", "started" or "restarted". */
+static const char *
+done_word(const char *op)
+{
+	return strcmp(op, "stop") == 0 ? "stopped" :
+	    strcmp(op, "start") == 0   ? "started" :
+	                                 "restarted";
+}
+
 /* Whether kid is an instance of group: "<group>.<digits>". */
 static bool
 instance_of(const char *kid, const char *group)
@@ -248,10 +257,7 @@ steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
 			rv = steer_one(op, parent, id);
 		}
 		snprintf(text, len, "%s",
-		    rv == TR_OK ?
-		        (strcmp(op, "stop") == 0         ? "stopped" :
-		                strcmp(op, "start") == 0 ? "started" :
-		                                           "restarted") :
+		    rv == TR_OK         ? done_word(op) :
 		        rv == TR_ENOENT ? "no such child" :
 		        rv == TR_ESTATE && strcmp(op, "start") == 0 ?
 		                          "it is running (use restart)" :
@@ -270,20 +276,14 @@ steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
 			snprintf(text, len,
 			    "%s %zu of %zu instances of '%s'; "
 			    "'%s': %s",
-			    strcmp(op, "stop") == 0      ? "stopped" :
-			        strcmp(op, "start") == 0 ? "started" :
-			                                   "restarted",
-			    done, ni, id, kid, tr_strerror(rv));
+			    done_word(op), done, ni, id, kid, tr_strerror(rv));
 			tri_free(kids);
 			return rv;
 		}
 		done++;
 	}
-	snprintf(text, len, "%s %zu instances of '%s'%s",
-	    strcmp(op, "stop") == 0      ? "stopped" :
-	        strcmp(op, "start") == 0 ? "started" :
-	                                   "restarted",
-	    ni, id, strcmp(op, "restart") == 0 ? ", one at a time" : "");
+	snprintf(text, len, "%s %zu instances of '%s'%s", done_word(op), ni, id,
+	    strcmp(op, "restart") == 0 ? ", one at a time" : "");
 	tri_free(kids);
 	return TR_OK;
 }
