@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "scheduler.h"
 
 #define BATCH 256
 
@@ -92,16 +93,16 @@ run_turn(tri_ctx *c)
 		}
 	}
 	if (c->stopping) {
-		uv_stop(&c->loop);
+		uv_stop(&c->th->loop);
 		return;
 	}
 	/* More queued than one turn handles: come back without sleeping. */
-	if (c->userq.head != NULL && !c->idle_on) {
-		uv_idle_start(&c->idle, on_idle);
-		c->idle_on = true;
-	} else if (c->userq.head == NULL && c->idle_on) {
-		uv_idle_stop(&c->idle);
-		c->idle_on = false;
+	if (c->userq.head != NULL && !c->th->idle_on) {
+		uv_idle_start(&c->th->idle, on_idle);
+		c->th->idle_on = true;
+	} else if (c->userq.head == NULL && c->th->idle_on) {
+		uv_idle_stop(&c->th->idle);
+		c->th->idle_on = false;
 	}
 }
 
@@ -136,10 +137,10 @@ actor_end(tri_ctx *c, bool run_terminate)
 	/* Handles the behavior left open are closed for it.  A uv_stop()
 	 * made outside uv_run() (a stop seen in the first turn) would make
 	 * this uv_run() return before running the close callbacks. */
-	uv_walk(&c->loop, close_any, NULL);
-	c->loop.stop_flag = 0;
-	uv_run(&c->loop, UV_RUN_DEFAULT);
-	uv_loop_close(&c->loop);
+	uv_walk(&c->th->loop, close_any, NULL);
+	c->th->loop.stop_flag = 0;
+	uv_run(&c->th->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&c->th->loop);
 	TRI_STAT(exited);
 }
 
@@ -193,7 +194,7 @@ actor_main(void *arg)
 	if (rv == 0) {
 		run_turn(c);
 		if (!c->stopping) {
-			uv_run(&c->loop, UV_RUN_DEFAULT);
+			uv_run(&c->th->loop, UV_RUN_DEFAULT);
 		}
 		if (!c->stopping) {
 			/* The loop ran dry: impossible while the async lives.
@@ -248,15 +249,18 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 	    (rv = tr_msg_dup(&sw.arg, spec->init_arg)) != TR_OK) {
 		goto fail_ctx;
 	}
-	if ((rv = uv_loop_init(&c->loop)) != 0) {
+	if ((c->th = tri_calloc(1, sizeof(*c->th))) == NULL) {
+		rv = TR_ENOMEM;
+		goto fail_arg;
+	}
+	if ((rv = uv_loop_init(&c->th->loop)) != 0) {
 		rv = tri_err_uv(rv);
 		goto fail_arg;
 	}
-	uv_async_init(&c->loop, &c->async, on_wake);
-	uv_idle_init(&c->loop, &c->idle);
-	c->async.data = c;
-	c->idle.data = c;
-	c->mb.wake = &c->async;
+	uv_async_init(&c->th->loop, &c->th->async, on_wake);
+	uv_idle_init(&c->th->loop, &c->th->idle);
+	c->th->async.data = c;
+	c->th->idle.data = c;
 
 	if ((rv = tri_registry_add(c)) != TR_OK) {
 		goto fail_loop;
@@ -264,6 +268,7 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 	if ((rv = tri_mailbox_open(c)) != TR_OK) {
 		goto fail_reg;
 	}
+	tri_mailbox_set_wake(c, &c->th->async);
 	if (spec->name != NULL &&
 	    (rv = tri_names_add(spec->name, c->ref)) != TR_OK) {
 		goto fail_mb;
@@ -287,7 +292,7 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	ref = c->ref;    /* c may be gone as soon as init returns */
 	tri_ctx_hold(c); /* the thread's reference */
-	if (pthread_create(&c->thread, &attr, actor_main, &sw) != 0) {
+	if (pthread_create(&c->th->thread, &attr, actor_main, &sw) != 0) {
 		pthread_attr_destroy(&attr);
 		tri_ctx_rele(c);
 		pthread_mutex_lock(&tri_rt.mtx);
@@ -326,10 +331,10 @@ fail_mb:
 fail_reg:
 	tri_registry_remove(c);
 fail_loop:
-	uv_close((uv_handle_t *)&c->async, NULL);
-	uv_close((uv_handle_t *)&c->idle, NULL);
-	uv_run(&c->loop, UV_RUN_DEFAULT);
-	uv_loop_close(&c->loop);
+	uv_close((uv_handle_t *)&c->th->async, NULL);
+	uv_close((uv_handle_t *)&c->th->idle, NULL);
+	uv_run(&c->th->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&c->th->loop);
 fail_arg:
 	tr_msg_free(sw.arg);
 fail_ctx:
@@ -341,5 +346,11 @@ struct uv_loop_s *
 tr_loop(void)
 {
 	tri_ctx *c = tri_self();
-	return (c != NULL && c->kind == TRI_CTX_THREAD) ? &c->loop : NULL;
+	if (c == NULL) {
+		return NULL;
+	}
+	if (c->kind == TRI_CTX_THREAD) {
+		return &c->th->loop;
+	}
+	return c->kind == TRI_CTX_SCHED ? tri_sched_loop(c) : NULL;
 }

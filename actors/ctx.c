@@ -84,6 +84,7 @@ tri_ctx_rele(tri_ctx *c)
 	tri_free(c->mons);
 	tri_free(c->state);
 	tri_mailbox_fini(&c->mb);
+	tri_free(c->th);
 	pthread_mutex_destroy(&c->lmtx);
 	tri_free(c);
 }

@@ -106,20 +106,12 @@ void tri_behavior_clear(void);
 /* ------------------------------------------------------------------ */
 /* Mailboxes (mailbox.c)                                               */
 
-typedef struct tri_mailbox {
-	tri_inbox *inbox; /* our pull socket */
-	tri_port *port;   /* push socket to our inbox, for senders here */
+/* The sockets and arrivals of a context with an inbox of its own (a
+ * thread actor, a main context, a scheduler's host): mailbox.c. */
+typedef struct tri_mbio tri_mbio;
 
-	pthread_mutex_t mtx;
-	pthread_cond_t arrived; /* owner waits for arrivals */
-	tri_buf **arr;          /* arrivals not yet decoded */
-	size_t narr, carr;
-	tri_buf **spare; /* swapped with arr on drain */
-	size_t cspare;
-	bool owner_waiting;
-	bool closed;
-	int checking;     /* tri_mailboxes_check() holds the inbox */
-	uv_async_t *wake; /* the owner's loop, if it runs one */
+typedef struct tri_mailbox {
+	tri_mbio *io; /* NULL for a scheduled actor: its scheduler's inbox */
 
 	/* Capacity and depth live in the process's shared slot table, so
 	 * that senders of other processes see them too. */
@@ -130,6 +122,15 @@ typedef struct tri_mailbox {
 typedef struct tri_ctx tri_ctx;
 
 void tri_mailbox_init(tri_mailbox *mb, uint32_t capacity);
+/* The loop to wake (uv_async_send) when something arrives, for a
+ * context whose owner runs one. */
+void tri_mailbox_set_wake(tri_ctx *c, uv_async_t *wake);
+/* The port of the context's own inbox (for senders of this process),
+ * NULL for a scheduled actor. */
+tri_port *tri_mailbox_port(tri_ctx *c);
+/* Whether anything arrived that tri_mailbox_drain() would take; any
+ * thread, no lock. */
+bool tri_mailbox_pending(tri_ctx *c);
 /* Opens the sockets and the slot record; c->ref must be set. */
 int tri_mailbox_open(tri_ctx *c);
 /* Refuses further sends (its slot record closes: what it still counts
@@ -157,9 +158,26 @@ bool tri_mailbox_wait(tri_ctx *c, uint64_t deadline);
 /* Contexts                                                            */
 
 enum tri_ctx_kind {
-	TRI_CTX_MAIN = 1,
-	TRI_CTX_THREAD = 2
+	TRI_CTX_MAIN = 1,   /* the thread that called tr_init() */
+	TRI_CTX_THREAD = 2, /* an actor on a thread of its own (actor.c) */
+	TRI_CTX_SCHED = 3,  /* an actor on a scheduler thread (scheduler.c) */
+	TRI_CTX_HOST = 4    /* a scheduler's inbox: no actor, no ref */
 };
+
+/* The thread, loop and wake-ups of a thread actor (actor.c). */
+typedef struct tri_thread {
+	pthread_t thread;
+	uv_loop_t loop;
+	uv_async_t async;
+	uv_idle_t idle;
+	bool idle_on;
+} tri_thread;
+
+struct tri_sched;
+struct tri_fiber;
+struct tri_swait;
+struct tri_aloop;
+struct tri_start;
 
 typedef struct tri_link {
 	tr_ref peer;
@@ -213,11 +231,17 @@ struct tri_ctx {
 	uint32_t in_callback;
 
 	/* thread actors */
-	pthread_t thread;
-	uv_loop_t loop;
-	uv_async_t async;
-	uv_idle_t idle;
-	bool idle_on;
+	tri_thread *th;
+
+	/* scheduled actors (scheduler.c): their scheduler's thread only */
+	struct tri_sched *sched;   /* home; also the host's scheduler */
+	tri_ctx *rq_next;          /* run queue link */
+	tri_ctx *all_prev, *all_next; /* the scheduler's actors */
+	struct tri_fiber *fiber;   /* its stack while it blocks */
+	struct tri_swait *swait;   /* the timer of its wait, if timed */
+	struct tri_aloop *aloop;   /* its own loop, if it asked (tr_loop) */
+	struct tri_start *start;   /* a start asked from another thread */
+	uint16_t sflags;           /* TRI_SF_* (scheduler.h) */
 
 	/* under lmtx */
 	pthread_mutex_t lmtx;
@@ -270,6 +294,7 @@ typedef struct tri_target {
 	tr_ref ref;
 	tri_ctx *local;           /* this process: held */
 	struct tri_rport *remote; /* another process: held */
+	uint32_t remote_home;     /* its scheduler there (0: own inbox) */
 	tri_slottab *tab;
 	tri_slotrec *rec;
 } tri_target;
@@ -281,6 +306,11 @@ void tri_target_put(tri_target *t);
 int tri_target_deliver(tri_target *t, const tri_frame *f);
 /* Takes a mailbox slot, then queues; gives the slot back on failure. */
 int tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms);
+/* The same for the message f was made from: on success msg is taken
+ * (handed over as is between two actors of one scheduler, else freed
+ * once f is queued); on failure it stays the caller's. */
+int tri_target_send_msg(
+    tri_target *t, const tri_frame *f, int timeout_ms, tr_msg *msg);
 /* Waits until every port to another process has handed what it holds
  * to nng (a process about to exit), or the deadline. */
 bool tri_remote_flush(uint64_t deadline_ms);
@@ -369,6 +399,8 @@ typedef struct tri_runtime {
 	uint32_t root_pid;
 	uint32_t capacity;
 	uint32_t max_body;
+	uint32_t schedulers; /* tr_options: 0 = default */
+	uint32_t stack_size;
 	tri_ctx *main;
 	pthread_t main_thread;
 	_Atomic uint64_t next_mon;

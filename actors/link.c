@@ -185,7 +185,7 @@ tr_monitor(tr_ref target, tr_mon *mon)
 		}
 		tri_msgq_push(&self->userq, m);
 		if (self->kind == TRI_CTX_THREAD && self->in_callback == 0) {
-			uv_async_send(&self->async); /* from a libuv callback */
+			uv_async_send(&self->th->async); /* from a libuv callback */
 		}
 		mon->id = id;
 		return TR_OK;
@@ -332,7 +332,7 @@ tr_trap_exits(bool on, bool *old)
 {
 	tri_ctx *self = tri_self();
 
-	if (self == NULL || self->kind != TRI_CTX_THREAD) {
+	if (self == NULL || self->kind == TRI_CTX_MAIN) {
 		return TR_ESTATE;
 	}
 	if (old != NULL) {

@@ -21,12 +21,30 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "scheduler.h"
+
+struct tri_mbio {
+	tri_inbox *inbox; /* our pull socket */
+	tri_port *port;   /* push socket to our inbox, for senders here */
+
+	pthread_mutex_t mtx;
+	pthread_cond_t arrived; /* owner waits for arrivals */
+	tri_buf **arr;          /* arrivals not yet decoded */
+	size_t narr, carr;
+	tri_buf **spare; /* swapped with arr on drain */
+	size_t cspare;
+	bool owner_waiting;
+	bool closed;
+	int checking;     /* tri_mailboxes_check() holds the inbox */
+	uv_async_t *wake; /* the owner's loop, if it runs one */
+	_Atomic size_t pending; /* narr, readable without the lock */
+};
 
 static void
 inbox_cb(void *arg, tri_buf *b)
 {
 	tri_ctx *c = arg;
-	tri_mailbox *mb = &c->mb;
+	tri_mbio *mb = c->mb.io;
 	bool was_empty;
 
 	pthread_mutex_lock(&mb->mtx);
@@ -48,6 +66,7 @@ inbox_cb(void *arg, tri_buf *b)
 	}
 	was_empty = mb->narr == 0;
 	mb->arr[mb->narr++] = b;
+	atomic_store_explicit(&mb->pending, mb->narr, memory_order_release);
 	if (was_empty) {
 		if (mb->owner_waiting) {
 			pthread_cond_signal(&mb->arrived);
@@ -61,41 +80,117 @@ inbox_cb(void *arg, tri_buf *b)
 void
 tri_mailbox_init(tri_mailbox *mb, uint32_t capacity)
 {
+	mb->capacity = capacity;
+}
+
+static tri_mbio *
+mbio_new(void)
+{
+	tri_mbio *mb = tri_calloc(1, sizeof(*mb));
 	pthread_condattr_t ca;
 
+	if (mb == NULL) {
+		return NULL;
+	}
 	pthread_mutex_init(&mb->mtx, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&mb->arrived, &ca);
 	pthread_condattr_destroy(&ca);
-	mb->capacity = capacity;
+	return mb;
+}
+
+static void
+mbio_free(tri_mbio *mb)
+{
+	if (mb == NULL) {
+		return;
+	}
+	tri_port_free(mb->port);
+	tri_free(mb->arr);
+	tri_free(mb->spare);
+	pthread_cond_destroy(&mb->arrived);
+	pthread_mutex_destroy(&mb->mtx);
+	tri_free(mb);
+}
+
+void
+tri_mailbox_set_wake(tri_ctx *c, uv_async_t *wake)
+{
+	if (c->mb.io != NULL) {
+		c->mb.io->wake = wake;
+	}
+}
+
+tri_port *
+tri_mailbox_port(tri_ctx *c)
+{
+	return c->mb.io != NULL ? c->mb.io->port : NULL;
+}
+
+bool
+tri_mailbox_pending(tri_ctx *c)
+{
+	return c->mb.io != NULL &&
+	    atomic_load_explicit(&c->mb.io->pending, memory_order_acquire) !=
+	    0;
+}
+
+/* Opens the inbox and port of a context that receives on its own
+ * (thread, main) or for its scheduler's actors (host). */
+static int
+mailbox_io_open(tri_ctx *c)
+{
+	char local[128], ipc[512];
+	tri_mbio *mb;
+	int rv;
+
+	if (c->kind == TRI_CTX_HOST) {
+		rv = tri_sched_addrs(c->sched, local, sizeof(local), ipc,
+		    sizeof(ipc));
+	} else if ((rv = tri_addr_inproc(local, sizeof(local), c->ref)) ==
+	    TR_OK) {
+		rv = tri_addr_ipc(ipc, sizeof(ipc), c->ref, tri_rt.sockdir);
+	}
+	if (rv != TR_OK) {
+		return rv;
+	}
+	if ((mb = mbio_new()) == NULL) {
+		return TR_ENOMEM;
+	}
+	c->mb.io = mb;
+	if ((rv = tri_inbox_open(&mb->inbox, local, ipc, inbox_cb, c)) !=
+	    TR_OK) {
+		goto fail;
+	}
+	if ((rv = tri_port_open(&mb->port, local, true)) != TR_OK) {
+		tri_inbox_close(mb->inbox);
+		mb->inbox = NULL;
+		goto fail;
+	}
+	return TR_OK;
+fail:
+	c->mb.io = NULL;
+	mbio_free(mb);
+	return rv;
 }
 
 int
 tri_mailbox_open(tri_ctx *c)
 {
-	tri_mailbox *mb = &c->mb;
-	char local[128], ipc[512];
 	int rv;
 
-	if ((rv = tri_addr_inproc(local, sizeof(local), c->ref)) != TR_OK ||
-	    (rv = tri_addr_ipc(ipc, sizeof(ipc), c->ref, tri_rt.sockdir)) !=
-	        TR_OK) {
+	if (c->kind != TRI_CTX_SCHED && (rv = mailbox_io_open(c)) != TR_OK) {
 		return rv;
 	}
-	if ((rv = tri_inbox_open(&mb->inbox, local, ipc, inbox_cb, c)) !=
-	    TR_OK) {
-		return rv;
-	}
-	if ((rv = tri_port_open(&mb->port, local, true)) != TR_OK) {
-		tri_inbox_close(mb->inbox);
-		mb->inbox = NULL;
-		return rv;
+	if (c->kind == TRI_CTX_HOST) {
+		return TR_OK; /* no actor: no slot */
 	}
 	tri_slots_used(tri_rt.slots, c->ref.slot);
-	mb->rec = &tri_rt.slots->slot[c->ref.slot];
-	tri_slot_open(mb->rec, c->ref.gen, mb->capacity, (uint32_t)c->place,
-	    c->beh != NULL ? c->beh->name : "main");
+	c->mb.rec = &tri_rt.slots->slot[c->ref.slot];
+	tri_slot_open(c->mb.rec, c->ref.gen, c->mb.capacity, (uint32_t)c->place,
+	    c->beh != NULL ? c->beh->name : "main",
+	    c->kind == TRI_CTX_SCHED ? tri_sched_home(c->sched) : 0);
 	return TR_OK;
 }
 
@@ -113,9 +208,12 @@ tri_mailbox_seal(tri_ctx *c)
 void
 tri_mailbox_close(tri_ctx *c)
 {
-	tri_mailbox *mb = &c->mb;
+	tri_mbio *mb = c->mb.io;
 
 	tri_mailbox_seal(c);
+	if (mb == NULL) {
+		return;
+	}
 	pthread_mutex_lock(&mb->mtx);
 	mb->closed = true;
 	mb->wake = NULL;
@@ -139,6 +237,7 @@ tri_mailbox_close(tri_ctx *c)
 		tri_buf_free(mb->arr[i]);
 	}
 	mb->narr = 0;
+	atomic_store(&mb->pending, 0);
 }
 
 /* How long a probe may take before the inbox counts as deaf: far more
@@ -157,10 +256,14 @@ tri_mailboxes_check(void)
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		tri_mailbox *mb = &v[i]->mb;
+		tri_mbio *mb = v[i]->mb.io;
 		tri_inbox *ib = NULL;
 		bool repaired = false;
 
+		if (mb == NULL) {
+			tri_ctx_rele(v[i]);
+			continue;
+		}
 		pthread_mutex_lock(&mb->mtx);
 		if (!mb->closed && mb->inbox != NULL) {
 			ib = mb->inbox;
@@ -192,12 +295,8 @@ tri_mailboxes_check(void)
 void
 tri_mailbox_fini(tri_mailbox *mb)
 {
-	tri_port_free(mb->port);
-	mb->port = NULL;
-	tri_free(mb->arr);
-	tri_free(mb->spare);
-	pthread_cond_destroy(&mb->arrived);
-	pthread_mutex_destroy(&mb->mtx);
+	mbio_free(mb->io);
+	mb->io = NULL;
 }
 
 void
@@ -212,10 +311,14 @@ tri_mailbox_release(tri_ctx *c, uint32_t n)
 size_t
 tri_mailbox_drain(tri_ctx *c)
 {
-	tri_mailbox *mb = &c->mb;
+	tri_mbio *mb = c->mb.io;
 	tri_buf **batch;
 	size_t n, routed = 0;
 
+	if (mb == NULL ||
+	    atomic_load_explicit(&mb->pending, memory_order_acquire) == 0) {
+		return 0;
+	}
 	pthread_mutex_lock(&mb->mtx);
 	n = mb->narr;
 	if (n == 0) {
@@ -233,6 +336,7 @@ tri_mailbox_drain(tri_ctx *c)
 		mb->cspare = cap;
 	}
 	mb->narr = 0;
+	atomic_store_explicit(&mb->pending, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&mb->mtx);
 	/* Our senders may ship their next batch while we decode this one. */
 	tri_port_resume(mb->port);
@@ -249,7 +353,11 @@ tri_mailbox_drain(tri_ctx *c)
 				TRI_STAT(malformed);
 				break;
 			}
-			tri_route(c, &f);
+			if (c->kind == TRI_CTX_HOST) {
+				tri_sched_route(c->sched, &f);
+			} else {
+				tri_route(c, &f);
+			}
 			routed++;
 		}
 		tri_buf_free(batch[i]);
@@ -265,7 +373,7 @@ tri_mailbox_drain(tri_ctx *c)
 bool
 tri_mailbox_wait(tri_ctx *c, uint64_t deadline)
 {
-	tri_mailbox *mb = &c->mb;
+	tri_mbio *mb = c->mb.io;
 	bool got = true;
 
 	pthread_mutex_lock(&mb->mtx);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "scheduler.h"
 
 extern char **environ;
 
@@ -230,10 +231,21 @@ announce(uint32_t proc, tr_reason why)
 	pthread_mutex_unlock(&N.mtx);
 	if (tri_registry_all(&v, &n) == TR_OK) {
 		for (size_t i = 0; i < n; i++) {
-			send_proc_down(v[i]->ref, proc, why);
+			if (v[i]->kind != TRI_CTX_SCHED) {
+				send_proc_down(v[i]->ref, proc, why);
+			}
 			tri_ctx_rele(v[i]);
 		}
 		tri_free(v);
+	}
+	{
+		/* Scheduled actors: once per scheduler, for all of its. */
+		uint8_t body[TRI_CONTROL_BODY];
+		tri_frame f;
+		tri_control_frame(
+		    &f, body, TRI_K_PROC_DOWN, TR_REF_NIL, TR_REF_NIL, why, 0);
+		f.tag = proc;
+		tri_sched_broadcast(&f);
 	}
 	for (size_t i = 0; i < nothers &&
 	     !__atomic_load_n(&tri_rt.shutting_down, __ATOMIC_ACQUIRE);

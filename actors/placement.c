@@ -32,6 +32,9 @@ tri_placement_choose(const tr_spec *spec)
 		if (strcmp(force, "exec") == 0) {
 			return TR_PLACE_EXEC;
 		}
+		if (strcmp(force, "scheduled") == 0) {
+			return TR_PLACE_SCHEDULED;
+		}
 	}
 	return spec->isolated ? TR_PLACE_FORK : TR_PLACE_THREAD;
 }

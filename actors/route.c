@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "scheduler.h"
 
 static void
 push_notice(tri_ctx *c, tri_msgq *q, uint32_t tag, int kind, tr_ref who,
@@ -103,6 +104,7 @@ proc_down_fanout(tri_ctx *c, const tri_frame *f)
 		tri_ctx_rele(v[i]);
 	}
 	tri_free(v);
+	tri_sched_broadcast(f); /* scheduled actors: once per scheduler */
 }
 
 void

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "scheduler.h"
 
 tri_runtime tri_rt;
 
@@ -99,6 +100,8 @@ runtime_start(const tr_options *opts, const tri_pspec *member)
 	    1024;
 	tri_rt.max_body =
 	    (opts != NULL && opts->max_body != 0) ? opts->max_body : TR_MSG_MAX;
+	tri_rt.schedulers = opts != NULL ? opts->schedulers : 0;
+	tri_rt.stack_size = opts != NULL ? opts->stack_size : 0;
 	atomic_init(&tri_rt.next_mon, 1);
 	atomic_init(&tri_rt.next_proc, 1);
 	pthread_mutex_init(&tri_rt.mtx, NULL);
@@ -191,7 +194,10 @@ tr_init(const tr_options *opts)
 	if (tri_running()) {
 		return TR_EEXIST;
 	}
-	if (opts != NULL && opts->max_body > TR_MSG_MAX) {
+	if (opts != NULL &&
+	    (opts->max_body > TR_MSG_MAX ||
+	        opts->mailbox_capacity > TRI_CAPACITY_MAX ||
+	        opts->schedulers > TRI_HOMES_MAX)) {
 		return TR_EINVAL;
 	}
 	/* An exec'd troupe program joins the node that started it. */
@@ -265,6 +271,16 @@ tr_shutdown(void)
 		    "%d ms and was killed\n",
 		    SHUTDOWN_WAIT_MS);
 	}
+	/* Scheduled actors, all at once (each scheduler newest first):
+	 * there may be a million of them. */
+	if (tri_sched_count() > 0 &&
+	    tri_sched_shutdown(tri_now_ms() + SHUTDOWN_WAIT_MS) != TR_OK) {
+		fprintf(stderr,
+		    "troupe: shutdown: a scheduled actor did not end within "
+		    "%d ms (stuck in a callback?)\n",
+		    SHUTDOWN_WAIT_MS);
+		rv = TR_ETIMEDOUT;
+	}
 	if (tri_registry_actors(&v, &n) == TR_OK) {
 		for (size_t i = 0; i < n; i++) {
 			/* Not to one already on its way out (a linked peer's
@@ -301,6 +317,7 @@ tr_shutdown(void)
 	}
 	pthread_mutex_unlock(&tri_rt.mtx);
 
+	tri_sched_stop();
 	__atomic_store_n(&tri_rt.running, false, __ATOMIC_RELEASE);
 	if (tri_rt.is_root) {
 		tri_node_stop();
@@ -370,6 +387,16 @@ tr_actor_info_get(tr_ref ref, tr_actor_info *out)
 	out->msgs_in = atomic_load(&r->msgs_in);
 	out->msgs_out = atomic_load(&r->msgs_out);
 	out->pid = t.tab->pid;
+	{
+		uint64_t since = atomic_load(&r->busy_since);
+		struct timespec ts;
+		uint64_t now;
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		now = (uint64_t)ts.tv_sec * 1000u +
+		    (uint64_t)ts.tv_nsec / 1000000u;
+		out->callback_ms = since != 0 && now > since ? now - since : 0;
+		out->waiting = since != 0 && atomic_load(&r->blocked) != 0;
+	}
 	tri_target_put(&t);
 	return TR_OK;
 }
@@ -383,7 +410,8 @@ tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 
 	if (spec == NULL || out == NULL ||
 	    (spec->behavior == NULL && spec->program == NULL) ||
-	    (unsigned)spec->placement > TR_PLACE_EXEC ||
+	    (unsigned)spec->placement > TR_PLACE_SCHEDULED ||
+	    spec->mailbox_capacity > TRI_CAPACITY_MAX ||
 	    (spec->name != NULL &&
 	        (spec->name[0] == '\0' || strlen(spec->name) > TR_NAME_MAX))) {
 		return TR_EINVAL;
@@ -419,6 +447,8 @@ tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 	switch (place) {
 	case TR_PLACE_THREAD:
 		return tri_actor_spawn(spec, b, out, why);
+	case TR_PLACE_SCHEDULED:
+		return tri_sched_spawn(spec, b, TR_REF_NIL, out, why);
 	case TR_PLACE_FORK:
 		return tri_process_spawn(spec, b, place, out, why);
 	case TR_PLACE_EXEC: {

@@ -12,11 +12,19 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "scheduler.h"
 
 int
 tri_deliver(tri_ctx *c, const tri_frame *f)
 {
-	int rv = c->mb.port != NULL ? tri_port_send(c->mb.port, f) : TR_ECLOSED;
+	tri_port *port;
+	int rv;
+
+	if (c->kind == TRI_CTX_SCHED) {
+		return tri_sched_deliver(c, f);
+	}
+	port = tri_mailbox_port(c);
+	rv = port != NULL ? tri_port_send(port, f) : TR_ECLOSED;
 	return rv == TR_ECLOSED ? TR_ENOPROC : rv;
 }
 
@@ -80,7 +88,7 @@ send_self(tri_ctx *self, tr_msg *msg)
 	if (self->kind == TRI_CTX_THREAD && self->in_callback == 0) {
 		/* From one of the actor's own libuv callbacks: make sure the
 		 * loop looks at its queue. */
-		uv_async_send(&self->async);
+		uv_async_send(&self->th->async);
 	}
 	count_sent();
 	return TR_OK;
@@ -111,11 +119,8 @@ tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms)
 		return rv;
 	}
 	frame_for(&f, TRI_K_USER, msg, to);
-	rv = tri_target_send(&t, &f, timeout_ms);
+	rv = tri_target_send_msg(&t, &f, timeout_ms, msg);
 	tri_target_put(&t);
-	if (rv == TR_OK) {
-		tr_msg_free(msg);
-	}
 	return rv;
 }
 
@@ -230,10 +235,40 @@ wait_until_inner(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 	}
 }
 
+/* A scheduled actor waits on its fiber: its scheduler routes what
+ * arrives and resumes it when pred holds (or the deadline passed). */
+static bool
+wait_until_sched(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
+{
+	for (;;) {
+		uint64_t until = deadline;
+		int err = TR_OK;
+
+		if (pred(c)) {
+			return true;
+		}
+		if (deadline != UINT64_MAX && tri_now_ms() >= deadline) {
+			return false;
+		}
+		if (c->spawn_proc != 0 && tri_now_ms() + SPAWN_POLL_MS < until) {
+			until = tri_now_ms() + SPAWN_POLL_MS;
+		}
+		(void)tri_sched_block_until(c, pred, until, &err);
+		if (err != TR_OK) {
+			return pred(c); /* no stack to wait on: give up */
+		}
+	}
+}
+
 static bool
 wait_until(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 {
-	bool done = wait_until_inner(c, pred, deadline);
+	bool done;
+
+	if (c->kind == TRI_CTX_SCHED) {
+		return wait_until_sched(c, pred, deadline);
+	}
+	done = wait_until_inner(c, pred, deadline);
 
 	/* Messages that arrived while we waited were taken off the wire
 	 * without waking the loop: make sure it looks at its queues, in
@@ -241,7 +276,7 @@ wait_until(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 	 * from handle, whose caller goes on with the queue anyway. */
 	if (c->kind == TRI_CTX_THREAD &&
 	    (c->userq.head != NULL || c->ctlq.head != NULL)) {
-		uv_async_send(&c->async);
+		uv_async_send(&c->th->async);
 	}
 	return done;
 }
@@ -343,9 +378,8 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 
 	frame_for(&f, TRI_K_CALL, req, to);
 	f.corr = self->call_corr;
-	rv = tri_target_send(&t, &f, timeout_ms);
+	rv = tri_target_send_msg(&t, &f, timeout_ms, req);
 	if (rv == TR_OK) {
-		tr_msg_free(req);
 		if (sent != NULL) {
 			*sent = true;
 		}
@@ -422,15 +456,15 @@ tr_stop(tr_ref ref, tr_reason reason)
 		return TR_ECLOSED;
 	}
 	if (self != NULL && tr_ref_equal(ref, self->ref)) {
-		if (self->kind != TRI_CTX_THREAD) {
+		if (self->kind == TRI_CTX_MAIN) {
 			return TR_ESTATE;
 		}
 		self->stopping = true;
 		self->reason = reason;
-		if (self->in_callback == 0) {
+		if (self->kind == TRI_CTX_THREAD && self->in_callback == 0) {
 			/* From a libuv callback of its own: wake the loop so
 			 * that it sees the stop. */
-			uv_async_send(&self->async);
+			uv_async_send(&self->th->async);
 		}
 		return TR_OK;
 	}
@@ -438,7 +472,7 @@ tr_stop(tr_ref ref, tr_reason reason)
 		return rv;
 	}
 	/* Every process's main context is its first: slot 1, gen 1. */
-	if ((t.local != NULL && t.local->kind != TRI_CTX_THREAD) ||
+	if ((t.local != NULL && t.local->kind == TRI_CTX_MAIN) ||
 	    (ref.slot == 1 && ref.gen == 1)) {
 		rv = TR_ESTATE;
 	} else {

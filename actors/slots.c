@@ -2,6 +2,7 @@
  * slots.c -- the shared slot table (see slots.h).
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -18,9 +19,31 @@
 
 _Static_assert(sizeof(tri_slotrec) == 128, "slot records are 128 bytes");
 
+#define DEPTH_MASK ((1u << TRI_SLOT_DEPTH_BITS) - 1u)
+#define HOME_SHIFT TRI_SLOT_DEPTH_BITS
+#define MOVING_BIT (1u << 31)
 #define GEN(w) ((uint32_t)((w) >> 32))
-#define DEPTH(w) ((uint32_t)(w))
-#define WORD(g, d) (((uint64_t)(g) << 32) | (uint64_t)(d))
+#define DEPTH(w) ((uint32_t)(w)&DEPTH_MASK)
+#define HOME(w) ((((uint32_t)(w)) >> HOME_SHIFT) & TRI_HOMES_MAX)
+#define MOVING(w) ((((uint32_t)(w)) & MOVING_BIT) != 0)
+#define WORD(g, h, d) \
+	(((uint64_t)(g) << 32) | ((uint64_t)(h) << HOME_SHIFT) | (uint64_t)(d))
+
+_Static_assert(TRI_SLOT_DEPTH_BITS + TRI_SLOT_HOME_BITS + 1 == 32,
+    "gen, moving, home and depth fill the word");
+
+/* A move takes a few instructions: spin, then yield. */
+static void
+wait_move(unsigned *spins)
+{
+	if (++*spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	} else {
+		sched_yield();
+	}
+}
 
 static void
 table_path(char *buf, size_t len, const char *dir, uint32_t proc)
@@ -138,15 +161,18 @@ tri_slots_used(tri_slottab *t, uint32_t slot)
 
 void
 tri_slot_open(tri_slotrec *r, uint32_t gen, uint32_t capacity,
-    uint32_t placement, const char *behavior)
+    uint32_t placement, const char *behavior, uint32_t home)
 {
 	r->capacity = capacity;
+	atomic_store(&r->inflight, 0);
+	atomic_store(&r->busy_since, 0);
+	atomic_store(&r->blocked, 0);
 	r->placement = placement;
 	atomic_store(&r->msgs_in, 0);
 	atomic_store(&r->msgs_out, 0);
 	atomic_store(&r->named, 0);
 	snprintf(r->behavior, sizeof(r->behavior), "%s", behavior);
-	atomic_store(&r->word, WORD(gen, 0));
+	atomic_store(&r->word, WORD(gen, home, 0));
 }
 
 uint32_t
@@ -155,7 +181,12 @@ tri_slot_close(tri_slotrec *r, uint32_t gen)
 	uint64_t w = atomic_load(&r->word);
 
 	while (GEN(w) == gen) {
-		if (atomic_compare_exchange_weak(&r->word, &w, WORD(0, 0))) {
+		if (MOVING(w)) {
+			/* Only the home's thread moves, and it is this one. */
+			w = atomic_load(&r->word);
+			continue;
+		}
+		if (atomic_compare_exchange_weak(&r->word, &w, WORD(0, 0, 0))) {
 			atomic_fetch_add(&r->seq, 1);
 			if (atomic_load(&r->waiters) != 0) {
 				futex_wake(&r->seq);
@@ -172,6 +203,7 @@ tri_slot_reserve(
 {
 	uint64_t deadline = UINT64_MAX;
 	bool timed = false;
+	unsigned spins = 0;
 
 	for (;;) {
 		uint64_t w = atomic_load(&r->word);
@@ -179,6 +211,10 @@ tri_slot_reserve(
 
 		if (GEN(w) != gen || !atomic_load(&t->alive)) {
 			return TR_ENOPROC;
+		}
+		if (MOVING(w)) {
+			wait_move(&spins);
+			continue;
 		}
 		if (DEPTH(w) < r->capacity) {
 			if (atomic_compare_exchange_weak(&r->word, &w, w + 1)) {
@@ -206,6 +242,122 @@ tri_slot_reserve(
 			futex_wait(&r->seq, seq, deadline);
 		}
 		atomic_fetch_sub(&r->waiters, 1);
+	}
+}
+
+int
+tri_slot_try(tri_slottab *t, tri_slotrec *r, uint32_t gen, uint32_t *home)
+{
+	unsigned spins = 0;
+
+	for (;;) {
+		uint64_t w = atomic_load(&r->word);
+
+		if (GEN(w) != gen || !atomic_load(&t->alive)) {
+			return TR_ENOPROC;
+		}
+		if (MOVING(w)) {
+			wait_move(&spins);
+			continue;
+		}
+		if (DEPTH(w) >= r->capacity) {
+			return TR_EFULL;
+		}
+		if (atomic_compare_exchange_weak(&r->word, &w, w + 1)) {
+			*home = HOME(w);
+			return TR_OK;
+		}
+	}
+}
+
+int
+tri_slot_route(tri_slottab *t, tri_slotrec *r, uint32_t gen, uint32_t *home)
+{
+	unsigned spins = 0;
+
+	for (;;) {
+		uint64_t w = atomic_load(&r->word);
+
+		if (GEN(w) != gen || !atomic_load(&t->alive)) {
+			return TR_ENOPROC;
+		}
+		if (HOME(w) == 0) {
+			*home = 0; /* its own inbox: never moves */
+			return TR_OK;
+		}
+		if (MOVING(w)) {
+			wait_move(&spins);
+			continue;
+		}
+		/* Count ourselves in flight, then look again: a move that
+		 * started meanwhile either sees us (and gives up) or we see
+		 * it (and wait for it).  Both are sequentially consistent. */
+		atomic_fetch_add(&r->inflight, 1);
+		w = atomic_load(&r->word);
+		if (GEN(w) != gen) {
+			atomic_fetch_sub(&r->inflight, 1);
+			return TR_ENOPROC;
+		}
+		if (MOVING(w)) {
+			atomic_fetch_sub(&r->inflight, 1);
+			wait_move(&spins);
+			continue;
+		}
+		*home = HOME(w);
+		return TR_OK;
+	}
+}
+
+void
+tri_slot_routed(tri_slotrec *r, uint32_t gen)
+{
+	uint32_t n = atomic_load(&r->inflight);
+
+	/* Never below zero, whatever a forged frame claims. */
+	while (n > 0 && GEN(atomic_load(&r->word)) == gen) {
+		if (atomic_compare_exchange_weak(&r->inflight, &n, n - 1)) {
+			return;
+		}
+	}
+}
+
+uint32_t
+tri_slot_home(tri_slotrec *r, uint32_t gen)
+{
+	uint64_t w = atomic_load(&r->word);
+	return GEN(w) == gen ? HOME(w) : 0;
+}
+
+bool
+tri_slot_move(tri_slotrec *r, uint32_t gen, uint32_t from, uint32_t to)
+{
+	uint64_t w = atomic_load(&r->word);
+	uint64_t mw;
+
+	for (;;) {
+		if (GEN(w) != gen || HOME(w) != from || MOVING(w)) {
+			return false;
+		}
+		mw = w | MOVING_BIT;
+		if (atomic_compare_exchange_weak(&r->word, &w, mw)) {
+			break;
+		}
+	}
+	/* No sender can take a slot or count itself in flight now without
+	 * seeing the move; if one is in flight already, give up. */
+	if (atomic_load(&r->inflight) != 0) {
+		w = mw;
+		while (!atomic_compare_exchange_weak(
+		    &r->word, &w, w & ~(uint64_t)MOVING_BIT)) {
+		}
+		return false;
+	}
+	w = mw;
+	for (;;) {
+		uint64_t nw = WORD(gen, to, DEPTH(w));
+		if (atomic_compare_exchange_weak(&r->word, &w, nw)) {
+			return true;
+		}
 	}
 }
 

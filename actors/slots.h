@@ -19,13 +19,28 @@
 
 #include "troupe.h"
 
-#define TRI_SLOTS_MAX 16384u
+/* Slots per process: the table is a sparse file, so only the records
+ * ever used take memory (128 bytes each). */
+#define TRI_SLOTS_MAX (1u << 21)
 /* Changes with the layout: a process of another layout is refused. */
-#define TRI_SLOTS_MAGIC 0x74727375u /* "trsu": tri_slottab has `leaving` */
+#define TRI_SLOTS_MAGIC 0x74727376u /* "trsv": words carry the home */
+
+/*
+ * A record's word: the incarnation (gen) in the high 32 bits, then a
+ * `moving` bit, the actor's home (0: the actor's own inbox, a thread or
+ * main context; k > 0: the inbox of scheduler k-1 of its process) and
+ * the mailbox depth.  One CAS checks that the actor is the one meant,
+ * that it is not being moved, and takes a slot; and tells the sender
+ * where to send.
+ */
+#define TRI_SLOT_DEPTH_BITS 22
+#define TRI_SLOT_HOME_BITS 9
+/* The largest mailbox capacity. */
+#define TRI_CAPACITY_MAX ((1u << TRI_SLOT_DEPTH_BITS) - 1u)
+/* The most schedulers a process can have. */
+#define TRI_HOMES_MAX ((1u << TRI_SLOT_HOME_BITS) - 1u)
 
 typedef struct tri_slotrec {
-	/* gen in the high half, depth in the low half: one CAS checks
-	 * that the actor is the one meant and takes a slot. */
 	_Atomic uint64_t word;
 	uint32_t capacity;
 	_Atomic uint32_t waiters;
@@ -35,8 +50,17 @@ typedef struct tri_slotrec {
 	_Atomic uint64_t msgs_in;
 	_Atomic uint64_t msgs_out;
 	_Atomic uint32_t named; /* it may have a registered name */
+	/* Frames sent to a scheduled actor through its home's inbox and
+	 * not yet routed to it: while any is in flight it is not moved to
+	 * another scheduler (that keeps the order of every sender). */
+	_Atomic uint32_t inflight;
+	/* When its current callback began (ms, coarse monotonic clock; 0:
+	 * in none), and whether it waits there: what `troupe status` and
+	 * tr_actor_info_get() show of a callback that does not return. */
+	_Atomic uint64_t busy_since;
+	_Atomic uint32_t blocked;
 	char behavior[TR_NAME_MAX + 1];
-	char pad[128 - 44 - (TR_NAME_MAX + 1)];
+	char pad[128 - 60 - (TR_NAME_MAX + 1)];
 } tri_slotrec;
 
 typedef struct tri_slottab {
@@ -66,15 +90,36 @@ void tri_slots_remove(const char *dir, uint32_t proc);
 
 /* Notes that a slot is in use (for tri_slots_wake_all's bound). */
 void tri_slots_used(tri_slottab *t, uint32_t slot);
-/* Publishes a new incarnation in a slot (depth 0, counters 0). */
+/* Publishes a new incarnation in a slot (depth 0, counters 0), living
+ * at `home` (see the word above). */
 void tri_slot_open(tri_slotrec *r, uint32_t gen, uint32_t capacity,
-    uint32_t placement, const char *behavior);
+    uint32_t placement, const char *behavior, uint32_t home);
 /* Ends an incarnation; returns the slots still taken (dead letters). */
 uint32_t tri_slot_close(tri_slotrec *r, uint32_t gen);
 /* Takes a slot: TR_OK, TR_ENOPROC (not that gen, or process gone),
  * TR_EFULL (nowait), TR_ETIMEDOUT. */
 int tri_slot_reserve(
     tri_slottab *t, tri_slotrec *r, uint32_t gen, int timeout_ms, bool nowait);
+/* The same, never waiting; *home is where the actor lived as the slot
+ * was taken.  TR_OK, TR_ENOPROC, TR_EFULL. */
+int tri_slot_try(tri_slottab *t, tri_slotrec *r, uint32_t gen,
+    uint32_t *home);
+/*
+ * Where to send a frame to incarnation gen, counted as in flight if its
+ * home is a scheduler (*home > 0): the receiving scheduler uncounts it
+ * with tri_slot_routed().  Waits out a move.  TR_ENOPROC if gen is gone.
+ */
+int tri_slot_route(tri_slottab *t, tri_slotrec *r, uint32_t gen,
+    uint32_t *home);
+/* A frame counted by tri_slot_route() was routed (or given up). */
+void tri_slot_routed(tri_slotrec *r, uint32_t gen);
+/* The home of gen now (0 if it is gone, or lives in its own inbox). */
+uint32_t tri_slot_home(tri_slotrec *r, uint32_t gen);
+/*
+ * Moves gen from home `from` to home `to` if nothing is in flight to it
+ * (only its home's scheduler thread calls this).  Whether it moved.
+ */
+bool tri_slot_move(tri_slotrec *r, uint32_t gen, uint32_t from, uint32_t to);
 /* Gives n slots back, if gen is still the one living there. */
 void tri_slot_release(tri_slotrec *r, uint32_t gen, uint32_t n);
 uint32_t tri_slot_depth(tri_slotrec *r, uint32_t gen);

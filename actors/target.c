@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "scheduler.h"
 
 #define BUCKETS 256
 
@@ -98,12 +99,62 @@ incarnation_lives(tri_slottab *tab, tr_ref r)
 	    (uint32_t)(atomic_load(&tab->slot[r.slot].word) >> 32) == r.gen;
 }
 
+/* A held port to what `key` names (an actor's own inbox, or a
+ * scheduler's: tri_sched_home_ref), for sends to the live incarnation r
+ * of table tab.  Called with the lock held; dials if need be. */
+static int
+rport_get_locked(tr_ref key, tri_slottab *tab, tr_ref r, tri_rport **out)
+{
+	tri_rport *p;
+	char url[512];
+	int rv;
+
+	for (p = buckets[hash(key)]; p != NULL; p = p->next) {
+		if (tr_ref_equal(p->ref, key)) {
+			break;
+		}
+	}
+	if (p == NULL) {
+		/* Dial outside the lock would race a second dialer; dialing
+		 * ipc is a local connect, short enough to hold it. */
+		if ((p = tri_calloc(1, sizeof(*p))) == NULL) {
+			return TR_ENOMEM;
+		}
+		if ((rv = tri_addr_ipc(url, sizeof(url), key, tri_rt.sockdir)) ==
+		    TR_OK) {
+			rv = tri_port_open(&p->port, url, false);
+		}
+		/* Refused though its slot says it lives: its mailbox may be
+		 * between two listeners (tri_mailboxes_check); try again
+		 * for a little while. */
+		for (int tries = 0; rv == TR_ENOPROC && tries < DIAL_TRIES &&
+		     incarnation_lives(tab, r);
+		     tries++) {
+			struct timespec ms = {0, 1000000L};
+			nanosleep(&ms, NULL);
+			rv = tri_port_open(&p->port, url, false);
+		}
+		if (rv != TR_OK) {
+			tri_free(p);
+			return rv == TR_ENOMEM ? rv : TR_ENOPROC;
+		}
+		p->ref = key;
+		p->refs = 1;
+		p->cached = true;
+		p->next = buckets[hash(key)];
+		buckets[hash(key)] = p;
+	}
+	p->refs++;
+	*out = p;
+	return TR_OK;
+}
+
 int
 tri_target_get(tr_ref r, tri_target *t)
 {
 	tri_rport *p, *to_close = NULL;
 	tri_slottab *tab;
-	char url[512];
+	uint32_t home;
 	int rv;
 
 	memset(t, 0, sizeof(*t));
@@ -132,46 +183,17 @@ tri_target_get(tr_ref r, tri_target *t)
 		close_list(to_close);
 		return TR_ENOPROC;
 	}
-	for (p = buckets[hash(r)]; p != NULL; p = p->next) {
-		if (tr_ref_equal(p->ref, r)) {
-			break;
-		}
-	}
-	if (p == NULL) {
-		/* Dial outside the lock would race a second dialer; dialing
-		 * ipc is a local connect, short enough to hold it. */
-		if ((p = tri_calloc(1, sizeof(*p))) == NULL) {
-			pthread_mutex_unlock(&lock);
-			return TR_ENOMEM;
-		}
-		if ((rv = tri_addr_ipc(url, sizeof(url), r, tri_rt.sockdir)) ==
-		    TR_OK) {
-			rv = tri_port_open(&p->port, url, false);
-		}
-		/* Refused though its slot says it lives: its mailbox may be
-		 * between two listeners (tri_mailboxes_check); try again
-		 * for a little while. */
-		for (int tries = 0; rv == TR_ENOPROC && tries < DIAL_TRIES &&
-		     incarnation_lives(tab, r);
-		     tries++) {
-			struct timespec ms = {0, 1000000L};
-			nanosleep(&ms, NULL);
-			rv = tri_port_open(&p->port, url, false);
-		}
-		if (rv != TR_OK) {
-			pthread_mutex_unlock(&lock);
-			tri_free(p);
-			return rv == TR_ENOMEM ? rv : TR_ENOPROC;
-		}
-		p->ref = r;
-		p->refs = 1;
-		p->cached = true;
-		p->next = buckets[hash(r)];
-		buckets[hash(r)] = p;
-	}
-	p->refs++;
+	/* A scheduled actor is reached through its scheduler's inbox. */
+	home = tri_slot_home(&tab->slot[r.slot], r.gen);
+	rv = rport_get_locked(
+	    home != 0 ? tri_sched_home_ref(r.node, r.proc, home) : r, tab, r,
+	    &p);
 	pthread_mutex_unlock(&lock);
+	if (rv != TR_OK) {
+		return rv;
+	}
 	t->remote = p;
+	t->remote_home = home;
 	t->tab = tab;
 	t->rec = &tab->slot[r.slot];
 	return TR_OK;
@@ -195,6 +217,44 @@ tri_target_put(tri_target *t)
 	}
 }
 
+/* A scheduled actor of another process: count the frame in flight
+ * (so that it is not moved meanwhile) and send it to its home now,
+ * which may have changed since tri_target_get(). */
+static int
+deliver_remote_sched(tri_target *t, const tri_frame *f)
+{
+	uint32_t home;
+	int rv;
+
+	if (tri_slot_route(t->tab, t->rec, t->ref.gen, &home) != TR_OK ||
+	    home == 0) {
+		return TR_ENOPROC;
+	}
+	if (home != t->remote_home) {
+		tri_rport *p, *to_close = NULL;
+		pthread_mutex_lock(&lock);
+		rv = rport_get_locked(tri_sched_home_ref(t->ref.node,
+		                          t->ref.proc, home),
+		    t->tab, t->ref, &p);
+		if (rv == TR_OK) {
+			rport_rele_locked(t->remote, &to_close);
+			t->remote = p;
+			t->remote_home = home;
+		}
+		pthread_mutex_unlock(&lock);
+		close_list(to_close);
+		if (rv != TR_OK) {
+			tri_slot_routed(t->rec, t->ref.gen);
+			return rv;
+		}
+	}
+	rv = tri_port_send(t->remote->port, f);
+	if (rv != TR_OK) {
+		tri_slot_routed(t->rec, t->ref.gen);
+	}
+	return rv == TR_ECLOSED ? TR_ENOPROC : rv;
+}
+
 int
 tri_target_deliver(tri_target *t, const tri_frame *f)
 {
@@ -203,19 +263,90 @@ tri_target_deliver(tri_target *t, const tri_frame *f)
 	if (t->local != NULL) {
 		return tri_deliver(t->local, f);
 	}
+	if (t->remote_home != 0) {
+		return deliver_remote_sched(t, f);
+	}
 	rv = tri_port_send(t->remote->port, f);
 	return rv == TR_ECLOSED ? TR_ENOPROC : rv;
+}
+
+/*
+ * Takes a slot in t's mailbox, waiting as the timeout says.  A
+ * scheduled actor waits on its fiber, never on the futex (that would
+ * stop its whole scheduler).  *home: where t lived as it was taken.
+ */
+static int
+reserve(tri_target *t, int timeout_ms, uint32_t *home)
+{
+	tri_ctx *self = tri_self();
+	uint64_t deadline;
+	int rv;
+
+	*home = 0;
+	if (self == NULL || self->kind != TRI_CTX_SCHED) {
+		rv = tri_slot_reserve(t->tab, t->rec, t->ref.gen, timeout_ms,
+		    t->local != NULL && t->local == self);
+		if (rv == TR_OK && t->local != NULL &&
+		    t->local->kind == TRI_CTX_SCHED) {
+			*home = tri_slot_home(t->rec, t->ref.gen);
+		}
+		return rv;
+	}
+	deadline = tri_deadline(timeout_ms);
+	for (;;) {
+		rv = tri_slot_try(t->tab, t->rec, t->ref.gen, home);
+		if (rv != TR_EFULL || timeout_ms == TR_NOWAIT ||
+		    t->local == self) {
+			return rv;
+		}
+		if ((rv = tri_sched_space_wait(self, deadline)) != TR_OK) {
+			return rv;
+		}
+	}
+}
+
+int
+tri_target_send_msg(
+    tri_target *t, const tri_frame *f, int timeout_ms, tr_msg *msg)
+{
+	tri_ctx *self = tri_self();
+	uint32_t home;
+	int rv;
+
+	if ((rv = reserve(t, timeout_ms, &home)) != TR_OK) {
+		return rv;
+	}
+	if (self != NULL) {
+		tri_count_out(self, 1);
+	}
+	TRI_STAT(sent);
+	/* Between two actors of one scheduler: the message itself. */
+	if (msg != NULL && t->local != NULL &&
+	    t->local->kind == TRI_CTX_SCHED &&
+	    tri_sched_handover(t->local, home, msg, f->kind, f->corr)) {
+		return TR_OK;
+	}
+	if ((rv = tri_target_deliver(t, f)) != TR_OK) {
+		tri_slot_release(t->rec, t->ref.gen, 1);
+		if (self != NULL) {
+			tri_count_out(self, -1);
+		}
+		atomic_fetch_sub_explicit(
+		    &tri_rt.sent, 1, memory_order_relaxed);
+		return rv;
+	}
+	tr_msg_free(msg);
+	return TR_OK;
 }
 
 int
 tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms)
 {
 	tri_ctx *self = tri_self();
+	uint32_t home;
 	int rv;
 
-	rv = tri_slot_reserve(t->tab, t->rec, t->ref.gen, timeout_ms,
-	    t->local != NULL && t->local == self);
-	if (rv != TR_OK) {
+	if ((rv = reserve(t, timeout_ms, &home)) != TR_OK) {
 		return rv;
 	}
 	/* Counted before the receiver can see it, taken back on failure. */

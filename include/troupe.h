@@ -83,6 +83,13 @@ typedef struct tr_options {
 	/* Largest message body accepted, in bytes.  Default and maximum
 	 * TR_MSG_MAX. */
 	uint32_t max_body;
+	/* Scheduler threads for scheduled actors (TR_PLACE_SCHEDULED).
+	 * Default: $TROUPE_SCHEDULERS, else one per core (tr_cores()). */
+	uint32_t schedulers;
+	/* Stack of a scheduled actor's callback while it waits (tr_call,
+	 * tr_recv, a full mailbox), in bytes.  Default: $TROUPE_STACK
+	 * (bytes, or "256k"), else 256 KiB. */
+	uint32_t stack_size;
 } tr_options;
 
 #define TR_MSG_MAX (16u * 1024u * 1024u)
@@ -314,6 +321,7 @@ typedef enum tr_placement {
 	TR_PLACE_THREAD = 1,
 	TR_PLACE_FORK = 2,
 	TR_PLACE_EXEC = 3,
+	TR_PLACE_SCHEDULED = 4,
 } tr_placement;
 
 /*
@@ -614,6 +622,12 @@ typedef struct tr_actor_info {
 	uint64_t msgs_in;  /* user messages handled, replies received */
 	uint64_t msgs_out; /* messages sent, calls made, replies given */
 	int pid;           /* OS process hosting it */
+	/* How long its current callback has run without returning, in ms
+	 * (0: it is in none).  A callback that never returns shows here;
+	 * a scheduled actor's also holds up the others of its scheduler,
+	 * unless it is `waiting`. */
+	uint64_t callback_ms;
+	bool waiting; /* that callback waits in tr_call, tr_recv, a send */
 } tr_actor_info;
 
 /* Facts about a live local actor.  TR_ENOPROC if gone. */

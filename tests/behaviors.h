@@ -25,7 +25,8 @@ static inline bool
 test_actors_local(void)
 {
 	const char *p = getenv("TROUPE_PLACEMENT");
-	return p == NULL || strcmp(p, "thread") == 0;
+	return p == NULL || strcmp(p, "thread") == 0 ||
+	    strcmp(p, "scheduled") == 0;
 }
 
 /* Bodies the behaviors read and write (behaviors.c). */

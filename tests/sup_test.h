@@ -72,6 +72,9 @@ ts_auto_placement(void)
 	if (p != NULL && strcmp(p, "exec") == 0) {
 		return TR_PLACE_EXEC;
 	}
+	if (p != NULL && strcmp(p, "scheduled") == 0) {
+		return TR_PLACE_SCHEDULED;
+	}
 	return TR_PLACE_THREAD;
 }
 

@@ -231,7 +231,7 @@ test_spawn_bad_specs(void **state)
 	spec.behavior = NULL;
 	assert_int_equal(tr_spawn(&spec, &r, NULL), TR_EINVAL);
 	spec.behavior = TL_WORKER;
-	spec.placement = (tr_placement)4;
+	spec.placement = (tr_placement)(TR_PLACE_SCHEDULED + 1);
 	assert_int_equal(tr_spawn(&spec, &r, NULL), TR_EINVAL);
 	spec.placement = (tr_placement)-1;
 	assert_int_equal(tr_spawn(&spec, &r, NULL), TR_EINVAL);
@@ -524,7 +524,9 @@ test_actor_info(void **state)
 	assert_true(info.msgs_out <= 1);
 	assert_true(info.pid > 0);
 	assert_true(info.placement == TR_PLACE_THREAD ||
-	    info.placement == TR_PLACE_FORK || info.placement == TR_PLACE_EXEC);
+	    info.placement == TR_PLACE_FORK ||
+	    info.placement == TR_PLACE_EXEC ||
+	    info.placement == TR_PLACE_SCHEDULED);
 	if (forced == NULL) {
 		assert_int_equal(info.placement, TR_PLACE_THREAD);
 		assert_int_equal(info.pid, (int)getpid());
