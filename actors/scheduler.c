@@ -35,6 +35,10 @@
 #define BATCH 64
 /* Actor turns per entry before the loop gets to poll. */
 #define TURNS 256
+/* A scheduler shares its runnable actors only after it has been busy
+ * this long without a pause (short bursts are cheaper to run here than
+ * to split across threads, whose messages then cross through nng). */
+#define SHARE_AFTER_MS 2
 /* Turn fibers kept for reuse beyond the ones in use. */
 #define POOL_KEEP 64
 /* How often a sender blocked on a full mailbox of another thread or
@@ -57,6 +61,7 @@ struct tri_aloop {
 	uv_poll_t poll;   /* the inner loop's backend fd, on the outer */
 	uv_timer_t timer; /* the inner loop's next timer, on the outer */
 	bool due;
+	int closing; /* handles still closing at the end */
 	tri_ctx *c;
 };
 typedef struct tri_aloop tri_aloop;
@@ -89,6 +94,15 @@ struct tri_sched {
 	pthread_mutex_t rmtx;
 	bool req_stop_all;
 	bool req_exit;
+	bool exiting; /* req_exit seen (its own thread) */
+	bool stopping_all; /* req_stop_all seen: stop what comes too */
+	tri_ctx *adopt; /* actors handed over by a busier scheduler */
+	_Atomic uint32_t adopt_pending;
+
+	/* Idle: nothing to run, waiting in its loop's poll.  A busy
+	 * scheduler hands runnable actors to an idle one. */
+	_Atomic int is_idle;
+	uint64_t busy_from; /* ms: when it last stopped being idle */
 
 	_Atomic uint32_t nactors; /* for placing new actors */
 	/* The callback running now, for the watchdog and introspection. */
@@ -108,6 +122,12 @@ static _Thread_local uint32_t tls_pick;
 
 static tri_sched **scheds;
 static uint32_t nsched;
+static _Atomic uint32_t nidle; /* schedulers idle now */
+/* Scheduled actors started and not ended, wherever they are (one being
+ * handed from one scheduler to another is in neither's list). */
+static _Atomic uint64_t nlive;
+/* tr_shutdown has begun: no more handing over. */
+static _Atomic bool closing;
 static pthread_mutex_t start_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 static void dispatch(void *arg);
@@ -608,7 +628,8 @@ aloop_close_cb(uv_handle_t *h)
 {
 	tri_aloop *al = h->data;
 
-	if ((uv_handle_t *)&al->timer == h) {
+	/* Both handles live in al: free it after the second closes. */
+	if (--al->closing == 0) {
 		tri_free(al);
 	}
 }
@@ -635,7 +656,8 @@ aloop_end(tri_ctx *c)
 	}
 	uv_loop_close(&al->loop);
 	uv_poll_stop(&al->poll);
-	uv_close((uv_handle_t *)&al->poll, NULL);
+	al->closing = 2;
+	uv_close((uv_handle_t *)&al->poll, aloop_close_cb);
 	uv_close((uv_handle_t *)&al->timer, aloop_close_cb);
 	c->aloop = NULL;
 	c->sflags &= (uint16_t)~TRI_SF_LOOP;
@@ -681,6 +703,143 @@ unbusy(tri_sched *s, tri_ctx *c, tri_ctx *prev)
 	atomic_store_explicit(&s->running, prev, memory_order_relaxed);
 }
 
+/* ------------------------------------------------------------------ */
+/* Sharing work                                                        */
+
+/* Takes the actors another scheduler handed over (before routing any
+ * frame: one for an adopted actor may already have arrived). */
+static void stop_for_shutdown(tri_ctx *c);
+
+static void
+take_adopted(tri_sched *s)
+{
+	tri_ctx *list;
+
+	if (atomic_load(&s->adopt_pending) == 0) {
+		return;
+	}
+	pthread_mutex_lock(&s->rmtx);
+	list = s->adopt;
+	s->adopt = NULL;
+	atomic_store(&s->adopt_pending, 0);
+	pthread_mutex_unlock(&s->rmtx);
+	while (list != NULL) {
+		tri_ctx *c = list;
+		list = c->rq_next;
+		c->rq_next = NULL;
+		c->sched = s;
+		list_add(s, c);
+		if (s->stopping_all) {
+			stop_for_shutdown(c); /* handed over as it began */
+		}
+		if (has_work(c)) {
+			rq_push(s, c);
+		} else {
+			c->sflags &= (uint16_t)~TRI_SF_QUEUED;
+		}
+	}
+}
+
+/* Whether c may move: nothing of it is tied to this thread. */
+static bool
+movable(const tri_ctx *c)
+{
+	return (c->sflags & (TRI_SF_RUNNING | TRI_SF_BLOCKED | TRI_SF_RESUME |
+	                        TRI_SF_STARTING | TRI_SF_LOOP | TRI_SF_ENDED)) ==
+	    0 &&
+	    c->fiber == NULL && c->start == NULL;
+}
+
+/*
+ * Hands c (just taken off the run queue) to t.  The adoption is queued
+ * at t before the slot word names t as c's home, so t never sees a
+ * frame for c before it can take c; the move itself fails if anything
+ * is in flight to c (that keeps every sender's order).
+ */
+static bool
+hand_over(tri_sched *s, tri_sched *t, tri_ctx *c)
+{
+	bool moved;
+
+	list_remove(s, c);
+	swait_free(c); /* its timer belongs to this loop */
+	pthread_mutex_lock(&t->rmtx);
+	c->rq_next = t->adopt;
+	t->adopt = c;
+	atomic_fetch_add(&t->adopt_pending, 1);
+	moved = tri_slot_move(c->mb.rec, c->ref.gen, s->idx + 1, t->idx + 1);
+	if (!moved) {
+		t->adopt = c->rq_next;
+		c->rq_next = NULL;
+		atomic_fetch_sub(&t->adopt_pending, 1);
+	}
+	pthread_mutex_unlock(&t->rmtx);
+	if (!moved) {
+		list_add(s, c);
+		return false;
+	}
+	uv_async_send(&t->wake);
+	return true;
+}
+
+/* After a turn: if this scheduler has been busy a while with more
+ * runnable actors than it can run at once, and another is idle, give
+ * that one the next runnable actor but one. */
+static void
+maybe_share(tri_sched *s)
+{
+	uint32_t n = tri_sched_count();
+	tri_ctx *c;
+	tri_sched *t = NULL;
+
+	if (s->rq_len < 2 || atomic_load(&nidle) == 0 || atomic_load(&closing) ||
+	    now_coarse_ms() - s->busy_from < SHARE_AFTER_MS) {
+		return;
+	}
+	for (uint32_t i = 1; i < n && t == NULL; i++) {
+		tri_sched *u = scheds[(s->idx + i) % n];
+		int one = 1;
+		/* Claim it, so that two busy schedulers do not both pick
+		 * it (it clears the flag itself when it wakes anyway). */
+		if (atomic_compare_exchange_strong(&u->is_idle, &one, 0)) {
+			atomic_fetch_sub(&nidle, 1);
+			t = u;
+		}
+	}
+	if (t == NULL) {
+		return;
+	}
+	/* The second runnable: the first runs next here. */
+	c = s->rq_head->rq_next;
+	if (c == NULL || !movable(c)) {
+		uv_async_send(&t->wake); /* let it find out it is idle */
+		return;
+	}
+	s->rq_head->rq_next = c->rq_next;
+	if (s->rq_tail == c) {
+		s->rq_tail = s->rq_head;
+	}
+	c->rq_next = NULL;
+	c->sflags &= (uint16_t)~TRI_SF_QUEUED;
+	s->rq_len--;
+	if (!hand_over(s, t, c)) {
+		rq_push(s, c);
+		uv_async_send(&t->wake);
+	}
+}
+
+static void
+set_idle(tri_sched *s, bool idle)
+{
+	int was = atomic_exchange(&s->is_idle, idle ? 1 : 0);
+
+	if (idle && !was) {
+		atomic_fetch_add(&nidle, 1);
+	} else if (!idle && was) {
+		atomic_fetch_sub(&nidle, 1);
+	}
+}
+
 /* Everything an actor does once it is over, on a turn fiber. */
 static void
 actor_end(tri_sched *s, tri_ctx *c)
@@ -715,6 +874,7 @@ actor_end(tri_sched *s, tri_ctx *c)
 	list_remove(s, c);
 	swait_free(c);
 	c->sflags |= TRI_SF_ENDED;
+	atomic_fetch_sub(&nlive, 1);
 	TRI_STAT(exited);
 	tri_ctx_rele(c); /* the scheduler's */
 }
@@ -842,6 +1002,7 @@ run_init(tri_sched *s, tri_ctx *c, tr_msg *arg)
 		return rv;
 	}
 	list_add(s, c);
+	atomic_fetch_add(&nlive, 1);
 	if ((c->sflags & TRI_SF_LOOP) != 0) {
 		aloop_arm(c);
 	}
@@ -914,6 +1075,7 @@ tri_sched_route(tri_sched *s, const tri_frame *f)
 		proc_down_all(s, f); /* to all of us at once */
 		return;
 	}
+	take_adopted(s); /* a frame for an actor just handed to us */
 	c = tri_registry_get(f->dest);
 	if (c == NULL || c->kind != TRI_CTX_SCHED) {
 		/* Gone.  A user message was counted as a dead letter when
@@ -1019,27 +1181,40 @@ tri_sched_broadcast(const tri_frame *f)
 /* The scheduler's turns                                               */
 
 static void
+stop_for_shutdown(tri_ctx *c)
+{
+	uint8_t body[TRI_CONTROL_BODY];
+	tri_frame f;
+
+	if (c->stopping) {
+		return;
+	}
+	tri_control_frame(
+	    &f, body, TRI_K_STOP, TR_REF_NIL, c->ref, TR_REASON_SHUTDOWN, 0);
+	tri_route(c, &f);
+	tri_sched_notify(c);
+}
+
+/* What other threads asked; whether to end. */
+static bool
 take_requests(tri_sched *s)
 {
-	bool stop_all;
+	bool stop_all, exit;
 
+	take_adopted(s);
 	pthread_mutex_lock(&s->rmtx);
 	stop_all = s->req_stop_all;
 	s->req_stop_all = false;
+	exit = s->req_exit;
 	pthread_mutex_unlock(&s->rmtx);
 	if (stop_all) {
+		s->stopping_all = true;
 		/* Newest first: the list is kept that way. */
 		for (tri_ctx *c = s->all; c != NULL; c = c->all_next) {
-			if (!c->stopping) {
-				uint8_t body[TRI_CONTROL_BODY];
-				tri_frame f;
-				tri_control_frame(&f, body, TRI_K_STOP,
-				    TR_REF_NIL, c->ref, TR_REASON_SHUTDOWN, 0);
-				tri_route(c, &f);
-				tri_sched_notify(c);
-			}
+			stop_for_shutdown(c);
 		}
 	}
+	return exit;
 }
 
 static void
@@ -1053,6 +1228,7 @@ dispatch(void *arg)
 		for (;;) {
 			tri_ctx *c;
 
+			take_adopted(s);
 			tri_mailbox_drain(s->host);
 			if ((c = res_pop(s)) != NULL) {
 				resume(s, c);
@@ -1063,6 +1239,7 @@ dispatch(void *arg)
 			}
 			run_actor(s, c);
 			turns++;
+			maybe_share(s);
 		}
 		/* Back to the loop.  Work left: keep it turning without
 		 * sleeping in its poll. */
@@ -1072,6 +1249,8 @@ dispatch(void *arg)
 				uv_idle_start(&s->idle, on_idle);
 				s->idle_on = true;
 			}
+		} else {
+			set_idle(s, true);
 		}
 		tri_fiber_switch(s->cur, s->native);
 	}
@@ -1084,8 +1263,18 @@ sched_enter(tri_sched *s)
 		return; /* a loop callback run from within a turn */
 	}
 	s->entered = true;
+	if (atomic_load_explicit(&s->is_idle, memory_order_relaxed) != 0 ||
+	    s->busy_from == 0) {
+		set_idle(s, false);
+		s->busy_from = now_coarse_ms();
+	}
 	tri_fiber_switch(s->native, s->cur);
 	s->entered = false;
+	if (s->exiting && s->nall == 0 && s->rq_head == NULL &&
+	    s->res_head == NULL) {
+		set_idle(s, false);
+		uv_stop(&s->loop);
+	}
 	if (s->rq_head == NULL && s->res_head == NULL && s->idle_on) {
 		uv_idle_stop(&s->idle);
 		s->idle_on = false;
@@ -1097,10 +1286,8 @@ on_wake(uv_async_t *h)
 {
 	tri_sched *s = h->data;
 
-	take_requests(s);
-	if (s->req_exit && s->nall == 0) {
-		uv_stop(&s->loop);
-		return;
+	if (take_requests(s)) {
+		s->exiting = true;
 	}
 	sched_enter(s);
 }
@@ -1335,6 +1522,8 @@ tri_sched_stop(void)
 	tri_free(scheds);
 	scheds = NULL;
 	__atomic_store_n(&nsched, 0, __ATOMIC_RELEASE);
+	atomic_store(&closing, false);
+	atomic_store(&nidle, 0);
 	pthread_mutex_unlock(&start_mtx);
 }
 
@@ -1532,6 +1721,7 @@ tri_sched_shutdown(uint64_t deadline)
 	uint32_t n = tri_sched_count();
 	bool left = false;
 
+	atomic_store(&closing, true);
 	for (uint32_t i = 0; i < n; i++) {
 		tri_sched *s = scheds[i];
 		pthread_mutex_lock(&s->rmtx);
@@ -1540,12 +1730,7 @@ tri_sched_shutdown(uint64_t deadline)
 		uv_async_send(&s->wake);
 	}
 	for (;;) {
-		left = false;
-		for (uint32_t i = 0; i < n; i++) {
-			if (atomic_load(&scheds[i]->nactors) != 0) {
-				left = true;
-			}
-		}
+		left = atomic_load(&nlive) != 0;
 		if (!left || tri_now_ms() >= deadline) {
 			break;
 		}
