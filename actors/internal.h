@@ -292,7 +292,8 @@ int tri_deliver(tri_ctx *c, const tri_frame *f);
  */
 typedef struct tri_target {
 	tr_ref ref;
-	tri_ctx *local;           /* this process: held */
+	tri_ctx *local;           /* this process: held unless borrowed */
+	bool borrowed;            /* local lives on this scheduler thread */
 	struct tri_rport *remote; /* another process: held */
 	uint32_t remote_home;     /* its scheduler there (0: own inbox) */
 	tri_slottab *tab;
@@ -301,6 +302,10 @@ typedef struct tri_target {
 
 /* TR_OK, or TR_ENOPROC if ref names no live actor that can be reached. */
 int tri_target_get(tr_ref ref, tri_target *t);
+/* The same for a use that does not block before its reservation proves
+ * the target alive (a send, a reply): an actor of the calling
+ * scheduler is borrowed, without the registry's lock. */
+int tri_target_get_quick(tr_ref ref, tri_target *t);
 void tri_target_put(tri_target *t);
 /* Queues a frame (no capacity check). */
 int tri_target_deliver(tri_target *t, const tri_frame *f);

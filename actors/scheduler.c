@@ -39,6 +39,8 @@
  * this long without a pause (short bursts are cheaper to run here than
  * to split across threads, whose messages then cross through nng). */
 #define SHARE_AFTER_MS 2
+/* Entries of a scheduler's cache of its own actors (a power of 2). */
+#define CACHE 4096
 /* Turn fibers kept for reuse beyond the ones in use. */
 #define POOL_KEEP 64
 /* How often a sender blocked on a full mailbox of another thread or
@@ -108,6 +110,11 @@ struct tri_sched {
 	/* The callback running now, for the watchdog and introspection. */
 	_Atomic(tri_ctx *) running;
 	_Atomic uint64_t since_ms;
+
+	/* Its own actors by slot, for sends between them without the
+	 * registry's lock (only this thread ends or moves them, and it
+	 * drops them from here as it does). */
+	tri_ctx *cache[CACHE];
 
 	/* start-up handshake */
 	pthread_mutex_t smtx;
@@ -270,6 +277,44 @@ list_add(tri_sched *s, tri_ctx *c)
 }
 
 static void
+uncache(tri_sched *s, const tri_ctx *c)
+{
+	tri_ctx **e = &s->cache[c->ref.slot & (CACHE - 1)];
+
+	if (*e == c) {
+		*e = NULL;
+	}
+}
+
+tri_ctx *
+tri_sched_local(tr_ref r)
+{
+	tri_sched *s = tls_sched;
+	tri_ctx **e, *c;
+
+	if (s == NULL || r.node != tri_rt.node || r.proc != tri_rt.proc) {
+		return NULL;
+	}
+	e = &s->cache[r.slot & (CACHE - 1)];
+	c = *e;
+	if (c != NULL && c->ref.slot == r.slot && c->ref.gen == r.gen) {
+		return c;
+	}
+	if ((c = tri_registry_get(r)) == NULL) {
+		return NULL;
+	}
+	if (c->kind != TRI_CTX_SCHED ||
+	    tri_slot_home(c->mb.rec, r.gen) != s->idx + 1 ||
+	    (c->sflags & TRI_SF_ENDED) != 0) {
+		tri_ctx_rele(c);
+		return NULL;
+	}
+	*e = c;
+	tri_ctx_rele(c); /* kept alive by this thread until it ends it */
+	return c;
+}
+
+static void
 list_remove(tri_sched *s, tri_ctx *c)
 {
 	if ((c->sflags & TRI_SF_LISTED) == 0) {
@@ -284,6 +329,7 @@ list_remove(tri_sched *s, tri_ctx *c)
 		c->all_next->all_prev = c->all_prev;
 	}
 	c->all_prev = c->all_next = NULL;
+	uncache(s, c);
 	s->nall--;
 	c->sflags &= (uint16_t)~TRI_SF_LISTED;
 	atomic_fetch_sub_explicit(&s->nactors, 1, memory_order_relaxed);
@@ -967,6 +1013,9 @@ start_failed(tri_ctx *c, int rv)
 	pthread_mutex_lock(&c->lmtx);
 	c->dead = true;
 	pthread_mutex_unlock(&c->lmtx);
+	if (tls_sched != NULL) {
+		uncache(tls_sched, c);
+	}
 	if ((c->sflags & TRI_SF_LOOP) != 0) {
 		aloop_end(c);
 	}

@@ -70,6 +70,11 @@ tr_ref tri_sched_home_ref(uint32_t node, uint32_t proc, uint32_t home);
 int tri_sched_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
     tr_ref *out, tr_reason *why);
 
+/* The scheduled actor r if it lives on the calling scheduler's thread,
+ * else NULL.  Not held: valid until this thread ends it, which it
+ * cannot do before the caller returns to it or blocks. */
+tri_ctx *tri_sched_local(tr_ref r);
+
 /* The host's drain: one frame for some actor of scheduler s. */
 void tri_sched_route(tri_sched *s, const tri_frame *f);
 /* Queues a frame for the local scheduled actor c, from any thread: on

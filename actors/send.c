@@ -110,7 +110,7 @@ tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms)
 	if ((rv = check_msg(msg)) != TR_OK) {
 		return rv;
 	}
-	if ((rv = tri_target_get(to, &t)) != TR_OK) {
+	if ((rv = tri_target_get_quick(to, &t)) != TR_OK) {
 		return rv;
 	}
 	if (t.local != NULL && t.local == tri_self()) {
@@ -188,7 +188,7 @@ tr_reply(tr_from from, tr_msg *reply)
 	if ((rv = check_msg(reply)) != TR_OK) {
 		return rv;
 	}
-	if (tri_target_get(from.to, &t) == TR_OK) {
+	if (tri_target_get_quick(from.to, &t) == TR_OK) {
 		frame_for(&f, TRI_K_REPLY, reply, from.to);
 		f.corr = from.corr;
 		/* Counted before it can be seen; a caller that went away is

@@ -199,13 +199,33 @@ tri_target_get(tr_ref r, tri_target *t)
 	return TR_OK;
 }
 
+int
+tri_target_get_quick(tr_ref r, tri_target *t)
+{
+	tri_ctx *c;
+
+	if (r.slot != 0 && r.slot < TRI_SLOTS_MAX &&
+	    (c = tri_sched_local(r)) != NULL) {
+		memset(t, 0, sizeof(*t));
+		t->ref = r;
+		t->local = c;
+		t->borrowed = true;
+		t->tab = tri_rt.slots;
+		t->rec = &tri_rt.slots->slot[r.slot];
+		return TR_OK;
+	}
+	return tri_target_get(r, t);
+}
+
 void
 tri_target_put(tri_target *t)
 {
 	tri_rport *to_close = NULL;
 
 	if (t->local != NULL) {
-		tri_ctx_rele(t->local);
+		if (!t->borrowed) {
+			tri_ctx_rele(t->local);
+		}
 		t->local = NULL;
 	}
 	if (t->remote != NULL) {
