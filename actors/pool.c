@@ -47,9 +47,10 @@ pool_init(void *state, tr_msg *arg)
 	member.link = true;
 	for (uint32_t i = 0; i < n; i++) {
 		tr_reason why;
-		if ((rv = tr_spawn(&member, &p->members[i], &why)) != TR_OK) {
+		if ((rv = tr_spawn(&member, &p->members[p->n], &why)) !=
+		    TR_OK) {
 			/* A pool starts whole or not at all. */
-			for (uint32_t k = 0; k < i; k++) {
+			for (uint32_t k = 0; k < p->n; k++) {
 				tr_unlink(p->members[k]);
 				tr_stop(p->members[k], TR_REASON_SHUTDOWN);
 			}
@@ -57,7 +58,15 @@ pool_init(void *state, tr_msg *arg)
 			p->members = NULL;
 			return rv;
 		}
-		p->n++;
+		if (!tr_ref_is_nil(p->members[p->n])) {
+			p->n++; /* else its init returned TR_IGNORE: left out */
+		}
+	}
+	if (p->n == 0) {
+		/* Every member chose not to run: so does the pool. */
+		tri_free(p->members);
+		p->members = NULL;
+		return TR_IGNORE;
 	}
 	return 0;
 }

@@ -277,9 +277,14 @@ int tr_msg_reason(tr_msg *msg, tr_ref *who, tr_reason *why, uint64_t *mon);
  * may call any troupe function, and may add libuv handles to tr_loop().
  *
  * init   -- optional.  arg is the spec's init argument (NULL if none),
- *           borrowed for the call.  Return 0 to start; anything else
- *           fails the spawn: tr_spawn() returns TR_EINIT and the reason
+ *           borrowed for the call.  Return 0 to start; TR_IGNORE not to
+ *           run at all, which is no failure (OTP's `ignore`: tr_spawn()
+ *           returns TR_OK with *out = TR_REF_NIL, a supervisor keeps the
+ *           child in state TR_CHILD_IGNORED); anything else fails the
+ *           spawn: tr_spawn() returns TR_EINIT and the reason
  *           error(code).  tr_spawn() returns only after init returned.
+ *           An init that did not start (ignored or failed) sends no exit
+ *           signals, and terminate is not called.
  * handle -- required.  msg is borrowed for the call (tr_msg_dup() to
  *           keep it).  Return 0 to go on; a non-zero return ends the
  *           actor with reason error(return value).
@@ -292,6 +297,9 @@ int tr_msg_reason(tr_msg *msg, tr_ref *who, tr_reason *why, uint64_t *mon);
  *           supervisor's shutdown timeout; handle is not called again.
  *           Whatever handles it leaves open are closed after it.
  */
+/* What an init returns to choose not to run (see tr_behavior). */
+#define TR_IGNORE INT32_MIN
+
 typedef struct tr_behavior {
 	const char *name;
 	size_t state_size;
@@ -366,7 +374,9 @@ typedef struct tr_spec {
 
 /*
  * Starts an actor and waits until its init callback returned.  On
- * success *out is its ref.  On TR_EINIT, *why (if not NULL) says why
+ * success *out is its ref -- or TR_REF_NIL if its init returned
+ * TR_IGNORE: nothing of it is left (no ref, no name, no process), and
+ * a link asked for is not made.  On TR_EINIT, *why (if not NULL) says why
  * init failed (for a process that died first: its exit status or
  * signal).  Errors: TR_EINVAL (bad spec), TR_ENOENT (unknown behavior,
  * or no such program), TR_EPERM (program not executable), TR_EEXIST
@@ -427,7 +437,9 @@ int tr_stop(tr_ref ref, tr_reason reason);
  * per core (tr_cores()).  The members are linked to the pool: one that
  * ends leaves the rotation, and the pool ends when none is left;
  * stopping the pool stops them.  The spec's name, if any, names the
- * pool.  Starts whole or not at all.  Errors as tr_spawn().
+ * pool.  Starts whole or not at all.  Members whose init returns
+ * TR_IGNORE are left out; if all do, *pool is TR_REF_NIL (TR_OK).
+ * Errors as tr_spawn().
  *
  * Members that serve TCP share one port best through one listening
  * socket opened before tr_init() -- a tree file's `sockets:`, fetched
@@ -635,8 +647,20 @@ int tr_actor_info_get(tr_ref ref, tr_actor_info *out);
  *             simple_one_for_one: children of one template, added with
  *             tr_sup_start_child(), restarted one for one.
  *  restart    permanent: always; transient: unless it ended normal or
- *             shutdown; temporary: never (not even by one_for_all), and
- *             it is forgotten when it ends.
+ *             shutdown (any code); temporary: never (not even by
+ *             one_for_all), and it is forgotten when it ends.
+ *  restarts   a start that fails is tried again, and again, each try
+ *             counting as a restart, until one works or the intensity
+ *             is used up.  Each try is a message the supervisor sends
+ *             itself (OTP's try_again): calls and stop requests that
+ *             came meanwhile are served between two tries, so a
+ *             supervisor in a restart loop answers within the time of
+ *             one start.  one_for_all and rest_for_one restart their
+ *             group in start order; if one member fails to start, its
+ *             retry restarts the group again (one_for_all stops the
+ *             members started meanwhile, reason shutdown, and starts
+ *             them all in order; rest_for_one starts from the failed
+ *             member on).
  *  intensity  more than `intensity` restarts within `period_ms` and the
  *             supervisor stops all its children and ends with reason
  *             shutdown(1) ("reached max restart intensity"), which its
@@ -645,20 +669,38 @@ int tr_actor_info_get(tr_ref ref, tr_actor_info *out);
  *             two supervisors of intensity 3 may be restarted 3 x 4 times
  *             before the top gives up.
  *  backoff    optional: a restart waits backoff_initial_ms, doubling at
- *             each further restart of that child up to backoff_max_ms,
- *             back to the initial delay once the child has run for
- *             backoff_reset_ms.  Restarting children are in state
- *             TR_CHILD_RESTARTING meanwhile.
+ *             each further restart (or failed start) of that child up to
+ *             backoff_max_ms, back to the initial delay once the child
+ *             has run for backoff_reset_ms.  Restarting children are in
+ *             state TR_CHILD_RESTARTING meanwhile; under one_for_all and
+ *             rest_for_one the rest of the group is stopped at once and
+ *             waits with it, to start in start order.
  *  shutdown   per child: ask it to stop (reason shutdown), wait up to
  *             shutdown_ms, then kill it (tr_kill).  TR_SHUTDOWN_BRUTAL
  *             kills at once; TR_SHUTDOWN_INFINITY waits as long as it
  *             takes (the default for child supervisors; 5000 ms for
  *             others).  Children start in order, each once its init has
- *             returned, and stop in reverse order.
+ *             returned, and stop in reverse order -- but the children of
+ *             a simple_one_for_one stop all at once, in parallel, within
+ *             one shutdown time (as in OTP).  A thread cannot be killed
+ *             in the middle of a callback (see tr_kill): one that
+ *             outlives its shutdown time and a grace of 500 ms after the
+ *             kill is *stuck* -- logged on stderr, listed as
+ *             TR_CHILD_STUCK with its ref, and no longer waited for; when
+ *             its callback returns at last it ends, and is then handled
+ *             as stopped (restarted, if a group restart wanted it).
+ *  ignore     a child whose init returns TR_IGNORE is not running and
+ *             no failure: kept as TR_CHILD_IGNORED (restart_child may
+ *             start it later), except temporary children and those of a
+ *             simple_one_for_one, which are not kept (OTP).
  *  significant / auto_shutdown (OTP 24): with TR_AUTO_ANY_SIGNIFICANT
  *             the supervisor ends (reason shutdown) when any significant
  *             child ends by itself without being restarted; with
- *             TR_AUTO_ALL_SIGNIFICANT, when all of them have.
+ *             TR_AUTO_ALL_SIGNIFICANT, when all of them have.  A child
+ *             stopped by its supervisor (terminate_child, a sibling's
+ *             group restart) does not count.  As in OTP, a significant
+ *             child under auto_shutdown never, and a simple_one_for_one
+ *             with an auto_shutdown, are refused (TR_EINVAL).
  */
 typedef enum tr_strategy {
 	TR_ONE_FOR_ONE = 0,
@@ -729,16 +771,36 @@ int tr_sup_check(const tr_sup_spec *spec, char *err, size_t errlen);
  */
 int tr_sup_start(const tr_sup_spec *spec, const char *name, bool link,
     tr_ref *out, tr_reason *why);
+/*
+ * tr_sup_start, which on TR_EINIT also names the child that failed
+ * (OTP's {failed_to_start_child, Id, Reason}): its path from this
+ * supervisor, "db", or "inner/db" for a child of a child supervisor,
+ * written into child (childlen bytes, NUL-terminated, truncated if need
+ * be; "" on any other result).  child may be NULL.
+ */
+int tr_sup_start_ex(const tr_sup_spec *spec, const char *name, bool link,
+    tr_ref *out, tr_reason *why, char *child, size_t childlen);
 
 /*
- * Dynamic children; calls to a supervisor of this process.
+ * Dynamic children; calls to a supervisor of this process.  They are
+ * answered between two restart attempts, never held up by a restart
+ * loop (see `restarts` above).
  * start_child: adds a child and starts it (for simple_one_for_one, child
  * is NULL or gives only start.init_arg, and the template is used; ids
- * are made up).  TR_EEXIST for an id in use, TR_EINIT with *why.
- * terminate_child: stops it (its spec stays, state stopped);
- * restart_child: starts a stopped child again; delete_child: forgets a
- * stopped child.  TR_ENOENT for an unknown id, TR_ESTATE for a child in
- * the wrong state.
+ * are made up: "<template id>.<n>").  TR_OK with *out = TR_REF_NIL if
+ * its init returned TR_IGNORE.  TR_EEXIST if the id is in use: *out is
+ * then the running child's ref (OTP's already_started), or TR_REF_NIL if
+ * that child is not running (already_present); TR_EEXIST also if the
+ * child's name is taken, *out being its holder.  TR_EINIT with *why.
+ * TR_EINVAL for a bad spec (tr_sup_check's rules).
+ * terminate_child: stops it (its spec stays, state stopped; a temporary
+ * child and a simple_one_for_one's are forgotten); TR_OK also for a
+ * child that is not running, and for a simple_one_for_one's child that
+ * is gone already.  restart_child: starts a stopped (or ignored) child
+ * again.  delete_child: forgets a stopped one.  TR_ENOENT for an
+ * unknown id, TR_ESTATE for a child in the wrong state (running,
+ * restarting, stuck), TR_ENOTSUP for restart_child and delete_child on
+ * a simple_one_for_one (as OTP's {error, simple_one_for_one}).
  */
 int tr_sup_start_child(
     tr_ref sup, const tr_child_spec *child, tr_ref *out, tr_reason *why);
@@ -748,13 +810,17 @@ int tr_sup_delete_child(tr_ref sup, const char *id);
 
 typedef enum tr_child_state {
 	TR_CHILD_RUNNING = 0,
-	TR_CHILD_RESTARTING = 1, /* waiting out its backoff */
+	TR_CHILD_RESTARTING = 1, /* its restart is pending: a backoff, a
+	                            retry after a failed start, its group */
 	TR_CHILD_STOPPED = 2,
+	TR_CHILD_IGNORED = 3, /* its init returned TR_IGNORE */
+	TR_CHILD_STUCK = 4,   /* stopped but still running: a thread that
+	                         outlived its shutdown time in a callback */
 } tr_child_state;
 
 typedef struct tr_child_info {
 	char id[TR_NAME_MAX + 1];
-	tr_ref ref; /* TR_REF_NIL unless running */
+	tr_ref ref; /* TR_REF_NIL unless running or stuck */
 	tr_child_state state;
 	tr_placement placement;
 	bool supervisor;

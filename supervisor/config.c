@@ -372,7 +372,8 @@ load_children(loader *ld, tr_sup_spec *s, yaml_node_t *list, int depth)
 		     j++) {
 			tr_child_spec c1 = flat(&k.v[j]);
 			char err[256];
-			if (trs_child_check(&c1, err, sizeof(err)) != TR_OK) {
+			if (trs_child_check(&c1, s->auto_shutdown, err,
+			        sizeof(err)) != TR_OK) {
 				trc_report(d, &ci.map->start_mark, "%s", err);
 			}
 		}

@@ -47,6 +47,8 @@ state_name(int s)
 {
 	return s == TR_CHILD_RUNNING ? "running" :
 	    s == TR_CHILD_RESTARTING ? "restarting" :
+	    s == TR_CHILD_IGNORED    ? "ignored" :
+	    s == TR_CHILD_STUCK      ? "stuck" :
 	                               "stopped";
 }
 
@@ -90,7 +92,8 @@ pack_tree(
 		tr_child_info *k = &kids[i];
 		tr_actor_info info;
 		char path[512];
-		bool live = k->state == TR_CHILD_RUNNING &&
+		bool live = (k->state == TR_CHILD_RUNNING ||
+		                k->state == TR_CHILD_STUCK) &&
 		    tr_actor_info_get(k->ref, &info) == TR_OK;
 
 		if ((size_t)snprintf(path, sizeof(path), "%.400s%.64s", prefix,
