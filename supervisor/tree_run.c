@@ -401,7 +401,7 @@ tr_tree_main(const char *file)
 	tr_behavior control = {
 	    .name = "troupe.control", .handle = control_handle};
 	tr_tree *tree = NULL;
-	char *errors = NULL, path[PATH_MAX], text[64];
+	char *errors = NULL, path[PATH_MAX], text[64], failed[256];
 	bool stopping = false;
 	pthread_t st;
 	tr_reason why;
@@ -453,14 +453,19 @@ tr_tree_main(const char *file)
 	tr_sup_log(true);
 	fprintf(stderr, "troupe: starting tree '%s' from %s (pid %d)\n",
 	    tr_tree_name(tree), file, (int)getpid());
-	rv = tr_sup_start(
-	    tr_tree_spec(tree), tr_tree_name(tree), true, &root_sup, &why);
+	rv = tr_sup_start_ex(tr_tree_spec(tree), tr_tree_name(tree), true,
+	    &root_sup, &why, failed, sizeof(failed));
+	if (rv == TR_EINIT) {
+		fprintf(stderr,
+		    "troupe: tree '%s' did not start: child '%s' failed to "
+		    "start: %s\n",
+		    tr_tree_name(tree), failed,
+		    tr_reason_format(why, text, sizeof(text)));
+	} else if (rv != TR_OK) {
+		fprintf(stderr, "troupe: tree '%s' did not start: %s\n",
+		    tr_tree_name(tree), tr_strerror(rv));
+	}
 	if (rv != TR_OK) {
-		fprintf(stderr, "troupe: tree '%s' did not start: %s%s%s\n",
-		    tr_tree_name(tree), tr_strerror(rv),
-		    rv == TR_EINIT ? ": " : "",
-		    rv == TR_EINIT ? tr_reason_format(why, text, sizeof(text)) :
-		                     "");
 		tr_shutdown();
 		tr_tree_free(tree);
 		return 1;
