@@ -303,6 +303,15 @@ ts_loop_case(tr_strategy st)
 	LOOP_CALL("delete_child", tr_sup_delete_child(sup, wid));
 	assert_int_equal(rv, simple ? TR_ENOTSUP : TR_ESTATE);
 
+	/* Its own spec again: already present (restarting, no ref). */
+	if (!simple) {
+		r = (tr_ref){1, 1, 1, 1};
+		LOOP_CALL("start_child of it",
+		    tr_sup_start_child(sup, &k[1], &r, NULL));
+		assert_int_equal(rv, TR_EEXIST);
+		assert_true(tr_ref_is_nil(r));
+	}
+
 	/* A new child, while the loop goes on. */
 	memset(&x, 0, sizeof(x));
 	if (!simple) {
@@ -1714,6 +1723,51 @@ test_tree_restart(void **state)
 	ts_stop_sup(sup, labels, 2);
 }
 
+/*
+ * simple_global_supervisor (kill_supervisor): a child supervisor killed
+ * (no terminate, so it stops nothing) takes its linked children down
+ * with it, and its own supervisor restarts it with new ones.
+ */
+static void
+test_kill_child_supervisor(void **state)
+{
+	tr_child_spec ik[1] = {ts_child("w", 1, TR_PERMANENT)};
+	tr_sup_spec inner = ts_sup(TR_ONE_FOR_ONE, ik, 1);
+	tr_child_spec k[1];
+	tr_sup_spec top;
+	tr_ref sup, in, w, w2;
+	tr_child_info ci;
+	int labels[] = {1};
+
+	(void)state;
+	memset(k, 0, sizeof(k));
+	k[0].id = "inner";
+	k[0].sup = &inner;
+	top = ts_sup(TR_ONE_FOR_ONE, k, 1);
+	sup = ts_start(&top);
+	w = ts_expect_started(1);
+	in = ts_info(sup, "inner").ref;
+	(void)tl_monitor(w);
+	assert_int_equal(tr_kill(in), TR_OK);
+	/* w dies of the link (killed: no terminate, no report); inner
+	 * comes back with a new w. */
+	{
+		ts_got g;
+		ts_gather(&g, 1, 1);
+		ts_assert_rep(&g.rep[0], TS_STARTED, 1, TR_REASON_NORMAL);
+		ts_got_notice(&g, TR_TAG_DOWN, w, TR_REASON_KILL);
+		ts_got_free(&g);
+		w2 = g.rep[0].who;
+	}
+	assert_false(tr_alive(w));
+	assert_true(ts_wait_moved(sup, "inner", in, &ci));
+	assert_int_equal(ci.state, TR_CHILD_RUNNING);
+	assert_int_equal(ci.restarts, 1);
+	assert_true(tr_ref_equal(ts_info(ci.ref, "w").ref, w2));
+	ts_nothing_else();
+	ts_stop_sup(sup, labels, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1748,6 +1802,7 @@ main(int argc, char **argv)
 	    TS_TEST(test_temporary_bystander_rest_for_one),
 	    TS_TEST(test_child_unlink),
 	    TS_TEST(test_tree_restart),
+	    TS_TEST(test_kill_child_supervisor),
 	};
 
 	if (argc > 1 && argv[1][0] == '!') {
