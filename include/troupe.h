@@ -840,7 +840,9 @@ int tr_sup_children(tr_ref sup, tr_child_info *out, size_t max, size_t *n);
  * Ends an actor now, without running its terminate callback: a process
  * placement's process is killed with SIGKILL (a wrapped program too);
  * a thread actor is asked to stop with TR_EXIT_KILL -- a thread cannot
- * be killed, so one stuck in a callback ends only when it returns.
+ * be killed, so one stuck in a callback ends only when it returns (and
+ * with the reason of the first stop request it got, if one came before
+ * the kill: a supervisor's shutdown then runs terminate after all).
  * TR_ENOPROC if already gone.
  */
 int tr_kill(tr_ref ref);
