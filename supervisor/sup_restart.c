@@ -25,6 +25,10 @@
 #include "alloc.h"
 #include "sup_internal.h"
 
+/* At most this many arrivals are taken ahead of a retry (a sender that
+ * never stops must not keep the supervisor at it). */
+#define DRAIN_MAX 4096
+
 static bool
 is_group(const sup *s)
 {
@@ -110,7 +114,9 @@ schedule(sup *s, child *c, uint32_t delay_ms)
 			 * retry), so that no call waits for more than one
 			 * attempt. */
 			tr_msg *in;
-			while (tr_recv(&in, TR_NOWAIT) == TR_OK) {
+			for (int i = 0;
+			     i < DRAIN_MAX && tr_recv(&in, TR_NOWAIT) == TR_OK;
+			     i++) {
 				trs_stash(s, in);
 			}
 			if (tr_send_timed(tr_self(), m, TR_NOWAIT) == TR_OK) {
