@@ -235,8 +235,9 @@ steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
 		MAX = 1024
 	};
 	tr_child_info *kids;
-	size_t nk = 0, at[MAX], ni = 0, done = 0;
-	bool exact = false, rev = strcmp(op, "stop") == 0;
+	size_t nk = 0, at[MAX], ni = 0, done = 0, already = 0;
+	bool exact = false, stop = strcmp(op, "stop") == 0;
+	bool was_stopped = false;
 	int rv;
 
 	if ((kids = tri_calloc(MAX, sizeof(*kids))) == NULL) {
@@ -245,7 +246,10 @@ steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
 	}
 	if ((rv = tr_sup_children(parent, kids, MAX, &nk)) == TR_OK) {
 		for (size_t i = 0; i < nk && i < MAX; i++) {
-			exact = exact || strcmp(kids[i].id, id) == 0;
+			if (strcmp(kids[i].id, id) == 0) {
+				exact = true;
+				was_stopped = kids[i].state == TR_CHILD_STOPPED;
+			}
 			if (instance_of(kids[i].id, id)) {
 				at[ni++] = i;
 			}
@@ -253,6 +257,12 @@ steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
 	}
 	if (rv != TR_OK || exact || ni == 0) {
 		tri_free(kids);
+		/* Stopping a stopped child is what was asked; say so
+		 * (OTP's terminate_child answers ok, too). */
+		if (rv == TR_OK && stop && was_stopped) {
+			snprintf(text, len, "already stopped");
+			return TR_OK;
+		}
 		if (rv == TR_OK) {
 			rv = steer_one(op, parent, id);
 		}
@@ -265,7 +275,12 @@ steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
 		return rv;
 	}
 	for (size_t j = 0; j < ni; j++) {
-		const char *kid = kids[at[rev ? ni - 1 - j : j]].id;
+		const tr_child_info *k = &kids[at[stop ? ni - 1 - j : j]];
+		const char *kid = k->id;
+		if (stop && k->state == TR_CHILD_STOPPED) {
+			already++;
+			continue;
+		}
 		rv = steer_one(op, parent, kid);
 		/* Starting one that runs, or stopping one that is stopped,
 		 * is what was asked: go on. */
@@ -282,8 +297,19 @@ steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
 		}
 		done++;
 	}
-	snprintf(text, len, "%s %zu instances of '%s'%s", done_word(op), ni, id,
-	    strcmp(op, "restart") == 0 ? ", one at a time" : "");
+	if (already == ni) {
+		snprintf(text, len, "all %zu instances of '%s' already stopped",
+		    ni, id);
+	} else if (already > 0) {
+		snprintf(text, len,
+		    "stopped %zu of %zu instances of '%s' (%zu already "
+		    "stopped)",
+		    done, ni, id, already);
+	} else {
+		snprintf(text, len, "%s %zu instances of '%s'%s", done_word(op),
+		    ni, id,
+		    strcmp(op, "restart") == 0 ? ", one at a time" : "");
+	}
 	tri_free(kids);
 	return TR_OK;
 }
