@@ -57,21 +57,6 @@ place_name(int p)
 	return p >= 0 && p <= TR_PLACE_EXEC ? n[p] : "?";
 }
 
-int
-trs_ctl_path(const char *tree, char *out, size_t len)
-{
-	char base[PATH_MAX];
-	int rv;
-
-	if ((rv = tri_rundir_base(base, sizeof(base))) != TR_OK) {
-		return rv;
-	}
-	if ((size_t)snprintf(out, len, "%s/%s.ctl", base, tree) >= len) {
-		return TR_EINVAL;
-	}
-	return TR_OK;
-}
-
 /* ------------------------------------------------------------------ */
 /* The running side: status of the tree, steering its children         */
 
@@ -428,7 +413,7 @@ tr_tree_main(const char *file)
 	bool stopping = false;
 	pthread_t st;
 	tr_reason why;
-	int rv, status = 0;
+	int rv, status = 0, claim = -1, holder = 0;
 
 	/* A program started by troupe's exec placement (this one, named in
 	 * a tree's command): be the actor it was started for. */
@@ -456,11 +441,30 @@ tr_tree_main(const char *file)
 		free(errors);
 		return 2;
 	}
+	/* Its name, before anything starts: one tree of a name at a time,
+	 * or the second would take the first's control socket.  Before
+	 * tr_init() too: the claim is not inherited by the fork server. */
+	if ((rv = trs_tree_claim(tr_tree_name(tree), &claim, &holder)) ==
+	    TR_EEXIST) {
+		fprintf(stderr,
+		    "troupe: a tree named '%s' is running already (pid %d): "
+		    "stop it, or give this one another 'name'\n",
+		    tr_tree_name(tree), holder);
+		tr_tree_free(tree);
+		return 1;
+	}
+	if (rv != TR_OK) {
+		fprintf(stderr,
+		    "troupe: warning: cannot claim the name '%s' (%s): troupe "
+		    "status will not see this tree\n",
+		    tr_tree_name(tree), tr_strerror(rv));
+	}
 	/* Its sockets too: fork members inherit them from the fork server. */
 	{
 		size_t ns;
 		trc_socket *socks = trc_tree_sockets(tree, &ns);
 		if (trc_open_sockets(socks, ns, file) != TR_OK) {
+			trs_tree_release(tr_tree_name(tree), claim);
 			tr_tree_free(tree);
 			return 1;
 		}
@@ -468,6 +472,7 @@ tr_tree_main(const char *file)
 	if ((rv = tr_init(NULL)) != TR_OK) {
 		fprintf(stderr, "troupe: cannot start the runtime: %s\n",
 		    tr_strerror(rv));
+		trs_tree_release(tr_tree_name(tree), claim);
 		tr_tree_free(tree);
 		return 1;
 	}
@@ -485,12 +490,15 @@ tr_tree_main(const char *file)
 		    rv == TR_EINIT ? tr_reason_format(why, text, sizeof(text)) :
 		                     "");
 		tr_shutdown();
+		trs_tree_release(tr_tree_name(tree), claim);
 		tr_tree_free(tree);
 		return 1;
 	}
-	if ((rv = tr_spawn(&(tr_spec){.behavior = "troupe.control",
-	                       .placement = TR_PLACE_THREAD},
-	         &control_ref, NULL)) != TR_OK ||
+	if (claim < 0) {
+		ctl = NULL; /* the name is not ours: said above */
+	} else if ((rv = tr_spawn(&(tr_spec){.behavior = "troupe.control",
+	                              .placement = TR_PLACE_THREAD},
+	                &control_ref, NULL)) != TR_OK ||
 	    (rv = trs_ctl_path(tr_tree_name(tree), path, sizeof(path))) !=
 	        TR_OK ||
 	    (rv = tri_ctl_listen(&ctl, path, on_request, NULL)) != TR_OK) {
@@ -541,6 +549,7 @@ tr_tree_main(const char *file)
 	}
 	tri_ctl_close(ctl);
 	tr_shutdown();
+	trs_tree_release(tr_tree_name(tree), claim);
 	tr_tree_free(tree);
 	return status;
 }

@@ -45,49 +45,88 @@ fmt_ms(char *buf, size_t len, uint64_t ms)
 /* ------------------------------------------------------------------ */
 /* The client side                                                     */
 
+/* The names of the trees that have a control socket in base, malloc'd
+ * (NULL-terminated), or NULL. */
+static char **
+ctl_names(const char *base)
+{
+	struct dirent *e;
+	char **v = NULL, **nv;
+	size_t n = 0;
+	DIR *d;
+
+	if ((d = opendir(base)) == NULL) {
+		return NULL;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		if (len <= 4 || strcmp(e->d_name + len - 4, ".ctl") != 0) {
+			continue;
+		}
+		if ((nv = realloc(v, (n + 2) * sizeof(*v))) == NULL ||
+		    (nv[n] = strndup(e->d_name, len - 4)) == NULL) {
+			v = nv != NULL ? nv : v;
+			break;
+		}
+		v = nv;
+		v[++n] = NULL;
+	}
+	closedir(d);
+	return v;
+}
+
+/*
+ * The tree to talk to: the one given, or the only one that runs.  A
+ * control socket whose tree is gone (killed with -9: nobody holds its
+ * name) is no tree: it is left out, and swept.
+ */
 static int
 find_tree(const char *given, char *name, size_t len)
 {
-	char base[PATH_MAX];
-	struct dirent *e;
-	DIR *d;
-	int found = 0;
+	char base[PATH_MAX], **names;
+	size_t live = 0;
+	int pid;
 
 	if (given != NULL) {
 		snprintf(name, len, "%s", given);
+		if (trs_tree_probe(given, &pid) == TR_ENOENT) {
+			fprintf(
+			    stderr, "troupe: no tree '%s' is running\n", given);
+			return TR_ENOENT;
+		}
 		return TR_OK;
 	}
-	if (tri_rundir_base(base, sizeof(base)) != TR_OK ||
-	    (d = opendir(base)) == NULL) {
+	if (tri_rundir_base(base, sizeof(base)) != TR_OK) {
 		fprintf(stderr, "troupe: no running tree\n");
 		return TR_ENOENT;
 	}
-	while ((e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name);
-		if (n > 4 && strcmp(e->d_name + n - 4, ".ctl") == 0) {
-			if (found++ == 0) {
-				snprintf(
-				    name, len, "%.*s", (int)(n - 4), e->d_name);
-			} else {
-				if (found == 2) {
-					fprintf(stderr,
-					    "troupe: several trees run; name "
-					    "one "
-					    "of:\n  %s\n",
-					    name);
-				}
-				fprintf(stderr, "  %.*s\n", (int)(n - 4),
-				    e->d_name);
+	names = ctl_names(base);
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+		if (trs_tree_probe(names[i], &pid) != TR_OK) {
+			continue; /* dead, and swept */
+		}
+		if (live++ == 0) {
+			snprintf(name, len, "%s", names[i]);
+		} else {
+			if (live == 2) {
+				fprintf(stderr,
+				    "troupe: several trees run; name one "
+				    "of:\n  %s\n",
+				    name);
 			}
+			fprintf(stderr, "  %s\n", names[i]);
 		}
 	}
-	closedir(d);
-	if (found == 0) {
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+		free(names[i]);
+	}
+	free(names);
+	if (live == 0) {
 		fprintf(
 		    stderr, "troupe: no running tree (looked in %s)\n", base);
 		return TR_ENOENT;
 	}
-	return found == 1 ? TR_OK : TR_EEXIST;
+	return live == 1 ? TR_OK : TR_EEXIST;
 }
 
 static int
