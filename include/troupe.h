@@ -613,7 +613,8 @@ typedef struct tr_actor_info {
 	uint32_t mailbox_capacity;
 	uint64_t msgs_in;  /* user messages handled, replies received */
 	uint64_t msgs_out; /* messages sent, calls made, replies given */
-	int pid;           /* OS process hosting it */
+	int pid; /* OS process running it: a wrapped program's own, else
+	            the process hosting the actor */
 } tr_actor_info;
 
 /* Facts about a live local actor.  TR_ENOPROC if gone. */
