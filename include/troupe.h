@@ -440,7 +440,9 @@ int tr_stop(tr_ref ref, tr_reason reason);
 #define TR_POOL_MAX 1024
 int tr_pool_spawn(const tr_spec *spec, uint32_t n, tr_ref *pool);
 
-/* Online cores of this machine (at least 1). */
+/* The cores the calling thread may run on (its CPU affinity, as nproc
+ * counts them: taskset and cpusets are honoured), else the online cores
+ * of the machine; at least 1. */
 uint32_t tr_cores(void);
 
 /*

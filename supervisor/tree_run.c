@@ -530,7 +530,23 @@ tr_tree_main(const char *file)
 		} else if (tr_msg_tag(m) == TR_TAG_EXIT &&
 		    tr_ref_equal(tr_msg_sender(m), root_sup)) {
 			tr_msg_reason(m, NULL, &why, NULL);
-			if (!stopping) {
+			if (!stopping && why.kind == TR_EXIT_SHUTDOWN &&
+			    why.code == 0) {
+				/* Not given up (that is shutdown(1)): it ended
+				 * by itself, as auto_shutdown has it. */
+				tr_auto_shutdown a =
+				    tr_tree_spec(tree)->auto_shutdown;
+				fprintf(stderr,
+				    "troupe: tree '%s' stopped: %s\n",
+				    tr_tree_name(tree),
+				    a == TR_AUTO_ANY_SIGNIFICANT ?
+				        "its significant child ended "
+				        "(auto_shutdown)" :
+				        a == TR_AUTO_ALL_SIGNIFICANT ?
+				        "its significant children ended "
+				        "(auto_shutdown)" :
+				        "its root supervisor was stopped");
+			} else if (!stopping) {
 				fprintf(stderr,
 				    "troupe: tree '%s' gave up (%s): exiting "
 				    "with "

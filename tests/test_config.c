@@ -11,8 +11,10 @@
  * time: each must end in TR_ENOMEM with nothing left behind, or in the
  * same result as without the failure.
  */
+#define _GNU_SOURCE /* sched_setaffinity, CPU_* */
 #include <limits.h>
 #include <math.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -357,6 +359,32 @@ test_good_limits(void **state)
 		assert_plain(child(s, 9 + i, id), "worker");
 	}
 	tr_tree_free(t);
+}
+
+/* instances: auto counts the cores this process may run on, as nproc
+ * does, not the cores online: pinned to one, it makes one.  (On a
+ * machine with one core the two cannot be told apart.) */
+static void
+test_auto_affinity(void **state)
+{
+	cpu_set_t was, one;
+	tr_tree *t;
+	int cpu = 0;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(was), &was), 0);
+	while (!CPU_ISSET(cpu, &was)) {
+		cpu++;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	t = load_ok("good_limits.yaml");
+	assert_int_equal(sched_setaffinity(0, sizeof(was), &was), 0);
+	assert_int_equal(tr_tree_spec(t)->nchildren, 9 + 1);
+	assert_plain(child(tr_tree_spec(t), 9, "cores.1"), "worker");
+	tr_tree_free(t);
+	assert_int_equal(tr_cores(), (uint32_t)CPU_COUNT(&was));
 }
 
 static void
@@ -1001,6 +1029,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_good_defaults),
 	    cmocka_unit_test(test_good_empty),
 	    cmocka_unit_test(test_good_limits),
+	    cmocka_unit_test(test_auto_affinity),
 	    cmocka_unit_test(test_good_values),
 	    cmocka_unit_test(test_good_simple),
 	    cmocka_unit_test(test_good_exec),
