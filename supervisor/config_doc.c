@@ -192,7 +192,7 @@ read_file(trc_doc *d, size_t *len)
 	return buf;
 }
 
-/* Whether the line of mk is indented with a tab, or mk is on one. */
+/* Whether a tab is in the indentation of the line of mk. */
 static bool
 tab_at(const char *buf, const yaml_mark_t *mk)
 {
@@ -208,7 +208,7 @@ tab_at(const char *buf, const yaml_mark_t *mk)
 	}
 	for (size_t col = 0; p[col] == ' ' || p[col] == '\t'; col++) {
 		if (p[col] == '\t') {
-			return true; /* in the indentation, or at the mark */
+			return true;
 		}
 	}
 	return false;

@@ -267,8 +267,8 @@ steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
 			continue;
 		}
 		rv = steer_one(op, parent, kid);
-		/* Starting one that runs, or stopping one that is stopped,
-		 * is what was asked: go on. */
+		/* Starting one that runs is what was asked: go on.  (One
+		 * that is stopped is not stopped again: counted above.) */
 		if (rv == TR_ESTATE && strcmp(op, "start") == 0) {
 			rv = TR_OK;
 		}
