@@ -366,8 +366,9 @@ static const struct {
         "usage: troupe run FILE\n\n"
         "Starts the supervision tree in FILE (YAML, docs/config.md) in\n"
         "the foreground and logs its state changes to stderr.  SIGINT or\n"
-        "SIGTERM stops it, newest child first.  Exit status: 0 stopped,\n"
-        "1 the root supervisor gave up, 2 FILE has errors.\n"},
+        "SIGTERM stops it, newest child first.  One tree of a name runs\n"
+        "at a time.  Exit status: 0 stopped, 1 the root supervisor gave\n"
+        "up (or a tree of that name runs already), 2 FILE has errors.\n"},
     {"check",
         "usage: troupe check FILE\n\n"
         "Validates FILE as `run` would, printing file:line:column: errors;\n"
