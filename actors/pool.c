@@ -10,6 +10,8 @@
  * pool ends, with the last member's reason, when none is left.  Stopping
  * the pool stops its members.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -132,10 +134,21 @@ pool_terminate(void *state, tr_reason why)
 static const tri_behavior pool_behavior = {
     "troupe.pool", sizeof(pool), pool_init, pool_handle, pool_terminate};
 
+/* The cores this thread may run on, as nproc counts them: on a machine
+ * of 64 cores, a process pinned to 2 (taskset, a container's cpuset)
+ * gains nothing from 64 workers. */
 uint32_t
 tr_cores(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	    CPU_COUNT(&set) > 0) {
+		return (uint32_t)CPU_COUNT(&set);
+	}
+	/* More than CPU_SETSIZE cpus, or no affinity: what is online. */
+	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (uint32_t)n : 1;
 }
 

@@ -369,7 +369,11 @@ tr_actor_info_get(tr_ref ref, tr_actor_info *out)
 	out->mailbox_capacity = r->capacity;
 	out->msgs_in = atomic_load(&r->msgs_in);
 	out->msgs_out = atomic_load(&r->msgs_out);
-	out->pid = t.tab->pid;
+	/* A wrapped program's own process, else the one hosting it. */
+	out->pid = atomic_load(&r->pid);
+	if (out->pid <= 0) {
+		out->pid = t.tab->pid;
+	}
 	tri_target_put(&t);
 	return TR_OK;
 }

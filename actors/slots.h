@@ -21,7 +21,7 @@
 
 #define TRI_SLOTS_MAX 16384u
 /* Changes with the layout: a process of another layout is refused. */
-#define TRI_SLOTS_MAGIC 0x74727375u /* "trsu": tri_slottab has `leaving` */
+#define TRI_SLOTS_MAGIC 0x74727376u /* "trsv": tri_slotrec has `pid` */
 
 typedef struct tri_slotrec {
 	/* gen in the high half, depth in the low half: one CAS checks
@@ -35,8 +35,11 @@ typedef struct tri_slotrec {
 	_Atomic uint64_t msgs_in;
 	_Atomic uint64_t msgs_out;
 	_Atomic uint32_t named; /* it may have a registered name */
+	/* The OS process of a wrapped program (its actor is a thread of
+	 * this process); 0: the table's process. */
+	_Atomic int32_t pid;
 	char behavior[TR_NAME_MAX + 1];
-	char pad[128 - 44 - (TR_NAME_MAX + 1)];
+	char pad[128 - 48 - (TR_NAME_MAX + 1)];
 } tri_slotrec;
 
 typedef struct tri_slottab {

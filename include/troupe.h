@@ -452,7 +452,9 @@ int tr_stop(tr_ref ref, tr_reason reason);
 #define TR_POOL_MAX 1024
 int tr_pool_spawn(const tr_spec *spec, uint32_t n, tr_ref *pool);
 
-/* Online cores of this machine (at least 1). */
+/* The cores the calling thread may run on (its CPU affinity, as nproc
+ * counts them: taskset and cpusets are honoured), else the online cores
+ * of the machine; at least 1. */
 uint32_t tr_cores(void);
 
 /*
@@ -625,7 +627,8 @@ typedef struct tr_actor_info {
 	uint32_t mailbox_capacity;
 	uint64_t msgs_in;  /* user messages handled, replies received */
 	uint64_t msgs_out; /* messages sent, calls made, replies given */
-	int pid;           /* OS process hosting it */
+	int pid; /* OS process running it: a wrapped program's own, else
+	            the process hosting the actor */
 } tr_actor_info;
 
 /* Facts about a live local actor.  TR_ENOPROC if gone. */
