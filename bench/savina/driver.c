@@ -31,11 +31,10 @@ sv_scaled(const sv_cfg *cfg, uint64_t savina_default, uint64_t min)
 	return v < (double)min ? min : (uint64_t)(v + 0.5);
 }
 
-/* Whether an actor placed at p is where TROUPE_PLACEMENT asked: unset
- * or "thread" means a thread; any other name (the scheduled placement)
- * must not have fallen back to one of the three others. */
-static bool
-placed_as_asked(tr_placement p)
+/* Unset or "thread" means a thread; any other name (the scheduled
+ * placement) must not have fallen back to one of the three others. */
+bool
+sv_placed_as_asked(tr_placement p)
 {
 	const char *want = getenv("TROUPE_PLACEMENT");
 
@@ -84,7 +83,7 @@ sv_spawn(const char *behavior, tr_msg *init_arg, tr_ref *out)
 	}
 	actors[nactors++] = *out;
 	if (tr_actor_info_get(*out, &info) == TR_OK &&
-	    !placed_as_asked(info.placement)) {
+	    !sv_placed_as_asked(info.placement)) {
 		return TR_ENOTSUP;
 	}
 	return TR_OK;

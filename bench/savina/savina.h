@@ -67,6 +67,10 @@ double sv_now(void);
  */
 int sv_spawn(const char *behavior, tr_msg *init_arg, tr_ref *out);
 
+/* Whether an actor placed at p is where TROUPE_PLACEMENT asked for
+ * (TR_PLACE_AUTO falls back to a thread for a name it does not know). */
+bool sv_placed_as_asked(tr_placement p);
+
 /* Stops every actor sv_spawn() made and waits for each one's end. */
 int sv_stop_all(void);
 

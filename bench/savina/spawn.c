@@ -36,6 +36,16 @@ sv_spawn_register(void)
 	(void)tr_behavior_register(&b);
 }
 
+/* Whether ref runs where TROUPE_PLACEMENT asked. */
+static bool
+placed(tr_ref ref)
+{
+	tr_actor_info info;
+
+	return tr_actor_info_get(ref, &info) != TR_OK ||
+	    sv_placed_as_asked(info.placement);
+}
+
 /* Resident bytes of this process; 0 if unknown. */
 static uint64_t
 rss_bytes(void)
@@ -85,6 +95,15 @@ sv_spawn_figure(const sv_spawn_cfg *cfg, const char *placement)
 			break;
 		}
 		reached++;
+		if (reached == 1 && !placed(ref)) {
+			printf("{\"bench\":\"savina\",\"case\":\"spawn\","
+			       "\"impl\":\"troupe\",\"placement\":\"%s\","
+			       "\"error\":\"placement not available in this "
+			       "build\"}\n",
+			    placement);
+			fflush(stdout);
+			return 3;
+		}
 	}
 	t1 = sv_now();
 	rss1 = rss_bytes();

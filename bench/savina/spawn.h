@@ -15,7 +15,8 @@ typedef struct sv_spawn_cfg {
 
 void sv_spawn_register(void);
 
-/* Prints the figure's JSON line; 0 if at least one actor started. */
+/* Prints the figure's JSON line; 0 if at least one actor started, 3 if
+ * the placement asked for is not in this build, else 1. */
 int sv_spawn_figure(const sv_spawn_cfg *cfg, const char *placement);
 
 #endif
