@@ -572,8 +572,10 @@ int tr_timer_cancel(tr_timer timer);
  * ends at its timeout.
  *
  * Errors as tr_send() (TR_EINVAL, TR_ENOPROC, TR_EPROTO, TR_EMSGSIZE,
- * TR_ECLOSED); also TR_EINVAL for an exit or down notice (TR_TAG_EXIT,
- * TR_TAG_DOWN: they speak of the receiver's own links and monitors).
+ * TR_ECLOSED; TR_EFULL and TR_ENOMEM forwarding to oneself, which
+ * queues a copy and never waits); also TR_EINVAL for an exit or down
+ * notice (TR_TAG_EXIT, TR_TAG_DOWN: they speak of the receiver's own
+ * links and monitors).
  */
 int tr_forward(tr_msg *msg, tr_ref to);
 

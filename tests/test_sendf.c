@@ -1011,6 +1011,32 @@ test_forward_to_self(void **state)
 	stop_and_wait(kit);
 }
 
+/* Forwarding to oneself never waits: a full mailbox is TR_EFULL, and
+ * the message is still the caller's. */
+static void
+test_forward_to_self_full(void **state)
+{
+	tr_msg *m = NULL, *got = NULL;
+	int queued = 0, rv;
+
+	(void)state;
+	assert_int_equal(tr_msg_newf(&m, TAG, "s", "kept"), TR_OK);
+	while ((rv = tr_sendf(tr_self(), TAG, "")) == TR_OK) {
+		queued++;
+		assert_true(queued <= 100000);
+	}
+	assert_int_equal(rv, TR_EFULL);
+	assert_int_equal(tr_forward(m, tr_self()), TR_EFULL);
+	for (int i = 0; i < queued; i++) {
+		assert_int_equal(tr_recvf(NULL, NULL, TR_NOWAIT, ""), TR_OK);
+	}
+	assert_int_equal(tr_forward(m, tr_self()), TR_OK);
+	assert_int_equal(tr_recv(&got, TR_NOWAIT), TR_OK);
+	assert_true(tr_ref_equal(tr_msg_sender(got), tr_self()));
+	tr_msg_free(got);
+	tr_msg_free(m);
+}
+
 /* A message never received goes out as the forwarder's own. */
 static void
 test_forward_fresh_message(void **state)
@@ -1154,6 +1180,8 @@ main(void)
 	        test_forward_call_reply_routing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_forward_to_self, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_forward_to_self_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_forward_fresh_message, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
