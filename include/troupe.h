@@ -621,7 +621,8 @@ int tr_forward(tr_msg *msg, tr_ref to);
  *
  * Unpacking: every pointer may be NULL to check a value without
  * keeping it.  What s, S, b and m give points into msg (s: a copy kept
- * with msg) and is valid until msg is freed; copy what must outlive it.
+ * with msg) and is valid until msg is freed (or its body is packed
+ * into again); copy what must outlive it.
  * Nothing is written unless the whole body matches.  The reader checks
  * every length against the bytes present, so any body -- from another
  * process, or hostile -- gives TR_EPROTO at worst, never an over-read.
