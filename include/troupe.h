@@ -25,6 +25,7 @@
 #ifndef TROUPE_H
 #define TROUPE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -564,6 +565,138 @@ int tr_send_after(tr_ref to, tr_msg *msg, int delay_ms, tr_timer *timer);
 /* Cancels a pending delayed send.  TR_ENOENT if it already fired, was
  * canceled, or never existed. */
 int tr_timer_cancel(tr_timer timer);
+
+/*
+ * Passes a received message on to `to`, as its original sender sent it:
+ * the receiver's tr_msg_sender() is that sender (not the forwarder), and
+ * a forwarded call stays a call with its correlation, so the final
+ * receiver's tr_reply() answers the original caller directly.  A message
+ * that was never received (made with tr_msg_new) goes out as from the
+ * caller, as tr_send would send it.  Tag and body are unchanged.  Waits
+ * for room in a full mailbox, as tr_send().
+ *
+ * Ownership: msg is only read; the caller keeps it whatever the result,
+ * and frees it as before (in handle it stays the runtime's).  Forwarding
+ * needs no tr_msg_dup(), so the usual place for it -- a broker's or a
+ * router's handle callback -- is one line.
+ *
+ * A caller of a forwarded call goes on watching the actor it called, as
+ * gen_server:call does: if that actor ends before the reply comes, the
+ * call ends with TR_ENOPROC; if only the final receiver ends, the call
+ * ends at its timeout.
+ *
+ * Errors as tr_send() (TR_EINVAL, TR_ENOPROC, TR_EPROTO, TR_EMSGSIZE,
+ * TR_ECLOSED; TR_EFULL and TR_ENOMEM forwarding to oneself, which
+ * queues a copy and never waits); also TR_EINVAL for an exit or down
+ * notice (TR_TAG_EXIT, TR_TAG_DOWN: they speak of the receiver's own
+ * links and monitors).
+ */
+int tr_forward(tr_msg *msg, tr_ref to);
+
+/* ------------------------------------------------------------------ */
+/* One-line messages: pictures                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A picture is a string with one letter per value, in the spirit of
+ * CZMQ's zsock_send(): tr_sendf(to, TAG, "qr", n, tr_self()) sends a
+ * message whose body is the msgpack array [n, <ref>], and
+ * tr_msg_unpackf(msg, "qr", &n, &ref) reads it back, checking every
+ * type.  The body is always one msgpack array with one element per
+ * letter ("" is the empty array), so a picture's message can also be
+ * read with tr_msg_body(), and one written by any msgpack writer can be
+ * read with a picture.
+ *
+ *  letter  argument to pack         to unpack into           value
+ *  i       int                      int *                    integer (1)
+ *  u       unsigned int             unsigned *               integer (1)
+ *  q       int64_t                  int64_t *                integer (1)
+ *  Q       uint64_t                 uint64_t *               integer (1)
+ *  d       double                   double *                 float32/64
+ *  ?       bool (passed as int)     bool *                   true, false
+ *  s       const char *, not NULL   const char **            str (2)
+ *  S       const char *, size_t     const char **, size_t *  str (3)
+ *  b       const void *, size_t     const void **, size_t *  bin (3)
+ *  r       tr_ref                   tr_ref *                 ref (4)
+ *  n       (none)                   (none)                   nil
+ *  m       const msgpack_object *   msgpack_object *         any (3)
+ *
+ *  (1) whatever its msgpack width and sign, if the value fits the
+ *      target: -1 is no unsigned, 2^31 is no int (TR_EPROTO).
+ *  (2) without NUL bytes; read as a NUL-terminated copy kept with msg.
+ *  (3) points into msg's body; S's string is NOT NUL-terminated.
+ *  (4) as packed by tr_pack_ref().
+ *
+ * Integers are C's own types, not fixed widths, for a reason: a literal
+ * like 5 passed for "i" is an int, and variadic arguments are not
+ * converted, so a letter that read an int64_t would read garbage (and
+ * -1 as 4294967295 on x86-64).  Pass exactly the type of the table --
+ * cast literals for q, Q and d: (int64_t)1, 1.0.
+ *
+ * Unpacking: every pointer may be NULL to check a value without
+ * keeping it.  What s, S, b and m give points into msg (s: a copy kept
+ * with msg) and is valid until msg is freed (or its body is packed
+ * into again); copy what must outlive it.
+ * Nothing is written unless the whole body matches.  The reader checks
+ * every length against the bytes present, so any body -- from another
+ * process, or hostile -- gives TR_EPROTO at worst, never an over-read.
+ *
+ * Errors of the picture calls: TR_EINVAL for a NULL or malformed
+ * picture (an unknown letter), a NULL s string, a NULL S or b pointer
+ * with a non-zero length, a NULL m object; TR_EPROTO when the body does
+ * not match the picture (not an array, a count other than the picture's
+ * length, a value of another type, an integer out of the target's
+ * range, an s string holding a NUL byte, trailing bytes); TR_EMSGSIZE
+ * for a body over TR_MSG_MAX; TR_ENOMEM.  An empty body (tr_msg_new()
+ * with nothing packed) reads as the picture "".
+ */
+
+/* A new message with tag and a body packed from picture; the caller
+ * owns *out.  On error *out is NULL and nothing is left behind. */
+int tr_msg_newf(tr_msg **out, uint32_t tag, const char *picture, ...);
+int tr_msg_vnewf(tr_msg **out, uint32_t tag, const char *picture, va_list ap);
+
+/* Reads msg's body into the picture's pointers (see above).  On any
+ * error nothing is written.  The body is not changed (what s and m
+ * need is kept with msg).  Any thread, one at a time per message. */
+int tr_msg_unpackf(tr_msg *msg, const char *picture, ...);
+int tr_msg_vunpackf(tr_msg *msg, const char *picture, va_list ap);
+
+/*
+ * tr_send() of a message made by tr_msg_newf(): one line, nothing to
+ * free.  The message is made and freed inside whatever happens.  Errors
+ * as tr_msg_newf() and tr_send().
+ */
+int tr_sendf(tr_ref to, uint32_t tag, const char *picture, ...);
+
+/*
+ * tr_call() with a request made from picture.  The request is made and
+ * freed inside whatever happens; on TR_OK the caller owns *reply (read
+ * it with tr_msg_unpackf()).  Errors as tr_msg_newf() and tr_call().
+ */
+int tr_callf(tr_ref to, uint32_t tag, int timeout_ms, tr_msg **reply,
+    const char *picture, ...);
+
+/* tr_reply() with a reply made from picture.  Errors as tr_msg_newf()
+ * and tr_reply(). */
+int tr_replyf(tr_from from, uint32_t tag, const char *picture, ...);
+
+/*
+ * tr_recv() then tr_msg_unpackf(): the next message, its tag in *tag
+ * (may be NULL) and its body in the picture's pointers.
+ *
+ * With out not NULL the caller owns the message in *out whenever it got
+ * one -- on TR_OK and on TR_EPROTO (a body that does not match the
+ * picture: look at the tag, read it otherwise, then free it) -- and
+ * strings and bytes point into it.  With out NULL the message is freed
+ * before tr_recvf() returns, so the picture may not hold s, S, b or m
+ * (TR_EINVAL before receiving anything); on TR_EPROTO the message is
+ * dropped, its tag still in *tag.  Exit and down notices arrive here
+ * too (their body is [kind, code, monitor]: picture "iiQ").  Errors as
+ * tr_recv() (no message then: *out is NULL), and TR_EPROTO.
+ */
+int tr_recvf(
+    tr_msg **out, uint32_t *tag, int timeout_ms, const char *picture, ...);
 
 /* ------------------------------------------------------------------ */
 /* Names                                                               */
