@@ -159,30 +159,11 @@ actor_main(void *arg)
 		rv = TR_EINIT; /* init asked to stop: a failed start */
 	}
 	if (rv != 0) {
-		/* A failed start is reported by tr_spawn, not by signals; and
-		 * it is over when tr_spawn returns: no ref or name of it is
-		 * left to find (OTP's start_link waits for the exit too). */
-		tri_link *links;
-		pthread_mutex_lock(&c->lmtx);
-		links = c->links;
-		c->links = NULL;
-		pthread_mutex_unlock(&c->lmtx);
-		while (links != NULL) {
-			tri_link *l = links;
-			tri_ctx *p = tri_registry_get(l->peer);
-			links = l->next;
-			if (p != NULL) {
-				(void)tri_unlink_local(p, c->ref);
-				tri_ctx_rele(p);
-			}
-			tri_free(l);
-		}
-		c->reason = TR_REASON(TR_EXIT_ERROR, rv);
-		tri_mailbox_seal(c);
-		tri_registry_remove(c);
-		pthread_mutex_lock(&c->lmtx);
-		c->dead = true;
-		pthread_mutex_unlock(&c->lmtx);
+		/* A failed start (or one that init chose not to make, with
+		 * TR_IGNORE) is reported by tr_spawn, not by signals; and it
+		 * is over when tr_spawn returns: no ref or name of it is left
+		 * to find (OTP's start_link waits for the exit too). */
+		tri_start_undo(c, rv);
 	}
 	pthread_mutex_lock(&sw->mtx);
 	sw->rv = rv;
@@ -317,6 +298,10 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 	tr_msg_free(sw.arg);
 	tri_ctx_rele(c); /* ours; the registry and the thread hold theirs */
 	TRI_STAT(spawned);
+	if (sw.rv == TR_IGNORE) {
+		*out = TR_REF_NIL; /* init chose not to run: no failure */
+		return TR_OK;
+	}
 	if (sw.rv != 0) {
 		if (why != NULL) {
 			*why = TR_REASON(TR_EXIT_ERROR, sw.rv);

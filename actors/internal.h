@@ -67,6 +67,10 @@ int tri_reason_parse(
 #define TRI_CONTROL_BODY 32
 void tri_control_frame(tri_frame *f, uint8_t *buf, int kind, tr_ref about,
     tr_ref dest, tr_reason why, uint64_t corr);
+/* The reason a member's READY (and its process's end) carries when its
+ * actor's init returned TR_IGNORE: normal, with a code no orderly end
+ * has. */
+#define TRI_REASON_IGNORED TR_REASON(TR_EXIT_NORMAL, TR_IGNORE)
 /* The reason carried in a control message's body (READY). */
 void tri_msg_reason_of_frame(const tr_msg *m, tr_reason *r);
 
@@ -345,6 +349,10 @@ int tri_actor_spawn(
 int tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
     tr_ref *out, tr_reason *why);
 
+/* A start that failed (or that init chose not to make, TR_IGNORE) is
+ * reported by tr_spawn, not by signals, and leaves nothing behind: no
+ * links (their other ends are undone), no name, no slot; c is dead. */
+void tri_start_undo(tri_ctx *c, int rv);
 /* Death (link.c): marks c dead and tells links and monitors. */
 void tri_notify_exit(tri_ctx *c, tr_reason why);
 /* The monitors a context holds (owner thread only). */

@@ -343,6 +343,34 @@ tr_trap_exits(bool on, bool *old)
 }
 
 void
+tri_start_undo(tri_ctx *c, int rv)
+{
+	tri_link *links;
+
+	pthread_mutex_lock(&c->lmtx);
+	links = c->links;
+	c->links = NULL;
+	pthread_mutex_unlock(&c->lmtx);
+	while (links != NULL) {
+		tri_link *l = links;
+		tri_ctx *p = tri_registry_get(l->peer);
+		links = l->next;
+		if (p != NULL) {
+			(void)tri_unlink_local(p, c->ref);
+			tri_ctx_rele(p);
+		}
+		tri_free(l);
+	}
+	c->reason = rv == TR_IGNORE ? TR_REASON_NORMAL :
+	                              TR_REASON(TR_EXIT_ERROR, rv);
+	tri_mailbox_seal(c);
+	tri_registry_remove(c);
+	pthread_mutex_lock(&c->lmtx);
+	c->dead = true;
+	pthread_mutex_unlock(&c->lmtx);
+}
+
+void
 tri_notify_exit(tri_ctx *c, tr_reason why)
 {
 	tri_link *links;

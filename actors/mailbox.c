@@ -35,6 +35,7 @@ struct tri_mbio {
 	size_t cspare;
 	bool owner_waiting;
 	bool closed;
+	bool draining; /* the owner is in tri_mailbox_drain (not reentrant) */
 	int checking;     /* tri_mailboxes_check() holds the inbox */
 	uv_async_t *wake; /* the owner's loop, if it runs one */
 	_Atomic size_t pending; /* narr, readable without the lock */
@@ -315,7 +316,7 @@ tri_mailbox_drain(tri_ctx *c)
 	tri_buf **batch;
 	size_t n, routed = 0;
 
-	if (mb == NULL ||
+	if (mb == NULL || mb->draining ||
 	    atomic_load_explicit(&mb->pending, memory_order_acquire) == 0) {
 		return 0;
 	}
@@ -338,6 +339,7 @@ tri_mailbox_drain(tri_ctx *c)
 	mb->narr = 0;
 	atomic_store_explicit(&mb->pending, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&mb->mtx);
+	mb->draining = true;
 	/* Our senders may ship their next batch while we decode this one. */
 	tri_port_resume(mb->port);
 
@@ -367,6 +369,7 @@ tri_mailbox_drain(tri_ctx *c)
 	pthread_mutex_lock(&mb->mtx);
 	mb->spare = batch;
 	pthread_mutex_unlock(&mb->mtx);
+	mb->draining = false;
 	return routed;
 }
 

@@ -122,6 +122,12 @@ tri_member_run(const tri_pspec *s, const tri_behavior *b)
 		leave(why);
 		return 0;
 	}
+	if (tr_ref_is_nil(actor)) {
+		/* Its init returned TR_IGNORE: not started, and no failure. */
+		send_ready(s, TR_REF_NIL, TRI_REASON_IGNORED);
+		leave(TRI_REASON_IGNORED);
+		return 0;
+	}
 	tri_rt.slots->actor = actor; /* before READY: see slots.h */
 	send_ready(s, actor, TR_REASON_NORMAL);
 

@@ -402,6 +402,11 @@ run_exec(exec_req *r)
 	o.env = r->env;
 	o.cwd = r->cwd;
 	o.exit_cb = on_exit_cb;
+	/* A session of its own: a Ctrl-C at the root's terminal (SIGINT to
+	 * the foreground group) must not end it behind its supervisor's
+	 * back.  It still dies with the root: setpriv's parent-death
+	 * signal, and its tr_init()'s own. */
+	o.flags = UV_PROCESS_DETACHED;
 	o.stdio = stdio;
 	o.stdio_count = 3;
 	if ((rv = uv_spawn(&N.loop, p, &o)) != 0) {

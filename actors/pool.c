@@ -10,6 +10,8 @@
  * pool ends, with the last member's reason, when none is left.  Stopping
  * the pool stops its members.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -47,9 +49,10 @@ pool_init(void *state, tr_msg *arg)
 	member.link = true;
 	for (uint32_t i = 0; i < n; i++) {
 		tr_reason why;
-		if ((rv = tr_spawn(&member, &p->members[i], &why)) != TR_OK) {
+		if ((rv = tr_spawn(&member, &p->members[p->n], &why)) !=
+		    TR_OK) {
 			/* A pool starts whole or not at all. */
-			for (uint32_t k = 0; k < i; k++) {
+			for (uint32_t k = 0; k < p->n; k++) {
 				tr_unlink(p->members[k]);
 				tr_stop(p->members[k], TR_REASON_SHUTDOWN);
 			}
@@ -57,7 +60,15 @@ pool_init(void *state, tr_msg *arg)
 			p->members = NULL;
 			return rv;
 		}
-		p->n++;
+		if (!tr_ref_is_nil(p->members[p->n])) {
+			p->n++; /* else its init returned TR_IGNORE: left out */
+		}
+	}
+	if (p->n == 0) {
+		/* Every member chose not to run: so does the pool. */
+		tri_free(p->members);
+		p->members = NULL;
+		return TR_IGNORE;
 	}
 	return 0;
 }
@@ -123,10 +134,21 @@ pool_terminate(void *state, tr_reason why)
 static const tri_behavior pool_behavior = {
     "troupe.pool", sizeof(pool), pool_init, pool_handle, pool_terminate};
 
+/* The cores this thread may run on, as nproc counts them: on a machine
+ * of 64 cores, a process pinned to 2 (taskset, a container's cpuset)
+ * gains nothing from 64 workers. */
 uint32_t
 tr_cores(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	    CPU_COUNT(&set) > 0) {
+		return (uint32_t)CPU_COUNT(&set);
+	}
+	/* More than CPU_SETSIZE cpus, or no affinity: what is online. */
+	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (uint32_t)n : 1;
 }
 

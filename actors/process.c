@@ -156,6 +156,11 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 		if (!tri_node_proc_reason(proc, &r, &actor)) {
 			r = TR_REASON(TR_EXIT_NOPROC, 0);
 		}
+		if (tr_ref_is_nil(actor) && r.kind == TRI_REASON_IGNORED.kind &&
+		    r.code == TRI_REASON_IGNORED.code) {
+			*out = TR_REF_NIL; /* its init chose not to run */
+			return TR_OK;
+		}
 		if (!tr_ref_is_nil(actor)) {
 			/* Its actor started, and ended before its READY got
 			 * here: the spawn succeeded, and a link (made before
@@ -173,6 +178,14 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 		return TR_EINIT;
 	}
 	tri_msg_reason_of_frame(ready, &r);
+	if (r.kind == TRI_REASON_IGNORED.kind &&
+	    r.code == TRI_REASON_IGNORED.code) {
+		/* Its init returned TR_IGNORE: no actor, and no failure; the
+		 * process ends by itself. */
+		tr_msg_free(ready);
+		*out = TR_REF_NIL;
+		return TR_OK;
+	}
 	if (r.kind != TR_EXIT_NORMAL || tr_ref_is_nil(ready->sender)) {
 		tr_msg_free(ready);
 		if (why != NULL) {

@@ -386,16 +386,22 @@ tr_actor_info_get(tr_ref ref, tr_actor_info *out)
 	out->mailbox_capacity = r->capacity;
 	out->msgs_in = atomic_load(&r->msgs_in);
 	out->msgs_out = atomic_load(&r->msgs_out);
-	out->pid = t.tab->pid;
+	/* A wrapped program's own process, else the one hosting it. */
+	out->pid = atomic_load(&r->pid);
+	if (out->pid <= 0) {
+		out->pid = t.tab->pid;
+	}
 	{
 		uint64_t since = atomic_load(&r->busy_since);
+		bool blocked = (since & TRI_BUSY_BLOCKED) != 0;
 		struct timespec ts;
 		uint64_t now;
+		since &= ~TRI_BUSY_BLOCKED;
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 		now = (uint64_t)ts.tv_sec * 1000u +
 		    (uint64_t)ts.tv_nsec / 1000000u;
 		out->callback_ms = since != 0 && now > since ? now - since : 0;
-		out->waiting = since != 0 && atomic_load(&r->blocked) != 0;
+		out->waiting = since != 0 && blocked;
 	}
 	tri_target_put(&t);
 	return TR_OK;

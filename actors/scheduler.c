@@ -409,14 +409,16 @@ block(tri_ctx *c)
 	}
 	c->fiber = me;
 	c->sflags |= TRI_SF_BLOCKED;
-	atomic_store_explicit(&c->mb.rec->blocked, 1, memory_order_relaxed);
+	atomic_fetch_or_explicit(
+	    &c->mb.rec->busy_since, TRI_BUSY_BLOCKED, memory_order_relaxed);
 	atomic_store_explicit(&s->running, NULL, memory_order_relaxed);
 	s->cur = next;
 	tri_set_self(NULL);
 	tri_fiber_switch(me, next);
 	/* Resumed: s->cur is `me` again. */
 	c->sflags &= (uint16_t)~TRI_SF_BLOCKED;
-	atomic_store_explicit(&c->mb.rec->blocked, 0, memory_order_relaxed);
+	atomic_fetch_and_explicit(
+	    &c->mb.rec->busy_since, ~TRI_BUSY_BLOCKED, memory_order_relaxed);
 	tri_set_self(c);
 	atomic_store_explicit(&s->running, c, memory_order_relaxed);
 	return TR_OK;
@@ -925,10 +927,19 @@ actor_end(tri_sched *s, tri_ctx *c)
 	tri_ctx_rele(c); /* the scheduler's */
 }
 
+static void start_from_frame(tri_sched *s, tri_ctx *c);
+
 static void
 run_actor(tri_sched *s, tri_ctx *c)
 {
 	int handled = 0;
+
+	if ((c->sflags & TRI_SF_STARTING) != 0) {
+		if (c->start != NULL) {
+			start_from_frame(s, c);
+		}
+		return;
+	}
 
 	c->sflags |= TRI_SF_RUNNING;
 	tri_set_self(c);
@@ -991,28 +1002,7 @@ run_actor(tri_sched *s, tri_ctx *c)
 static void
 start_failed(tri_ctx *c, int rv)
 {
-	tri_link *links;
-
-	pthread_mutex_lock(&c->lmtx);
-	links = c->links;
-	c->links = NULL;
-	pthread_mutex_unlock(&c->lmtx);
-	while (links != NULL) {
-		tri_link *l = links;
-		tri_ctx *p = tri_registry_get(l->peer);
-		links = l->next;
-		if (p != NULL) {
-			(void)tri_unlink_local(p, c->ref);
-			tri_ctx_rele(p);
-		}
-		tri_free(l);
-	}
-	c->reason = TR_REASON(TR_EXIT_ERROR, rv);
-	tri_mailbox_seal(c);
-	tri_registry_remove(c);
-	pthread_mutex_lock(&c->lmtx);
-	c->dead = true;
-	pthread_mutex_unlock(&c->lmtx);
+	tri_start_undo(c, rv);
 	if (tls_sched != NULL) {
 		uncache(tls_sched, c);
 	}
@@ -1084,7 +1074,9 @@ start_from_frame(tri_sched *s, tri_ctx *c)
 
 	c->start = NULL;
 	rv = run_init(s, c, sr->arg);
-	if (rv != 0) {
+	if (rv == TR_IGNORE) {
+		why = TR_REASON(TR_EXIT_NORMAL, TR_IGNORE); /* as a process's */
+	} else if (rv != 0) {
 		why = TR_REASON(TR_EXIT_ERROR, rv);
 	}
 	tri_control_frame(
@@ -1148,8 +1140,12 @@ tri_sched_route(tri_sched *s, const tri_frame *f)
 	}
 	if ((c->sflags & TRI_SF_STARTING) != 0) {
 		if (f->kind == TRI_K_READY && c->start != NULL) {
+			/* The start request: its init runs as a turn, not in
+			 * here (it may block, and a drain is not reentrant). */
 			tri_slot_routed(c->mb.rec, c->ref.gen);
-			start_from_frame(s, c); /* the start request */
+			if ((c->sflags & TRI_SF_QUEUED) == 0) {
+				rq_push(s, c);
+			}
 			tri_ctx_rele(c);
 			return;
 		}
@@ -1650,6 +1646,9 @@ start_remote(tri_sched *s, tri_ctx *c, tr_msg *arg, tr_reason *why)
 	}
 	tri_msg_reason_of_frame(reply, &r);
 	tr_msg_free(reply);
+	if (r.kind == TR_EXIT_NORMAL && r.code == TR_IGNORE) {
+		return TR_IGNORE;
+	}
 	if (r.kind != TR_EXIT_NORMAL) {
 		if (why != NULL) {
 			*why = r;
@@ -1718,10 +1717,14 @@ tri_sched_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 		tr_msg_free(arg);
 		if (rv != 0) {
 			tri_ctx_rele(c);
+			tri_ctx_rele(c);
+			if (rv == TR_IGNORE) {
+				*out = TR_REF_NIL; /* init chose not to run */
+				return TR_OK;
+			}
 			if (why != NULL) {
 				*why = TR_REASON(TR_EXIT_ERROR, rv);
 			}
-			tri_ctx_rele(c);
 			return TR_EINIT;
 		}
 	} else {
@@ -1737,6 +1740,10 @@ tri_sched_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 			(void)tr_stop(ref, TR_REASON_KILL);
 		}
 		tri_ctx_rele(c);
+		if (rv == TR_IGNORE) {
+			*out = TR_REF_NIL; /* init chose not to run */
+			return TR_OK;
+		}
 		if (rv == TR_OK) {
 			*out = ref;
 		}

@@ -9,6 +9,7 @@
  */
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -67,10 +68,11 @@ count_sent(void)
  * A message to oneself goes straight into one's own queue (all of them
  * do, so they stay in order): a tr_recv() right after it finds it, as
  * Erlang's `self() ! x` then `receive ... after 0` does.  It still takes
- * a mailbox slot, and never waits for one.
+ * a mailbox slot, and never waits for one.  kind, sender and corr are
+ * what the receiver sees (a forward keeps another sender's).
  */
 static int
-send_self(tri_ctx *self, tr_msg *msg)
+push_self(tri_ctx *self, tr_msg *msg, int kind, tr_ref sender, uint64_t corr)
 {
 	int rv;
 
@@ -79,9 +81,9 @@ send_self(tri_ctx *self, tr_msg *msg)
 	if (rv != TR_OK) {
 		return rv;
 	}
-	msg->kind = TRI_K_USER;
-	msg->sender = self->ref;
-	msg->corr = 0;
+	msg->kind = (uint8_t)kind;
+	msg->sender = sender;
+	msg->corr = corr;
 	msg->counted = true;
 	msg->parsed = false;
 	tri_msgq_push(&self->userq, msg);
@@ -92,6 +94,12 @@ send_self(tri_ctx *self, tr_msg *msg)
 	}
 	count_sent();
 	return TR_OK;
+}
+
+static int
+send_self(tri_ctx *self, tr_msg *msg)
+{
+	return push_self(self, msg, TRI_K_USER, self->ref, 0);
 }
 
 int
@@ -143,6 +151,59 @@ tri_forward(tr_msg *msg, tr_ref to)
 	f.body = msg->data;
 	f.body_len = (uint32_t)msg->len;
 	rv = tri_target_send(&t, &f, TR_FOREVER);
+	tri_target_put(&t);
+	return rv;
+}
+
+/*
+ * tr_forward: the message goes out with its own sender and, for a call,
+ * its kind and correlation, so that the reply goes past the forwarder.
+ * It is only read: its bytes are copied into the frame (or, to oneself,
+ * into a copy), which is why the caller keeps it.
+ */
+int
+tr_forward(tr_msg *msg, tr_ref to)
+{
+	tri_ctx *self = tri_self();
+	tri_target t;
+	tri_frame f;
+	tr_msg *copy;
+	int rv;
+
+	if (msg == NULL || tr_ref_is_nil(to) || msg->kind == TRI_K_EXIT ||
+	    msg->kind == TRI_K_DOWN || msg->tag == TR_TAG_EXIT ||
+	    msg->tag == TR_TAG_DOWN) {
+		return TR_EINVAL;
+	}
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	if ((rv = check_msg(msg)) != TR_OK) {
+		return rv;
+	}
+	memset(&f, 0, sizeof(f));
+	f.kind = msg->kind == TRI_K_CALL ? TRI_K_CALL : TRI_K_USER;
+	f.tag = msg->tag;
+	/* Never received (kind 0): it is the forwarder's own message. */
+	f.sender = msg->kind != 0 ? msg->sender :
+	    self != NULL          ? self->ref :
+	                            TR_REF_NIL;
+	f.corr = f.kind == TRI_K_CALL ? msg->corr : 0;
+	f.dest = to;
+	f.body = msg->data;
+	f.body_len = (uint32_t)msg->len;
+	if ((rv = tri_target_get(to, &t)) != TR_OK) {
+		return rv;
+	}
+	if (t.local != NULL && t.local == self) {
+		if ((rv = tr_msg_dup(&copy, msg)) == TR_OK &&
+		    (rv = push_self(self, copy, f.kind, f.sender, f.corr)) !=
+		        TR_OK) {
+			tr_msg_free(copy);
+		}
+	} else {
+		rv = tri_target_send(&t, &f, TR_FOREVER);
+	}
 	tri_target_put(&t);
 	return rv;
 }
@@ -440,6 +501,34 @@ tr_recv(tr_msg **out, int timeout_ms)
 	}
 	*out = m;
 	return TR_OK;
+}
+
+/* A stop request came: a sleep ends. */
+static bool
+stop_pending(tri_ctx *c)
+{
+	return c->ctlq.head != NULL && !c->stopping;
+}
+
+int
+tr_sleep(int ms)
+{
+	tri_ctx *self = tri_self();
+
+	if (ms < 0) {
+		return TR_EINVAL;
+	}
+	if (self == NULL || !tri_running()) {
+		uint64_t end = tri_now_ms() + (uint64_t)ms, now;
+		while ((now = tri_now_ms()) < end) {
+			struct timespec ts = {(time_t)((end - now) / 1000u),
+			    (long)((end - now) % 1000u) * 1000000L};
+			(void)nanosleep(&ts, NULL);
+		}
+		return TR_OK;
+	}
+	return wait_until(self, stop_pending, tri_deadline(ms)) ? TR_ECANCELED :
+	                                                         TR_OK;
 }
 
 int

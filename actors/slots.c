@@ -166,11 +166,11 @@ tri_slot_open(tri_slotrec *r, uint32_t gen, uint32_t capacity,
 	r->capacity = capacity;
 	atomic_store(&r->inflight, 0);
 	atomic_store(&r->busy_since, 0);
-	atomic_store(&r->blocked, 0);
 	r->placement = placement;
 	atomic_store(&r->msgs_in, 0);
 	atomic_store(&r->msgs_out, 0);
 	atomic_store(&r->named, 0);
+	atomic_store(&r->pid, 0);
 	snprintf(r->behavior, sizeof(r->behavior), "%s", behavior);
 	atomic_store(&r->word, WORD(gen, home, 0));
 }

@@ -23,7 +23,7 @@
  * ever used take memory (128 bytes each). */
 #define TRI_SLOTS_MAX (1u << 21)
 /* Changes with the layout: a process of another layout is refused. */
-#define TRI_SLOTS_MAGIC 0x74727376u /* "trsv": words carry the home */
+#define TRI_SLOTS_MAGIC 0x74727377u /* "trsw": home in the word, pid */
 
 /*
  * A record's word: the incarnation (gen) in the high 32 bits, then a
@@ -40,6 +40,9 @@
 /* The most schedulers a process can have. */
 #define TRI_HOMES_MAX ((1u << TRI_SLOT_HOME_BITS) - 1u)
 
+/* busy_since: its callback waits (tr_call, tr_recv, a full mailbox). */
+#define TRI_BUSY_BLOCKED (1ull << 63)
+
 typedef struct tri_slotrec {
 	_Atomic uint64_t word;
 	uint32_t capacity;
@@ -55,10 +58,13 @@ typedef struct tri_slotrec {
 	 * another scheduler (that keeps the order of every sender). */
 	_Atomic uint32_t inflight;
 	/* When its current callback began (ms, coarse monotonic clock; 0:
-	 * in none), and whether it waits there: what `troupe status` and
-	 * tr_actor_info_get() show of a callback that does not return. */
+	 * in none), and TRI_BUSY_BLOCKED if it waits there: what `troupe
+	 * status` and tr_actor_info_get() show of a callback that does not
+	 * return. */
 	_Atomic uint64_t busy_since;
-	_Atomic uint32_t blocked;
+	/* The OS process of a wrapped program (its actor is a thread of
+	 * this process); 0: the table's process. */
+	_Atomic int32_t pid;
 	char behavior[TR_NAME_MAX + 1];
 	char pad[128 - 60 - (TR_NAME_MAX + 1)];
 } tri_slotrec;

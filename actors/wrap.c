@@ -7,12 +7,21 @@
  * ends the actor, with reason normal, status(n) or signal(n), once its
  * output has been read to the end.
  *
+ * The program runs in a session of its own (a new process group, no
+ * controlling terminal): a Ctrl-C at the terminal of the tree, which the
+ * terminal sends to its whole foreground group, must not end it behind
+ * its supervisor's back -- only its actor's end does, with SIGTERM to
+ * its group (so to the children it made, too), then the parent-death
+ * signal as the actor's thread ends.
+ *
  * Output pushes back: if the spawner's mailbox is full, the actor stops
  * reading the program's pipes until there is room, so a program that
  * floods its stdout is slowed down by its pipe, not buffered without
  * bound here.
  */
 #include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,6 +374,7 @@ wrap_init(void *state, tr_msg *arg)
 	o.env = env;
 	o.cwd = a.cwd[0] != '\0' ? a.cwd : NULL;
 	o.exit_cb = on_exit_cb;
+	o.flags = UV_PROCESS_DETACHED; /* setsid(): see the top */
 	o.stdio = stdio;
 	o.stdio_count = 3;
 	rv = uv_spawn(loop, &w->proc, &o);
@@ -375,6 +385,9 @@ wrap_init(void *state, tr_msg *arg)
 		/* The runtime closes the pipes and timer with the loop. */
 		return tri_err_uv(rv);
 	}
+	/* Its pid is the program's (setpriv execs it): what status and the
+	 * logs show for this actor. */
+	atomic_store(&tri_self()->mb.rec->pid, (int32_t)w->proc.pid);
 	w->in_open = true;
 	set_reading(w, true);
 	return 0;
@@ -436,7 +449,11 @@ wrap_terminate(void *state, tr_reason why)
 
 	(void)why;
 	if (!w->exited) {
-		uv_process_kill(&w->proc, SIGTERM);
+		/* Its group: the program leads it (a session of its own), and
+		 * is not reaped yet, so the id is still its. */
+		if (kill(-w->proc.pid, SIGTERM) != 0) {
+			uv_process_kill(&w->proc, SIGTERM);
+		}
 	}
 	tri_msgq_clear(&w->held);
 	tri_free(w->out.line);

@@ -6,6 +6,9 @@
 # pinned, ...); for each of its number fields the median across the runs
 # is printed, with "stat":"median_of_runs" and "runs":<count>.  Lines that
 # are not JSON objects are ignored.  POSIX awk (mawk, gawk, busybox).
+# Numeric fields named in the variable keys (awk -v keys=actors,...) name
+# the figure too, instead of being medians (the Savina spawn figure at
+# 10^4, 10^5 and 10^6 actors).
 
 function decimals(v,    p) {
 	p = index(v, ".")
@@ -27,6 +30,12 @@ function median(id, f,    n, i, j, a, t) {
 	return (a[n / 2] + a[n / 2 + 1]) / 2
 }
 
+BEGIN {
+	nk = split(keys, kl, ",")
+	for (i = 1; i <= nk; i++)
+		keyset["\"" kl[i] "\""] = 1
+}
+
 /^[ \t]*\{.*\}[ \t]*$/ {
 	line = $0
 	sub(/^[ \t]*\{/, "", line)
@@ -42,7 +51,7 @@ function median(id, f,    n, i, j, a, t) {
 		v = substr(parts[i], p + 1)
 		gsub(/^[ \t]+|[ \t]+$/, "", k)
 		gsub(/^[ \t]+|[ \t]+$/, "", v)
-		if (v ~ /^-?[0-9]/) {
+		if (v ~ /^-?[0-9]/ && !(k in keyset)) {
 			nf++
 			fk[nf] = k
 			fv[nf] = v

@@ -9,6 +9,8 @@
 #   bench/run.sh http [options]          bench/http.sh: the cluster
 #                                        example against nginx, with wrk
 #   bench/run.sh compute [options]       bench_compute (unpinned only)
+#   bench/run.sh savina [options]        bench/savina/run.sh: the Savina
+#                                        cases on troupe and in Erlang
 #
 # Needs bash, awk and taskset (util-linux); builds the program with meson
 # and ninja if needed.  See bench/README.md for what the figures mean.
@@ -32,6 +34,9 @@ usage: bench/run.sh [messaging] [--quick] [--n N] [--rounds N] [--repeat R]
   http           bench/http.sh (its own options: bench/http.sh --help)
   compute        bench_compute: CPU-bound job, W workers over 1, per
                  placement (no pinned runs: one core cannot speed up)
+  savina         bench/savina/run.sh (its own options: bench/run.sh savina
+                 --help): the six Savina cases per placement and in
+                 Erlang, with ratios, and the spawn figure
   --quick        small counts (a smoke test: the figures are not meaningful)
   --n N          one-way messages per throughput figure (default 1000000,
                  placement 300000); compute: primes below N (4000000)
@@ -64,6 +69,11 @@ root=$(dirname "$here")
 if [ "${1:-}" = http ]; then
 	shift
 	exec "$here/http.sh" "$@"
+fi
+# So are the Savina cases (troupe and Erlang, then the ratios).
+if [ "${1:-}" = savina ]; then
+	shift
+	exec "$here/savina/run.sh" "$@"
 fi
 build="$root/build"
 prog=messaging

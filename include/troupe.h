@@ -25,6 +25,7 @@
 #ifndef TROUPE_H
 #define TROUPE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -284,9 +285,14 @@ int tr_msg_reason(tr_msg *msg, tr_ref *who, tr_reason *why, uint64_t *mon);
  * may call any troupe function, and may add libuv handles to tr_loop().
  *
  * init   -- optional.  arg is the spec's init argument (NULL if none),
- *           borrowed for the call.  Return 0 to start; anything else
- *           fails the spawn: tr_spawn() returns TR_EINIT and the reason
+ *           borrowed for the call.  Return 0 to start; TR_IGNORE not to
+ *           run at all, which is no failure (OTP's `ignore`: tr_spawn()
+ *           returns TR_OK with *out = TR_REF_NIL, a supervisor keeps the
+ *           child in state TR_CHILD_IGNORED); anything else fails the
+ *           spawn: tr_spawn() returns TR_EINIT and the reason
  *           error(code).  tr_spawn() returns only after init returned.
+ *           An init that did not start (ignored or failed) sends no exit
+ *           signals, and terminate is not called.
  * handle -- required.  msg is borrowed for the call (tr_msg_dup() to
  *           keep it).  Return 0 to go on; a non-zero return ends the
  *           actor with reason error(return value).
@@ -299,6 +305,9 @@ int tr_msg_reason(tr_msg *msg, tr_ref *who, tr_reason *why, uint64_t *mon);
  *           supervisor's shutdown timeout; handle is not called again.
  *           Whatever handles it leaves open are closed after it.
  */
+/* What an init returns to choose not to run (see tr_behavior). */
+#define TR_IGNORE INT32_MIN
+
 typedef struct tr_behavior {
 	const char *name;
 	size_t state_size;
@@ -374,7 +383,9 @@ typedef struct tr_spec {
 
 /*
  * Starts an actor and waits until its init callback returned.  On
- * success *out is its ref.  On TR_EINIT, *why (if not NULL) says why
+ * success *out is its ref -- or TR_REF_NIL if its init returned
+ * TR_IGNORE: nothing of it is left (no ref, no name, no process), and
+ * a link asked for is not made.  On TR_EINIT, *why (if not NULL) says why
  * init failed (for a process that died first: its exit status or
  * signal).  Errors: TR_EINVAL (bad spec), TR_ENOENT (unknown behavior,
  * or no such program), TR_EPERM (program not executable), TR_EEXIST
@@ -435,7 +446,9 @@ int tr_stop(tr_ref ref, tr_reason reason);
  * per core (tr_cores()).  The members are linked to the pool: one that
  * ends leaves the rotation, and the pool ends when none is left;
  * stopping the pool stops them.  The spec's name, if any, names the
- * pool.  Starts whole or not at all.  Errors as tr_spawn().
+ * pool.  Starts whole or not at all.  Members whose init returns
+ * TR_IGNORE are left out; if all do, *pool is TR_REF_NIL (TR_OK).
+ * Errors as tr_spawn().
  *
  * Members that serve TCP share one port best through one listening
  * socket opened before tr_init() -- a tree file's `sockets:`, fetched
@@ -448,7 +461,9 @@ int tr_stop(tr_ref ref, tr_reason reason);
 #define TR_POOL_MAX 1024
 int tr_pool_spawn(const tr_spec *spec, uint32_t n, tr_ref *pool);
 
-/* Online cores of this machine (at least 1). */
+/* The cores the calling thread may run on (its CPU affinity, as nproc
+ * counts them: taskset and cpusets are honoured), else the online cores
+ * of the machine; at least 1. */
 uint32_t tr_cores(void);
 
 /*
@@ -541,6 +556,18 @@ int tr_reply(tr_from from, tr_msg *reply);
  */
 int tr_recv(tr_msg **out, int timeout_ms);
 
+/*
+ * Waits ms milliseconds without holding up anyone else: the scheduler
+ * of a scheduled actor runs its other actors meanwhile (a blocking
+ * system call such as nanosleep() or read() in a callback would stop
+ * them all); anywhere else the calling thread sleeps.  Messages that
+ * arrive meanwhile wait in the mailbox.  TR_OK once the time has
+ * passed; TR_ECANCELED sooner if the calling actor is asked to stop
+ * (it should return from its callback); TR_EINVAL if ms < 0.  Any
+ * thread.
+ */
+int tr_sleep(int ms);
+
 /* A delayed send that can be canceled. */
 typedef struct tr_timer {
 	uint64_t id;
@@ -558,6 +585,138 @@ int tr_send_after(tr_ref to, tr_msg *msg, int delay_ms, tr_timer *timer);
 /* Cancels a pending delayed send.  TR_ENOENT if it already fired, was
  * canceled, or never existed. */
 int tr_timer_cancel(tr_timer timer);
+
+/*
+ * Passes a received message on to `to`, as its original sender sent it:
+ * the receiver's tr_msg_sender() is that sender (not the forwarder), and
+ * a forwarded call stays a call with its correlation, so the final
+ * receiver's tr_reply() answers the original caller directly.  A message
+ * that was never received (made with tr_msg_new) goes out as from the
+ * caller, as tr_send would send it.  Tag and body are unchanged.  Waits
+ * for room in a full mailbox, as tr_send().
+ *
+ * Ownership: msg is only read; the caller keeps it whatever the result,
+ * and frees it as before (in handle it stays the runtime's).  Forwarding
+ * needs no tr_msg_dup(), so the usual place for it -- a broker's or a
+ * router's handle callback -- is one line.
+ *
+ * A caller of a forwarded call goes on watching the actor it called, as
+ * gen_server:call does: if that actor ends before the reply comes, the
+ * call ends with TR_ENOPROC; if only the final receiver ends, the call
+ * ends at its timeout.
+ *
+ * Errors as tr_send() (TR_EINVAL, TR_ENOPROC, TR_EPROTO, TR_EMSGSIZE,
+ * TR_ECLOSED; TR_EFULL and TR_ENOMEM forwarding to oneself, which
+ * queues a copy and never waits); also TR_EINVAL for an exit or down
+ * notice (TR_TAG_EXIT, TR_TAG_DOWN: they speak of the receiver's own
+ * links and monitors).
+ */
+int tr_forward(tr_msg *msg, tr_ref to);
+
+/* ------------------------------------------------------------------ */
+/* One-line messages: pictures                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A picture is a string with one letter per value, in the spirit of
+ * CZMQ's zsock_send(): tr_sendf(to, TAG, "qr", n, tr_self()) sends a
+ * message whose body is the msgpack array [n, <ref>], and
+ * tr_msg_unpackf(msg, "qr", &n, &ref) reads it back, checking every
+ * type.  The body is always one msgpack array with one element per
+ * letter ("" is the empty array), so a picture's message can also be
+ * read with tr_msg_body(), and one written by any msgpack writer can be
+ * read with a picture.
+ *
+ *  letter  argument to pack         to unpack into           value
+ *  i       int                      int *                    integer (1)
+ *  u       unsigned int             unsigned *               integer (1)
+ *  q       int64_t                  int64_t *                integer (1)
+ *  Q       uint64_t                 uint64_t *               integer (1)
+ *  d       double                   double *                 float32/64
+ *  ?       bool (passed as int)     bool *                   true, false
+ *  s       const char *, not NULL   const char **            str (2)
+ *  S       const char *, size_t     const char **, size_t *  str (3)
+ *  b       const void *, size_t     const void **, size_t *  bin (3)
+ *  r       tr_ref                   tr_ref *                 ref (4)
+ *  n       (none)                   (none)                   nil
+ *  m       const msgpack_object *   msgpack_object *         any (3)
+ *
+ *  (1) whatever its msgpack width and sign, if the value fits the
+ *      target: -1 is no unsigned, 2^31 is no int (TR_EPROTO).
+ *  (2) without NUL bytes; read as a NUL-terminated copy kept with msg.
+ *  (3) points into msg's body; S's string is NOT NUL-terminated.
+ *  (4) as packed by tr_pack_ref().
+ *
+ * Integers are C's own types, not fixed widths, for a reason: a literal
+ * like 5 passed for "i" is an int, and variadic arguments are not
+ * converted, so a letter that read an int64_t would read garbage (and
+ * -1 as 4294967295 on x86-64).  Pass exactly the type of the table --
+ * cast literals for q, Q and d: (int64_t)1, 1.0.
+ *
+ * Unpacking: every pointer may be NULL to check a value without
+ * keeping it.  What s, S, b and m give points into msg (s: a copy kept
+ * with msg) and is valid until msg is freed (or its body is packed
+ * into again); copy what must outlive it.
+ * Nothing is written unless the whole body matches.  The reader checks
+ * every length against the bytes present, so any body -- from another
+ * process, or hostile -- gives TR_EPROTO at worst, never an over-read.
+ *
+ * Errors of the picture calls: TR_EINVAL for a NULL or malformed
+ * picture (an unknown letter), a NULL s string, a NULL S or b pointer
+ * with a non-zero length, a NULL m object; TR_EPROTO when the body does
+ * not match the picture (not an array, a count other than the picture's
+ * length, a value of another type, an integer out of the target's
+ * range, an s string holding a NUL byte, trailing bytes); TR_EMSGSIZE
+ * for a body over TR_MSG_MAX; TR_ENOMEM.  An empty body (tr_msg_new()
+ * with nothing packed) reads as the picture "".
+ */
+
+/* A new message with tag and a body packed from picture; the caller
+ * owns *out.  On error *out is NULL and nothing is left behind. */
+int tr_msg_newf(tr_msg **out, uint32_t tag, const char *picture, ...);
+int tr_msg_vnewf(tr_msg **out, uint32_t tag, const char *picture, va_list ap);
+
+/* Reads msg's body into the picture's pointers (see above).  On any
+ * error nothing is written.  The body is not changed (what s and m
+ * need is kept with msg).  Any thread, one at a time per message. */
+int tr_msg_unpackf(tr_msg *msg, const char *picture, ...);
+int tr_msg_vunpackf(tr_msg *msg, const char *picture, va_list ap);
+
+/*
+ * tr_send() of a message made by tr_msg_newf(): one line, nothing to
+ * free.  The message is made and freed inside whatever happens.  Errors
+ * as tr_msg_newf() and tr_send().
+ */
+int tr_sendf(tr_ref to, uint32_t tag, const char *picture, ...);
+
+/*
+ * tr_call() with a request made from picture.  The request is made and
+ * freed inside whatever happens; on TR_OK the caller owns *reply (read
+ * it with tr_msg_unpackf()).  Errors as tr_msg_newf() and tr_call().
+ */
+int tr_callf(tr_ref to, uint32_t tag, int timeout_ms, tr_msg **reply,
+    const char *picture, ...);
+
+/* tr_reply() with a reply made from picture.  Errors as tr_msg_newf()
+ * and tr_reply(). */
+int tr_replyf(tr_from from, uint32_t tag, const char *picture, ...);
+
+/*
+ * tr_recv() then tr_msg_unpackf(): the next message, its tag in *tag
+ * (may be NULL) and its body in the picture's pointers.
+ *
+ * With out not NULL the caller owns the message in *out whenever it got
+ * one -- on TR_OK and on TR_EPROTO (a body that does not match the
+ * picture: look at the tag, read it otherwise, then free it) -- and
+ * strings and bytes point into it.  With out NULL the message is freed
+ * before tr_recvf() returns, so the picture may not hold s, S, b or m
+ * (TR_EINVAL before receiving anything); on TR_EPROTO the message is
+ * dropped, its tag still in *tag.  Exit and down notices arrive here
+ * too (their body is [kind, code, monitor]: picture "iiQ").  Errors as
+ * tr_recv() (no message then: *out is NULL), and TR_EPROTO.
+ */
+int tr_recvf(
+    tr_msg **out, uint32_t *tag, int timeout_ms, const char *picture, ...);
 
 /* ------------------------------------------------------------------ */
 /* Names                                                               */
@@ -621,7 +780,8 @@ typedef struct tr_actor_info {
 	uint32_t mailbox_capacity;
 	uint64_t msgs_in;  /* user messages handled, replies received */
 	uint64_t msgs_out; /* messages sent, calls made, replies given */
-	int pid;           /* OS process hosting it */
+	int pid; /* OS process running it: a wrapped program's own, else
+	            the process hosting the actor */
 	/* How long its current callback has run without returning, in ms
 	 * (0: it is in none).  A callback that never returns shows here;
 	 * a scheduled actor's also holds up the others of its scheduler,
@@ -649,8 +809,20 @@ int tr_actor_info_get(tr_ref ref, tr_actor_info *out);
  *             simple_one_for_one: children of one template, added with
  *             tr_sup_start_child(), restarted one for one.
  *  restart    permanent: always; transient: unless it ended normal or
- *             shutdown; temporary: never (not even by one_for_all), and
- *             it is forgotten when it ends.
+ *             shutdown (any code); temporary: never (not even by
+ *             one_for_all), and it is forgotten when it ends.
+ *  restarts   a start that fails is tried again, and again, each try
+ *             counting as a restart, until one works or the intensity
+ *             is used up.  Each try is a message the supervisor sends
+ *             itself (OTP's try_again): calls and stop requests that
+ *             came meanwhile are served between two tries, so a
+ *             supervisor in a restart loop answers within the time of
+ *             one start.  one_for_all and rest_for_one restart their
+ *             group in start order; if one member fails to start, its
+ *             retry restarts the group again (one_for_all stops the
+ *             members started meanwhile, reason shutdown, and starts
+ *             them all in order; rest_for_one starts from the failed
+ *             member on).
  *  intensity  more than `intensity` restarts within `period_ms` and the
  *             supervisor stops all its children and ends with reason
  *             shutdown(1) ("reached max restart intensity"), which its
@@ -659,20 +831,38 @@ int tr_actor_info_get(tr_ref ref, tr_actor_info *out);
  *             two supervisors of intensity 3 may be restarted 3 x 4 times
  *             before the top gives up.
  *  backoff    optional: a restart waits backoff_initial_ms, doubling at
- *             each further restart of that child up to backoff_max_ms,
- *             back to the initial delay once the child has run for
- *             backoff_reset_ms.  Restarting children are in state
- *             TR_CHILD_RESTARTING meanwhile.
+ *             each further restart (or failed start) of that child up to
+ *             backoff_max_ms, back to the initial delay once the child
+ *             has run for backoff_reset_ms.  Restarting children are in
+ *             state TR_CHILD_RESTARTING meanwhile; under one_for_all and
+ *             rest_for_one the rest of the group is stopped at once and
+ *             waits with it, to start in start order.
  *  shutdown   per child: ask it to stop (reason shutdown), wait up to
  *             shutdown_ms, then kill it (tr_kill).  TR_SHUTDOWN_BRUTAL
  *             kills at once; TR_SHUTDOWN_INFINITY waits as long as it
  *             takes (the default for child supervisors; 5000 ms for
  *             others).  Children start in order, each once its init has
- *             returned, and stop in reverse order.
+ *             returned, and stop in reverse order -- but the children of
+ *             a simple_one_for_one stop all at once, in parallel, within
+ *             one shutdown time (as in OTP).  A thread cannot be killed
+ *             in the middle of a callback (see tr_kill): one that
+ *             outlives its shutdown time and a grace of 500 ms after the
+ *             kill is *stuck* -- logged on stderr, listed as
+ *             TR_CHILD_STUCK with its ref, and no longer waited for; when
+ *             its callback returns at last it ends, and is then handled
+ *             as stopped (restarted, if a group restart wanted it).
+ *  ignore     a child whose init returns TR_IGNORE is not running and
+ *             no failure: kept as TR_CHILD_IGNORED (restart_child may
+ *             start it later), except temporary children and those of a
+ *             simple_one_for_one, which are not kept (OTP).
  *  significant / auto_shutdown (OTP 24): with TR_AUTO_ANY_SIGNIFICANT
  *             the supervisor ends (reason shutdown) when any significant
  *             child ends by itself without being restarted; with
- *             TR_AUTO_ALL_SIGNIFICANT, when all of them have.
+ *             TR_AUTO_ALL_SIGNIFICANT, when all of them have.  A child
+ *             stopped by its supervisor (terminate_child, a sibling's
+ *             group restart) does not count.  As in OTP, a significant
+ *             child under auto_shutdown never, and a simple_one_for_one
+ *             with an auto_shutdown, are refused (TR_EINVAL).
  */
 typedef enum tr_strategy {
 	TR_ONE_FOR_ONE = 0,
@@ -743,16 +933,36 @@ int tr_sup_check(const tr_sup_spec *spec, char *err, size_t errlen);
  */
 int tr_sup_start(const tr_sup_spec *spec, const char *name, bool link,
     tr_ref *out, tr_reason *why);
+/*
+ * tr_sup_start, which on TR_EINIT also names the child that failed
+ * (OTP's {failed_to_start_child, Id, Reason}): its path from this
+ * supervisor, "db", or "inner/db" for a child of a child supervisor,
+ * written into child (childlen bytes, NUL-terminated, truncated if need
+ * be; "" on any other result).  child may be NULL.
+ */
+int tr_sup_start_ex(const tr_sup_spec *spec, const char *name, bool link,
+    tr_ref *out, tr_reason *why, char *child, size_t childlen);
 
 /*
- * Dynamic children; calls to a supervisor of this process.
+ * Dynamic children; calls to a supervisor of this process.  They are
+ * answered between two restart attempts, never held up by a restart
+ * loop (see `restarts` above).
  * start_child: adds a child and starts it (for simple_one_for_one, child
  * is NULL or gives only start.init_arg, and the template is used; ids
- * are made up).  TR_EEXIST for an id in use, TR_EINIT with *why.
- * terminate_child: stops it (its spec stays, state stopped);
- * restart_child: starts a stopped child again; delete_child: forgets a
- * stopped child.  TR_ENOENT for an unknown id, TR_ESTATE for a child in
- * the wrong state.
+ * are made up: "<template id>.<n>").  TR_OK with *out = TR_REF_NIL if
+ * its init returned TR_IGNORE.  TR_EEXIST if the id is in use: *out is
+ * then the running child's ref (OTP's already_started), or TR_REF_NIL if
+ * that child is not running (already_present); TR_EEXIST also if the
+ * child's name is taken, *out being its holder.  TR_EINIT with *why.
+ * TR_EINVAL for a bad spec (tr_sup_check's rules).
+ * terminate_child: stops it (its spec stays, state stopped; a temporary
+ * child and a simple_one_for_one's are forgotten); TR_OK also for a
+ * child that is not running, and for a simple_one_for_one's child that
+ * is gone already.  restart_child: starts a stopped (or ignored) child
+ * again.  delete_child: forgets a stopped one.  TR_ENOENT for an
+ * unknown id, TR_ESTATE for a child in the wrong state (running,
+ * restarting, stuck), TR_ENOTSUP for restart_child and delete_child on
+ * a simple_one_for_one (as OTP's {error, simple_one_for_one}).
  */
 int tr_sup_start_child(
     tr_ref sup, const tr_child_spec *child, tr_ref *out, tr_reason *why);
@@ -762,13 +972,17 @@ int tr_sup_delete_child(tr_ref sup, const char *id);
 
 typedef enum tr_child_state {
 	TR_CHILD_RUNNING = 0,
-	TR_CHILD_RESTARTING = 1, /* waiting out its backoff */
+	TR_CHILD_RESTARTING = 1, /* its restart is pending: a backoff, a
+	                            retry after a failed start, its group */
 	TR_CHILD_STOPPED = 2,
+	TR_CHILD_IGNORED = 3, /* its init returned TR_IGNORE */
+	TR_CHILD_STUCK = 4,   /* stopped but still running: a thread that
+	                         outlived its shutdown time in a callback */
 } tr_child_state;
 
 typedef struct tr_child_info {
 	char id[TR_NAME_MAX + 1];
-	tr_ref ref; /* TR_REF_NIL unless running */
+	tr_ref ref; /* TR_REF_NIL unless running or stuck */
 	tr_child_state state;
 	tr_placement placement;
 	bool supervisor;
@@ -788,7 +1002,9 @@ int tr_sup_children(tr_ref sup, tr_child_info *out, size_t max, size_t *n);
  * Ends an actor now, without running its terminate callback: a process
  * placement's process is killed with SIGKILL (a wrapped program too);
  * a thread actor is asked to stop with TR_EXIT_KILL -- a thread cannot
- * be killed, so one stuck in a callback ends only when it returns.
+ * be killed, so one stuck in a callback ends only when it returns (and
+ * with the reason of the first stop request it got, if one came before
+ * the kill: a supervisor's shutdown then runs terminate after all).
  * TR_ENOPROC if already gone.
  */
 int tr_kill(tr_ref ref);

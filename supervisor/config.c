@@ -372,7 +372,8 @@ load_children(loader *ld, tr_sup_spec *s, yaml_node_t *list, int depth)
 		     j++) {
 			tr_child_spec c1 = flat(&k.v[j]);
 			char err[256];
-			if (trs_child_check(&c1, err, sizeof(err)) != TR_OK) {
+			if (trs_child_check(&c1, s->auto_shutdown, err,
+			        sizeof(err)) != TR_OK) {
 				trc_report(d, &ci.map->start_mark, "%s", err);
 			}
 		}
@@ -395,10 +396,17 @@ load_backoff(trc_doc *d, yaml_node_t *b, tr_sup_spec *s)
 	    trc_uint(d, v, "initial", 0, UINT32_MAX, &u, false)) {
 		s->backoff_initial_ms = (uint32_t)u;
 	}
-	/* 0 would mean troupe's default in the spec: not what was written. */
+	/* 0 would mean troupe's default in the spec: not what was written.
+	 * Checked against the initial delay here, where 'max' is: left to
+	 * tr_sup_check, it would be reported at the supervisor. */
 	if ((v = trc_get(d, b, "max", NULL)) != NULL &&
 	    trc_uint(d, v, "max", 1, UINT32_MAX, &u, false)) {
-		s->backoff_max_ms = (uint32_t)u;
+		if (u < s->backoff_initial_ms) {
+			trc_report(d, &v->start_mark,
+			    "backoff maximum below its initial delay");
+		} else {
+			s->backoff_max_ms = (uint32_t)u;
+		}
 	}
 	if ((v = trc_get(d, b, "reset", NULL)) != NULL &&
 	    trc_uint(d, v, "reset", 1, UINT32_MAX, &u, false)) {

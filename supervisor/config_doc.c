@@ -9,6 +9,7 @@
  * A key that takes a string accepts any scalar but null, so `id: 7` is
  * the id "7".  Tags are refused: libyaml gives an explicit `!!str` the
  * same tag as an untagged scalar, so they could not be honoured anyway.
+ * A tag is one error, at its node; the rest of the file is still read.
  *
  * Aliases can make the graph share nodes, or loop, so turning a value
  * into msgpack is bounded in depth and in the nodes visited.
@@ -30,30 +31,48 @@
 struct trc_error {
 	size_t line, col; /* 1-based; 0 when the error has no position */
 	size_t seq;       /* order of discovery, to keep the sort stable */
+	bool tag;         /* an unsupported tag: nothing more is said there */
 	char *text;
 };
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
-void
-trc_report(trc_doc *d, const yaml_mark_t *mk, const char *fmt, ...)
+/* Whether an unsupported tag was reported at mk: a tagged value would
+ * often be wrong as well ("!!int '3'" is a string), and saying so
+ * adds nothing. */
+static bool
+tagged(const trc_doc *d, const yaml_mark_t *mk)
 {
-	va_list ap;
+	for (size_t i = 0; mk != NULL && i < d->nerrs; i++) {
+		if (d->errs[i].tag && d->errs[i].line == mk->line + 1 &&
+		    d->errs[i].col == mk->column + 1) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+vreport(
+    trc_doc *d, const yaml_mark_t *mk, bool tag, const char *fmt, va_list ap)
+{
+	va_list aq;
 	char *text;
 	int n;
 
 	d->nbad++;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+	if (!tag && tagged(d, mk)) {
+		return;
+	}
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
 	if (n < 0 || (text = tri_malloc((size_t)n + 1)) == NULL) {
 		d->nomem = true;
 		return;
 	}
-	va_start(ap, fmt);
 	vsnprintf(text, (size_t)n + 1, fmt, ap);
-	va_end(ap);
 	if (d->nerrs == d->cerrs) {
 		size_t c = d->cerrs == 0 ? 8 : d->cerrs * 2;
 		trc_error *e = tri_realloc(d->errs, c * sizeof(*e));
@@ -68,8 +87,32 @@ trc_report(trc_doc *d, const yaml_mark_t *mk, const char *fmt, ...)
 	d->errs[d->nerrs] = (trc_error){.line = mk != NULL ? mk->line + 1 : 0,
 	    .col = mk != NULL ? mk->column + 1 : 0,
 	    .seq = d->nerrs,
+	    .tag = tag,
 	    .text = text};
 	d->nerrs++;
+}
+
+void
+trc_report(trc_doc *d, const yaml_mark_t *mk, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(d, mk, false, fmt, ap);
+	va_end(ap);
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void
+report_tag(trc_doc *d, const yaml_mark_t *mk, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(d, mk, true, fmt, ap);
+	va_end(ap);
 }
 
 static int
@@ -149,18 +192,50 @@ read_file(trc_doc *d, size_t *len)
 	return buf;
 }
 
-/* libyaml's own words for a syntax error, at its mark. */
+/* Whether a tab is in the indentation of the line of mk. */
+static bool
+tab_at(const char *buf, const yaml_mark_t *mk)
+{
+	const char *p = buf;
+
+	for (size_t line = 0; line < mk->line && p != NULL; line++) {
+		if ((p = strchr(p, '\n')) != NULL) {
+			p++;
+		}
+	}
+	if (p == NULL) {
+		return false;
+	}
+	for (size_t col = 0; p[col] == ' ' || p[col] == '\t'; col++) {
+		if (p[col] == '\t') {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A syntax error in libyaml's own words, at its mark, and what else it
+ * knows: the construct it was in, where that began (a '[' left open is
+ * found a line or more later), and what a user is likely to have done --
+ * a tab in the indentation, which YAML forbids, or a line indented wrong
+ * (libyaml then misses a key or a '-').
+ */
 static void
 syntax_error(trc_doc *d, const yaml_parser_t *p, const char *buf)
 {
 	yaml_mark_t mk = p->problem_mark;
+	const yaml_mark_t *cx = &p->context_mark;
+	const char *problem = p->problem != NULL ? p->problem : "bad YAML";
+	char context[160] = "";
+	const char *hint = "";
 
 	if (p->error == YAML_MEMORY_ERROR) {
 		d->nomem = true;
 		return;
 	}
 	if (p->error == YAML_READER_ERROR) {
-		/* A bad byte: the reader knows only its offset. */
+		/* A bad byte, not syntax: the reader knows only its offset. */
 		memset(&mk, 0, sizeof(mk));
 		for (size_t i = 0; i < p->problem_offset && buf[i] != '\0';
 		     i++) {
@@ -171,12 +246,26 @@ syntax_error(trc_doc *d, const yaml_parser_t *p, const char *buf)
 				mk.column++;
 			}
 		}
+		trc_report(d, &mk, "%s", problem);
+		return;
 	}
-	trc_report(
-	    d, &mk, "%s", p->problem != NULL ? p->problem : "syntax error");
+	if (p->context != NULL &&
+	    (cx->line != mk.line || cx->column != mk.column)) {
+		snprintf(context, sizeof(context), " (%s started at %zu:%zu)",
+		    p->context, cx->line + 1, cx->column + 1);
+	}
+	if (tab_at(buf, &mk)) {
+		hint = "; a tab indents this line: YAML indents with spaces "
+		       "only";
+	} else if (strcmp(problem, "did not find expected key") == 0 ||
+	    strcmp(problem, "did not find expected '-' indicator") == 0) {
+		hint = "; check the indentation of this line";
+	}
+	trc_report(d, &mk, "syntax error: %s%s%s", problem, context, hint);
 }
 
-/* Tags other than the ones libyaml gives untagged nodes. */
+/* Tags other than the ones libyaml gives untagged nodes: one error at
+ * the node (trc_report says nothing more there), and the walk goes on. */
 static void
 check_tags(trc_doc *d)
 {
@@ -186,7 +275,7 @@ check_tags(trc_doc *d)
 		    n->type == YAML_SEQUENCE_NODE             ? YAML_SEQ_TAG :
 		                                                YAML_MAP_TAG;
 		if (t != NULL && strcmp(t, def) != 0) {
-			trc_report(
+			report_tag(
 			    d, &n->start_mark, "unsupported tag '%s'", t);
 		}
 	}
@@ -243,10 +332,13 @@ trc_doc_open(trc_doc *d, const char *path)
 	}
 	parse(d, buf, len);
 	tri_free(buf);
-	if (d->loaded && d->nbad == 0) {
-		check_tags(d);
+	if (!d->loaded || d->nbad > 0) {
+		return false; /* no document, or not one only */
 	}
-	return d->loaded && d->nbad == 0 && !d->nomem;
+	/* Tags are errors, but the document is whole: walk it, to find the
+	 * others. */
+	check_tags(d);
+	return !d->nomem;
 }
 
 void

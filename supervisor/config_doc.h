@@ -28,14 +28,16 @@ typedef struct trc_doc {
 } trc_doc;
 
 /* Reads and parses path.  False if there is no document to walk: the
- * file could not be read, or libyaml found a syntax error (reported). */
+ * file could not be read, or libyaml found a syntax error (reported).
+ * True with errors reported (unsupported tags): walk it all the same. */
 bool trc_doc_open(trc_doc *d, const char *path);
 void trc_doc_close(trc_doc *d);
 /* The errors, "path:line:column: text\n" each, in file order; malloc'd;
  * NULL if there is no memory for it. */
 char *trc_doc_errors(trc_doc *d);
 
-/* Records an error at mk (NULL: the file as a whole). */
+/* Records an error at mk (NULL: the file as a whole); counted but not
+ * kept where an unsupported tag was reported. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif

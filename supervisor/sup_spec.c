@@ -160,7 +160,8 @@ fail(char *err, size_t len, const char *fmt, const char *id, const char *what)
 }
 
 int
-trs_child_check(const tr_child_spec *c, char *err, size_t len)
+trs_child_check(const tr_child_spec *c, tr_auto_shutdown auto_shutdown,
+    char *err, size_t len)
 {
 	size_t n;
 	bool has_start = c->start.behavior != NULL || c->start.program != NULL;
@@ -189,6 +190,12 @@ trs_child_check(const tr_child_spec *c, char *err, size_t len)
 	if (c->significant && c->restart == TR_PERMANENT) {
 		return fail(err, len, "child '%s': %s", c->id,
 		    "a significant child must be transient or temporary");
+	}
+	if (c->significant && auto_shutdown == TR_AUTO_NEVER) {
+		/* OTP refuses it: it could never be significant. */
+		return fail(err, len, "child '%s': %s", c->id,
+		    "significant, but its supervisor's auto_shutdown is "
+		    "never");
 	}
 	if (c->sup != NULL) {
 		char sub[256];
@@ -229,9 +236,17 @@ tr_sup_check(const tr_sup_spec *s, char *err, size_t len)
 		    "simple_one_for_one needs exactly one child spec (the "
 		    "template)");
 	}
+	if (s->strategy == TR_SIMPLE_ONE_FOR_ONE &&
+	    s->auto_shutdown != TR_AUTO_NEVER) {
+		/* OTP refuses it: its children come and go by design. */
+		return fail(err, len,
+		    "auto_shutdown must be never for simple_one_for_one "
+		    "(template child '%s')%s",
+		    s->children[0].id, "");
+	}
 	for (size_t i = 0; i < s->nchildren; i++) {
-		if ((rv = trs_child_check(&s->children[i], err, len)) !=
-		    TR_OK) {
+		if ((rv = trs_child_check(&s->children[i], s->auto_shutdown,
+		         err, len)) != TR_OK) {
 			return rv;
 		}
 		for (size_t k = 0; k < i; k++) {

@@ -8,10 +8,13 @@ tr_sup_spec *trs_spec_dup(const tr_sup_spec *s);
 void trs_spec_free(tr_sup_spec *s);
 int trs_child_dup(tr_child_spec *dst, const tr_child_spec *src);
 void trs_child_free(tr_child_spec *c);
-int trs_child_check(const tr_child_spec *c, char *err, size_t len);
-/* tr_sup_start for a child supervisor: linked, labelled for the log. */
+/* Checks c as a child of a supervisor with that auto_shutdown. */
+int trs_child_check(const tr_child_spec *c, tr_auto_shutdown auto_shutdown,
+    char *err, size_t len);
+/* tr_sup_start for a child supervisor: linked, labelled for the log; on
+ * TR_EINIT the path of the child that failed in path. */
 int trs_sup_start(const tr_sup_spec *spec, const char *name, const char *label,
-    tr_ref *out, tr_reason *why);
+    tr_ref *out, tr_reason *why, char *path, size_t pathlen);
 
 /* Tags of the calls a supervisor answers (below the system range). */
 enum {

@@ -47,6 +47,8 @@ state_name(int s)
 {
 	return s == TR_CHILD_RUNNING ? "running" :
 	    s == TR_CHILD_RESTARTING ? "restarting" :
+	    s == TR_CHILD_IGNORED    ? "ignored" :
+	    s == TR_CHILD_STUCK      ? "stuck" :
 	                               "stopped";
 }
 
@@ -55,21 +57,6 @@ place_name(int p)
 {
 	static const char *n[] = {"auto", "thread", "fork", "exec"};
 	return p >= 0 && p <= TR_PLACE_EXEC ? n[p] : "?";
-}
-
-int
-trs_ctl_path(const char *tree, char *out, size_t len)
-{
-	char base[PATH_MAX];
-	int rv;
-
-	if ((rv = tri_rundir_base(base, sizeof(base))) != TR_OK) {
-		return rv;
-	}
-	if ((size_t)snprintf(out, len, "%s/%s.ctl", base, tree) >= len) {
-		return TR_EINVAL;
-	}
-	return TR_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -90,7 +77,8 @@ pack_tree(
 		tr_child_info *k = &kids[i];
 		tr_actor_info info;
 		char path[512];
-		bool live = k->state == TR_CHILD_RUNNING &&
+		bool live = (k->state == TR_CHILD_RUNNING ||
+		                k->state == TR_CHILD_STUCK) &&
 		    tr_actor_info_get(k->ref, &info) == TR_OK;
 
 		if ((size_t)snprintf(path, sizeof(path), "%.400s%.64s", prefix,
@@ -235,8 +223,9 @@ steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
 		MAX = 1024
 	};
 	tr_child_info *kids;
-	size_t nk = 0, at[MAX], ni = 0, done = 0;
-	bool exact = false, rev = strcmp(op, "stop") == 0;
+	size_t nk = 0, at[MAX], ni = 0, done = 0, already = 0;
+	bool exact = false, stop = strcmp(op, "stop") == 0;
+	bool was_stopped = false;
 	int rv;
 
 	if ((kids = tri_calloc(MAX, sizeof(*kids))) == NULL) {
@@ -245,7 +234,10 @@ steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
 	}
 	if ((rv = tr_sup_children(parent, kids, MAX, &nk)) == TR_OK) {
 		for (size_t i = 0; i < nk && i < MAX; i++) {
-			exact = exact || strcmp(kids[i].id, id) == 0;
+			if (strcmp(kids[i].id, id) == 0) {
+				exact = true;
+				was_stopped = kids[i].state == TR_CHILD_STOPPED;
+			}
 			if (instance_of(kids[i].id, id)) {
 				at[ni++] = i;
 			}
@@ -253,6 +245,12 @@ steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
 	}
 	if (rv != TR_OK || exact || ni == 0) {
 		tri_free(kids);
+		/* Stopping a stopped child is what was asked; say so
+		 * (OTP's terminate_child answers ok, too). */
+		if (rv == TR_OK && stop && was_stopped) {
+			snprintf(text, len, "already stopped");
+			return TR_OK;
+		}
 		if (rv == TR_OK) {
 			rv = steer_one(op, parent, id);
 		}
@@ -265,10 +263,15 @@ steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
 		return rv;
 	}
 	for (size_t j = 0; j < ni; j++) {
-		const char *kid = kids[at[rev ? ni - 1 - j : j]].id;
+		const tr_child_info *k = &kids[at[stop ? ni - 1 - j : j]];
+		const char *kid = k->id;
+		if (stop && k->state == TR_CHILD_STOPPED) {
+			already++;
+			continue;
+		}
 		rv = steer_one(op, parent, kid);
-		/* Starting one that runs, or stopping one that is stopped,
-		 * is what was asked: go on. */
+		/* Starting one that runs is what was asked: go on.  (One
+		 * that is stopped is not stopped again: counted above.) */
 		if (rv == TR_ESTATE && strcmp(op, "start") == 0) {
 			rv = TR_OK;
 		}
@@ -282,8 +285,19 @@ steer(const char *op, tr_ref parent, const char *id, char *text, size_t len)
 		}
 		done++;
 	}
-	snprintf(text, len, "%s %zu instances of '%s'%s", done_word(op), ni, id,
-	    strcmp(op, "restart") == 0 ? ", one at a time" : "");
+	if (already == ni) {
+		snprintf(text, len, "all %zu instances of '%s' already stopped",
+		    ni, id);
+	} else if (already > 0) {
+		snprintf(text, len,
+		    "stopped %zu of %zu instances of '%s' (%zu already "
+		    "stopped)",
+		    done, ni, id, already);
+	} else {
+		snprintf(text, len, "%s %zu instances of '%s'%s", done_word(op),
+		    ni, id,
+		    strcmp(op, "restart") == 0 ? ", one at a time" : "");
+	}
 	tri_free(kids);
 	return TR_OK;
 }
@@ -398,11 +412,11 @@ tr_tree_main(const char *file)
 	tr_behavior control = {
 	    .name = "troupe.control", .handle = control_handle};
 	tr_tree *tree = NULL;
-	char *errors = NULL, path[PATH_MAX], text[64];
+	char *errors = NULL, path[PATH_MAX], text[64], failed[256];
 	bool stopping = false;
 	pthread_t st;
 	tr_reason why;
-	int rv, status = 0;
+	int rv, status = 0, claim = -1, holder = 0;
 
 	/* A program started by troupe's exec placement (this one, named in
 	 * a tree's command): be the actor it was started for. */
@@ -430,11 +444,30 @@ tr_tree_main(const char *file)
 		free(errors);
 		return 2;
 	}
+	/* Its name, before anything starts: one tree of a name at a time,
+	 * or the second would take the first's control socket.  Before
+	 * tr_init() too: the claim is not inherited by the fork server. */
+	if ((rv = trs_tree_claim(tr_tree_name(tree), &claim, &holder)) ==
+	    TR_EEXIST) {
+		fprintf(stderr,
+		    "troupe: a tree named '%s' is running already (pid %d): "
+		    "stop it, or give this one another 'name'\n",
+		    tr_tree_name(tree), holder);
+		tr_tree_free(tree);
+		return 1;
+	}
+	if (rv != TR_OK) {
+		fprintf(stderr,
+		    "troupe: warning: cannot claim the name '%s' (%s): troupe "
+		    "status will not see this tree\n",
+		    tr_tree_name(tree), tr_strerror(rv));
+	}
 	/* Its sockets too: fork members inherit them from the fork server. */
 	{
 		size_t ns;
 		trc_socket *socks = trc_tree_sockets(tree, &ns);
 		if (trc_open_sockets(socks, ns, file) != TR_OK) {
+			trs_tree_release(tr_tree_name(tree), claim);
 			tr_tree_free(tree);
 			return 1;
 		}
@@ -442,6 +475,7 @@ tr_tree_main(const char *file)
 	if ((rv = tr_init(NULL)) != TR_OK) {
 		fprintf(stderr, "troupe: cannot start the runtime: %s\n",
 		    tr_strerror(rv));
+		trs_tree_release(tr_tree_name(tree), claim);
 		tr_tree_free(tree);
 		return 1;
 	}
@@ -450,21 +484,29 @@ tr_tree_main(const char *file)
 	tr_sup_log(true);
 	fprintf(stderr, "troupe: starting tree '%s' from %s (pid %d)\n",
 	    tr_tree_name(tree), file, (int)getpid());
-	rv = tr_sup_start(
-	    tr_tree_spec(tree), tr_tree_name(tree), true, &root_sup, &why);
+	rv = tr_sup_start_ex(tr_tree_spec(tree), tr_tree_name(tree), true,
+	    &root_sup, &why, failed, sizeof(failed));
+	if (rv == TR_EINIT) {
+		fprintf(stderr,
+		    "troupe: tree '%s' did not start: child '%s' failed to "
+		    "start: %s\n",
+		    tr_tree_name(tree), failed,
+		    tr_reason_format(why, text, sizeof(text)));
+	} else if (rv != TR_OK) {
+		fprintf(stderr, "troupe: tree '%s' did not start: %s\n",
+		    tr_tree_name(tree), tr_strerror(rv));
+	}
 	if (rv != TR_OK) {
-		fprintf(stderr, "troupe: tree '%s' did not start: %s%s%s\n",
-		    tr_tree_name(tree), tr_strerror(rv),
-		    rv == TR_EINIT ? ": " : "",
-		    rv == TR_EINIT ? tr_reason_format(why, text, sizeof(text)) :
-		                     "");
 		tr_shutdown();
+		trs_tree_release(tr_tree_name(tree), claim);
 		tr_tree_free(tree);
 		return 1;
 	}
-	if ((rv = tr_spawn(&(tr_spec){.behavior = "troupe.control",
-	                       .placement = TR_PLACE_THREAD},
-	         &control_ref, NULL)) != TR_OK ||
+	if (claim < 0) {
+		ctl = NULL; /* the name is not ours: said above */
+	} else if ((rv = tr_spawn(&(tr_spec){.behavior = "troupe.control",
+	                              .placement = TR_PLACE_THREAD},
+	                &control_ref, NULL)) != TR_OK ||
 	    (rv = trs_ctl_path(tr_tree_name(tree), path, sizeof(path))) !=
 	        TR_OK ||
 	    (rv = tri_ctl_listen(&ctl, path, on_request, NULL)) != TR_OK) {
@@ -496,7 +538,23 @@ tr_tree_main(const char *file)
 		} else if (tr_msg_tag(m) == TR_TAG_EXIT &&
 		    tr_ref_equal(tr_msg_sender(m), root_sup)) {
 			tr_msg_reason(m, NULL, &why, NULL);
-			if (!stopping) {
+			if (!stopping && why.kind == TR_EXIT_SHUTDOWN &&
+			    why.code == 0) {
+				/* Not given up (that is shutdown(1)): it ended
+				 * by itself, as auto_shutdown has it. */
+				tr_auto_shutdown a =
+				    tr_tree_spec(tree)->auto_shutdown;
+				fprintf(stderr,
+				    "troupe: tree '%s' stopped: %s\n",
+				    tr_tree_name(tree),
+				    a == TR_AUTO_ANY_SIGNIFICANT ?
+				        "its significant child ended "
+				        "(auto_shutdown)" :
+				        a == TR_AUTO_ALL_SIGNIFICANT ?
+				        "its significant children ended "
+				        "(auto_shutdown)" :
+				        "its root supervisor was stopped");
+			} else if (!stopping) {
 				fprintf(stderr,
 				    "troupe: tree '%s' gave up (%s): exiting "
 				    "with "
@@ -515,6 +573,7 @@ tr_tree_main(const char *file)
 	}
 	tri_ctl_close(ctl);
 	tr_shutdown();
+	trs_tree_release(tr_tree_name(tree), claim);
 	tr_tree_free(tree);
 	return status;
 }

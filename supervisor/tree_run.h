@@ -4,7 +4,24 @@
 
 #include <stddef.h>
 
-/* <run base>/<tree>.ctl */
+/* <run base>/<tree>.ctl.  TR_EINVAL for a name that is not a file name
+ * (empty, ".", "..", or with a '/'). */
 int trs_ctl_path(const char *tree, char *out, size_t len);
+
+/* tree_name.c: a tree's name, claimed by its running tree for its life
+ * (a lock on <run base>/<tree>.pid, which holds its pid; the kernel drops
+ * it when the process ends, however it ends).
+ *
+ * trs_tree_claim: TR_OK and *fd (keep it open; nothing else in this
+ * process may open that file), or TR_EEXIST if a live tree holds the
+ * name (*holder its pid; 0 if it could not be told), or an error of the
+ * run base.  trs_tree_release: lets it go (removes the file), after the
+ * tree has closed its control socket; fd < 0 does nothing.
+ * trs_tree_probe: TR_OK if a tree of that name runs (*pid its pid, 0 if
+ * unknown); TR_ENOENT if none does -- what a dead one left (its .ctl and
+ * .pid) is removed. */
+int trs_tree_claim(const char *tree, int *fd, int *holder);
+void trs_tree_release(const char *tree, int fd);
+int trs_tree_probe(const char *tree, int *pid);
 
 #endif

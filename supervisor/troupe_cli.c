@@ -11,7 +11,9 @@
  * socket (tree_run.c describes the protocol).
  */
 #include <dirent.h>
+#include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,49 +45,88 @@ fmt_ms(char *buf, size_t len, uint64_t ms)
 /* ------------------------------------------------------------------ */
 /* The client side                                                     */
 
+/* The names of the trees that have a control socket in base, malloc'd
+ * (NULL-terminated), or NULL. */
+static char **
+ctl_names(const char *base)
+{
+	struct dirent *e;
+	char **v = NULL, **nv;
+	size_t n = 0;
+	DIR *d;
+
+	if ((d = opendir(base)) == NULL) {
+		return NULL;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		if (len <= 4 || strcmp(e->d_name + len - 4, ".ctl") != 0) {
+			continue;
+		}
+		if ((nv = realloc(v, (n + 2) * sizeof(*v))) == NULL ||
+		    (nv[n] = strndup(e->d_name, len - 4)) == NULL) {
+			v = nv != NULL ? nv : v;
+			break;
+		}
+		v = nv;
+		v[++n] = NULL;
+	}
+	closedir(d);
+	return v;
+}
+
+/*
+ * The tree to talk to: the one given, or the only one that runs.  A
+ * control socket whose tree is gone (killed with -9: nobody holds its
+ * name) is no tree: it is left out, and swept.
+ */
 static int
 find_tree(const char *given, char *name, size_t len)
 {
-	char base[PATH_MAX];
-	struct dirent *e;
-	DIR *d;
-	int found = 0;
+	char base[PATH_MAX], **names;
+	size_t live = 0;
+	int pid;
 
 	if (given != NULL) {
 		snprintf(name, len, "%s", given);
+		if (trs_tree_probe(given, &pid) == TR_ENOENT) {
+			fprintf(
+			    stderr, "troupe: no tree '%s' is running\n", given);
+			return TR_ENOENT;
+		}
 		return TR_OK;
 	}
-	if (tri_rundir_base(base, sizeof(base)) != TR_OK ||
-	    (d = opendir(base)) == NULL) {
+	if (tri_rundir_base(base, sizeof(base)) != TR_OK) {
 		fprintf(stderr, "troupe: no running tree\n");
 		return TR_ENOENT;
 	}
-	while ((e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name);
-		if (n > 4 && strcmp(e->d_name + n - 4, ".ctl") == 0) {
-			if (found++ == 0) {
-				snprintf(
-				    name, len, "%.*s", (int)(n - 4), e->d_name);
-			} else {
-				if (found == 2) {
-					fprintf(stderr,
-					    "troupe: several trees run; name "
-					    "one "
-					    "of:\n  %s\n",
-					    name);
-				}
-				fprintf(stderr, "  %.*s\n", (int)(n - 4),
-				    e->d_name);
+	names = ctl_names(base);
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+		if (trs_tree_probe(names[i], &pid) != TR_OK) {
+			continue; /* dead, and swept */
+		}
+		if (live++ == 0) {
+			snprintf(name, len, "%s", names[i]);
+		} else {
+			if (live == 2) {
+				fprintf(stderr,
+				    "troupe: several trees run; name one "
+				    "of:\n  %s\n",
+				    name);
 			}
+			fprintf(stderr, "  %s\n", names[i]);
 		}
 	}
-	closedir(d);
-	if (found == 0) {
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+		free(names[i]);
+	}
+	free(names);
+	if (live == 0) {
 		fprintf(
 		    stderr, "troupe: no running tree (looked in %s)\n", base);
 		return TR_ENOENT;
 	}
-	return found == 1 ? TR_OK : TR_EEXIST;
+	return live == 1 ? TR_OK : TR_EEXIST;
 }
 
 static int
@@ -305,28 +346,18 @@ static const char *usage_text =
     "                           start nothing (exit status 2 on errors)\n"
     "  status [--json] [TREE]   the live tree: child, placement, pid, state,\n"
     "                           restarts, uptime, mailbox depth, messages\n"
+    "                           (--tree TREE names it too)\n"
     "  stop CHILD [--tree TREE]     stop a child (path: sub/child)\n"
     "  start CHILD [--tree TREE]    start a stopped child again\n"
     "  restart CHILD [--tree TREE]  stop and start a child (a group of\n"
     "                               instances: one at a time)\n"
     "\n"
     "TREE is the tree's name (its root supervisor's `name`, else the file's\n"
-    "base name); it may be left out when one tree runs.  A running tree is\n"
-    "reached through <run dir>/TREE.ctl, private to its user.  `troupe\n"
-    "COMMAND --help` describes one command; docs/config.md and docs/cli.md\n"
-    "have the file format and this reference.\n";
-
-static bool
-wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
-			return true;
-		}
-	}
-	return false;
-}
+    "base name); it may be left out when one tree runs.  Options may come\n"
+    "anywhere (troupe stop --tree TREE CHILD); -- ends them.  A running\n"
+    "tree is reached through <run dir>/TREE.ctl, private to its user.\n"
+    "`troupe COMMAND --help` describes one command; docs/config.md and\n"
+    "docs/cli.md have the file format and this reference.\n";
 
 static const struct {
 	const char *cmd, *text;
@@ -335,21 +366,24 @@ static const struct {
         "usage: troupe run FILE\n\n"
         "Starts the supervision tree in FILE (YAML, docs/config.md) in\n"
         "the foreground and logs its state changes to stderr.  SIGINT or\n"
-        "SIGTERM stops it, newest child first.  Exit status: 0 stopped,\n"
-        "1 the root supervisor gave up, 2 FILE has errors.\n"},
+        "SIGTERM stops it, newest child first.  One tree of a name runs\n"
+        "at a time.  Exit status: 0 stopped, 1 the root supervisor gave\n"
+        "up (or a tree of that name runs already), 2 FILE has errors.\n"},
     {"check",
         "usage: troupe check FILE\n\n"
         "Validates FILE as `run` would, printing file:line:column: errors;\n"
         "starts nothing.  Exit status 0 if it is good, 2 if not.\n"},
     {"status",
-        "usage: troupe status [--json] [TREE]\n\n"
+        "usage: troupe status [--json] [TREE | --tree TREE]\n\n"
         "The live tree: each child's path, placement, pid, state,\n"
         "restarts, uptime, mailbox depth/capacity, messages in and out.\n"
         "TREE may be left out when one tree runs.\n"},
     {"stop",
         "usage: troupe stop CHILD [--tree TREE]\n\n"
         "Stops CHILD (a path: clock, or sub/worker); its spec stays.\n"
-        "A group of instances (web for web.1 .. web.n): newest first.\n"},
+        "A group of instances (web for web.1 .. web.n): newest first.\n"
+        "A child that is stopped already is left so (`already stopped`,\n"
+        "exit status 0).\n"},
     {"start",
         "usage: troupe start CHILD [--tree TREE]\n\n"
         "Starts a stopped CHILD (or each of a group of instances) again.\n"},
@@ -360,55 +394,152 @@ static const struct {
         "before the next stops: a rolling restart.\n"},
 };
 
-static void
-command_help(const char *cmd)
+/* The help of cmd, or NULL if there is no such command. */
+static const char *
+help_of(const char *cmd)
 {
-	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+	for (size_t i = 0; cmd != NULL && i < sizeof(helps) / sizeof(helps[0]);
+	     i++) {
 		if (strcmp(helps[i].cmd, cmd) == 0) {
-			fputs(helps[i].text, stdout);
-			return;
+			return helps[i].text;
 		}
 	}
-	fputs(usage_text, stdout);
+	return NULL;
 }
 
+/* A bad command line: what is wrong (if fmt), then the usage of cmd, or
+ * the whole usage; exit status 2. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static int
+bad_usage(const char *cmd, const char *fmt, ...)
+{
+	const char *help = help_of(cmd);
+	va_list ap;
+
+	if (fmt != NULL) {
+		fputs("troupe: ", stderr);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputs("\n\n", stderr);
+	}
+	fputs(help != NULL ? help : usage_text, stderr);
+	return 2;
+}
+
+/* The operands and options one command takes. */
+typedef struct command {
+	const char *name;
+	int min, max;        /* operands */
+	const char *operand; /* its name, for the messages */
+	bool json, tree;     /* takes --json, --tree */
+} command;
+
+static const command commands[] = {
+    {"run", 1, 1, "FILE", false, false},
+    {"check", 1, 1, "FILE", false, false},
+    {"status", 0, 1, "TREE", true, true},
+    {"stop", 1, 1, "CHILD", false, true},
+    {"start", 1, 1, "CHILD", false, true},
+    {"restart", 1, 1, "CHILD", false, true},
+};
+
+/*
+ * troupe [OPTIONS] COMMAND [OPERANDS], the options anywhere (getopt_long
+ * permutes them: `troupe stop --tree t web` is `troupe stop web --tree
+ * t`), `--` ending them.
+ */
 int
 main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : NULL;
-	const char *tree = NULL;
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"tree", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
+	};
+	const command *c = NULL;
+	const char *cmd, *tree = NULL;
+	bool help = false, json = false, badopt = false;
+	char **ops;
+	int o, nops;
 
-	if (cmd == NULL || strcmp(cmd, "--help") == 0 ||
-	    strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-		fputs(usage_text, cmd == NULL ? stderr : stdout);
-		return cmd == NULL ? 2 : 0;
-	}
-	if (wants_help(argc, argv)) {
-		command_help(cmd);
-		return 0;
-	}
-	for (int i = 2; i + 1 < argc; i++) {
-		if (strcmp(argv[i], "--tree") == 0) {
-			tree = argv[i + 1];
+	argv[0] = "troupe"; /* getopt's messages begin with it */
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'h':
+			help = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 't':
+			tree = optarg;
+			break;
+		default: /* getopt said what is wrong */
+			badopt = true;
+			break;
 		}
 	}
-	if (strcmp(cmd, "run") == 0 && argc == 3) {
-		return tr_tree_main(argv[2]);
+	ops = argv + optind;
+	nops = argc - optind;
+	cmd = nops > 0 ? ops[0] : NULL;
+	if (cmd != NULL && strcmp(cmd, "help") == 0) {
+		/* troupe help [COMMAND] */
+		help = true;
+		cmd = nops > 1 ? ops[1] : NULL;
 	}
-	if (strcmp(cmd, "check") == 0 && argc == 3) {
-		return cmd_check(argv[2]);
+	for (size_t i = 0; cmd != NULL && i < sizeof(commands) / sizeof(*c);
+	     i++) {
+		if (strcmp(commands[i].name, cmd) == 0) {
+			c = &commands[i];
+		}
+	}
+	if (badopt) {
+		fputc('\n', stderr);
+		return bad_usage(c != NULL ? cmd : NULL, NULL);
+	}
+	if (cmd != NULL && c == NULL) {
+		return bad_usage(NULL, "unknown command '%s'", cmd);
+	}
+	if (help) {
+		fputs(c != NULL ? help_of(cmd) : usage_text, stdout);
+		return 0;
+	}
+	if (c == NULL) {
+		return bad_usage(NULL, NULL);
+	}
+	ops++;
+	nops--;
+	if (nops < c->min) {
+		return bad_usage(cmd, "%s: %s is missing", cmd, c->operand);
+	}
+	if (nops > c->max) {
+		return bad_usage(cmd, "%s: one %s only", cmd, c->operand);
+	}
+	if (json && !c->json) {
+		return bad_usage(cmd, "%s: --json is for status", cmd);
+	}
+	if (tree != NULL && !c->tree) {
+		return bad_usage(cmd,
+		    "%s: --tree is for status, stop, start and restart", cmd);
+	}
+	if (strcmp(cmd, "run") == 0) {
+		return tr_tree_main(ops[0]);
+	}
+	if (strcmp(cmd, "check") == 0) {
+		return cmd_check(ops[0]);
 	}
 	if (strcmp(cmd, "status") == 0) {
-		bool json = argc > 2 && strcmp(argv[2], "--json") == 0;
-		const char *name =
-		    argc > (json ? 3 : 2) ? argv[json ? 3 : 2] : NULL;
-		return cmd_status(name, json);
+		if (tree != NULL && nops == 1 && strcmp(tree, ops[0]) != 0) {
+			return bad_usage(cmd,
+			    "status: two trees named: '%s' "
+			    "and '%s'",
+			    ops[0], tree);
+		}
+		return cmd_status(nops == 1 ? ops[0] : tree, json);
 	}
-	if ((strcmp(cmd, "stop") == 0 || strcmp(cmd, "start") == 0 ||
-	        strcmp(cmd, "restart") == 0) &&
-	    argc >= 3) {
-		return cmd_steer(cmd, argv[2], tree);
-	}
-	fprintf(stderr, "troupe: bad command line\n\n%s", usage_text);
-	return 2;
+	return cmd_steer(cmd, ops[0], tree);
 }

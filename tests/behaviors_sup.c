@@ -28,7 +28,23 @@ typedef struct child {
 	tr_ref report;
 	int64_t label;
 	int64_t works;
+	int64_t term_ms;
 } child;
+
+/* sup.gate: per label, the answers to give in turn, then a default. */
+#define GATE_LABELS 16
+#define GATE_QUEUE 8
+typedef struct gate_script {
+	bool used;
+	int64_t label;
+	int64_t def[2];
+	int64_t q[GATE_QUEUE][2];
+	int nq, next;
+} gate_script;
+
+typedef struct gate {
+	gate_script s[GATE_LABELS];
+} gate;
 
 typedef struct driver {
 	char prefix[32];
@@ -86,9 +102,11 @@ reply_ints(tr_msg *req, const int64_t *v, size_t n)
 /* ------------------------------------------------------------------ */
 /* sup.child                                                           */
 
-/* Blocks the actor's thread for ms, deaf to everything: a child that
- * does not answer its stop is the thing under test (a supervisor's
- * shutdown timeout, then kill), so the delay is the point. */
+/* Stays in the callback for ms, deaf to everything (stop requests
+ * too): a child that does not answer its stop is the thing under test
+ * (a supervisor's shutdown timeout, then kill), so the delay is the
+ * point.  tr_sleep, not nanosleep: a scheduled actor must not hold up
+ * the others of its scheduler (its supervisor among them). */
 static void
 block_for(int64_t ms)
 {
@@ -96,12 +114,33 @@ block_for(int64_t ms)
 	uint64_t now;
 
 	while ((now = now_ns()) < end) {
-		struct timespec ts = {
-		    .tv_sec = (time_t)((end - now) / 1000000000u),
-		    .tv_nsec = (long)((end - now) % 1000000000u),
-		};
-		(void)nanosleep(&ts, NULL);
+		(void)tr_sleep((int)((end - now + 999999u) / 1000000u));
 	}
+}
+
+/* Asks the gate what this start is to do: [code, ms]. */
+static bool
+ask_gate(tr_ref g, int64_t label, int64_t *code, int64_t *ms)
+{
+	tr_msg *req, *rep = NULL;
+	msgpack_object o;
+	bool sent = false, ok;
+
+	if ((req = test_msg_ints(TS_ASK, &label, 1)) == NULL) {
+		return false;
+	}
+	if (tr_call(g, req, 10000, &rep, &sent) != TR_OK) {
+		if (!sent) {
+			tr_msg_free(req);
+		}
+		return false;
+	}
+	ok = tr_msg_tag(rep) == TS_ANSWER && tr_msg_body(rep, &o) == TR_OK &&
+	    o.type == MSGPACK_OBJECT_ARRAY && o.via.array.size == 2 &&
+	    test_obj_int(&o.via.array.ptr[0], code) &&
+	    test_obj_int(&o.via.array.ptr[1], ms);
+	tr_msg_free(rep);
+	return ok;
 }
 
 static int
@@ -116,7 +155,8 @@ child_init(void *state, tr_msg *arg)
 		return 0;
 	}
 	if (tr_msg_body(arg, &o) != TR_OK || o.type != MSGPACK_OBJECT_ARRAY ||
-	    o.via.array.size < 3 || o.via.array.size > 4) {
+	    o.via.array.size < 3 || o.via.array.size > 6 ||
+	    o.via.array.size == 5) {
 		return BROKEN;
 	}
 	e = o.via.array.ptr;
@@ -127,6 +167,30 @@ child_init(void *state, tr_msg *arg)
 	if (!test_obj_int(&e[1], &c->label) || !test_obj_int(&e[2], &fail)) {
 		return BROKEN;
 	}
+	if (o.via.array.size == 6) {
+		tr_ref g = TR_REF_NIL;
+		if (!test_obj_int(&e[4], &c->term_ms) ||
+		    (e[5].type != MSGPACK_OBJECT_NIL &&
+		        tr_unpack_ref(&e[5], &g) != TR_OK)) {
+			return BROKEN;
+		}
+		if (!tr_ref_is_nil(g)) {
+			int64_t code, ms;
+			if (!ask_gate(g, c->label, &code, &ms)) {
+				return BROKEN;
+			}
+			block_for(ms);
+			if (code != 0) {
+				v[0] = c->label;
+				v[1] = code;
+				v[2] = (int64_t)now_ns();
+				if (!send_ints(c->report, TS_ATTEMPT, v, 3)) {
+					return BROKEN;
+				}
+				return (int)code;
+			}
+		}
+	}
 	if (fail != 0) {
 		return (int)fail;
 	}
@@ -136,7 +200,7 @@ child_init(void *state, tr_msg *arg)
 	if (!send_ints(c->report, TS_STARTED, v, 3)) {
 		return BROKEN;
 	}
-	if (o.via.array.size == 4 && test_obj_int(&e[3], &v[0]) && v[0] > 0) {
+	if (o.via.array.size >= 4 && test_obj_int(&e[3], &v[0]) && v[0] > 0) {
 		block_for(v[0]);
 	}
 	return 0;
@@ -185,6 +249,14 @@ child_handle(void *state, tr_msg *msg)
 		v[1] = c->works;
 		v[2] = getpid();
 		return reply_ints(msg, v, 3);
+	case TS_UNLINK: {
+		tr_ref r;
+		if (tr_msg_body(msg, &o) != TR_OK ||
+		    tr_unpack_ref(&o, &r) != TR_OK) {
+			return BROKEN;
+		}
+		return tr_unlink(r) == TR_OK ? 0 : BROKEN;
+	}
 	default:
 		return 0;
 	}
@@ -194,9 +266,100 @@ static void
 child_terminate(void *state, tr_reason why)
 {
 	child *c = state;
-	int64_t v[4] = {c->label, why.kind, why.code, (int64_t)now_ns()};
+	int64_t v[4];
 
+	if (c->term_ms > 0) {
+		block_for(c->term_ms);
+	}
+	v[0] = c->label;
+	v[1] = why.kind;
+	v[2] = why.code;
+	v[3] = (int64_t)now_ns();
 	(void)send_ints(c->report, TS_STOPPED, v, 4);
+}
+
+/* ------------------------------------------------------------------ */
+/* sup.gate                                                            */
+
+static gate_script *
+gate_find(gate *g, int64_t label, bool add)
+{
+	for (int i = 0; i < GATE_LABELS; i++) {
+		if (g->s[i].used && g->s[i].label == label) {
+			return &g->s[i];
+		}
+	}
+	for (int i = 0; add && i < GATE_LABELS; i++) {
+		if (!g->s[i].used) {
+			memset(&g->s[i], 0, sizeof(g->s[i]));
+			g->s[i].used = true;
+			g->s[i].label = label;
+			return &g->s[i];
+		}
+	}
+	return NULL;
+}
+
+static int
+gate_handle(void *state, tr_msg *msg)
+{
+	gate *g = state;
+	msgpack_object o, *e;
+	gate_script *sc;
+	int64_t label, v[2] = {0, 0};
+
+	if (tr_msg_body(msg, &o) != TR_OK || o.type != MSGPACK_OBJECT_ARRAY ||
+	    o.via.array.size < 1) {
+		return BROKEN;
+	}
+	e = o.via.array.ptr;
+	if (!test_obj_int(&e[0], &label)) {
+		return BROKEN;
+	}
+	switch (tr_msg_tag(msg)) {
+	case TS_GATE_SET:
+		if (o.via.array.size < 3 || o.via.array.size % 2 != 1 ||
+		    (o.via.array.size - 3) / 2 > GATE_QUEUE ||
+		    (sc = gate_find(g, label, true)) == NULL ||
+		    !test_obj_int(&e[1], &sc->def[0]) ||
+		    !test_obj_int(&e[2], &sc->def[1])) {
+			return BROKEN;
+		}
+		sc->nq = 0;
+		sc->next = 0;
+		for (uint32_t i = 3; i + 1 < o.via.array.size; i += 2) {
+			if (!test_obj_int(&e[i], &sc->q[sc->nq][0]) ||
+			    !test_obj_int(&e[i + 1], &sc->q[sc->nq][1])) {
+				return BROKEN;
+			}
+			sc->nq++;
+		}
+		return reply_ints(msg, v, 0);
+	case TS_ASK:
+		if ((sc = gate_find(g, label, false)) != NULL) {
+			if (sc->next < sc->nq) {
+				v[0] = sc->q[sc->next][0];
+				v[1] = sc->q[sc->next][1];
+				sc->next++;
+			} else {
+				v[0] = sc->def[0];
+				v[1] = sc->def[1];
+			}
+		}
+		if (tr_msg_is_call(msg)) {
+			tr_msg *r = test_msg_ints(TS_ANSWER, v, 2);
+			if (r == NULL) {
+				return BROKEN;
+			}
+			if (tr_reply(tr_msg_from(msg), r) != TR_OK) {
+				tr_msg_free(r);
+				return BROKEN;
+			}
+		}
+		return 0;
+	default:
+		return 0;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -299,6 +462,13 @@ test_behaviors_sup_register(void)
 	    .handle = driver_handle,
 	};
 
+	static const tr_behavior gate_b = {
+	    .name = TS_GATE,
+	    .state_size = sizeof(gate),
+	    .handle = gate_handle,
+	};
+
 	(void)tr_behavior_register(&child_b);
 	(void)tr_behavior_register(&driver_b);
+	(void)tr_behavior_register(&gate_b);
 }

@@ -120,6 +120,67 @@ ts_cfg_slow(int label, int ms)
 	return m;
 }
 
+/* The full form: init_fail (0, a code, or TR_IGNORE), init_ms, term_ms
+ * (a terminate that takes that long) and a gate (ts_gate) or nil. */
+static inline tr_msg *
+ts_cfg_full(int label, int init_fail, int init_ms, int term_ms, tr_ref gate)
+{
+	tr_msg *m = tl_msg(TS_CFG);
+	msgpack_packer *pk = tr_msg_packer(m);
+
+	msgpack_pack_array(pk, 6);
+	assert_int_equal(tr_pack_ref(pk, tr_self()), TR_OK);
+	msgpack_pack_int64(pk, label);
+	msgpack_pack_int64(pk, init_fail);
+	msgpack_pack_int64(pk, init_ms);
+	msgpack_pack_int64(pk, term_ms);
+	if (tr_ref_is_nil(gate)) {
+		msgpack_pack_nil(pk);
+	} else {
+		assert_int_equal(tr_pack_ref(pk, gate), TR_OK);
+	}
+	assert_true(ts_npool < TS_POOL);
+	ts_pool[ts_npool++] = m;
+	return m;
+}
+
+/* A "sup.gate", a thread of this process, that the children's inits
+ * ask what to do.  Ended by the runtime's shutdown. */
+static inline tr_ref
+ts_gate(void)
+{
+	tr_spec spec;
+	tr_ref g = TR_REF_NIL;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.behavior = TS_GATE;
+	spec.placement = TR_PLACE_THREAD;
+	assert_int_equal(tr_spawn(&spec, &g, NULL), TR_OK);
+	return g;
+}
+
+/* Scripts label's starts: first the n answers in first[] ({code, ms}
+ * each), then def_code after def_ms for every start after.  Returns
+ * once the gate has it. */
+static inline void
+ts_gate_set(tr_ref gate, int label, int def_code, int def_ms, size_t n,
+    const int (*first)[2])
+{
+	tr_msg *m = tl_msg(TS_GATE_SET), *rep = NULL;
+	msgpack_packer *pk = tr_msg_packer(m);
+
+	msgpack_pack_array(pk, (uint32_t)(3 + 2 * n));
+	msgpack_pack_int64(pk, label);
+	msgpack_pack_int64(pk, def_code);
+	msgpack_pack_int64(pk, def_ms);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_int64(pk, first[i][0]);
+		msgpack_pack_int64(pk, first[i][1]);
+	}
+	assert_int_equal(tr_call(gate, m, TL_WAIT, &rep, NULL), TR_OK);
+	tr_msg_free(rep);
+}
+
 static inline tr_child_spec
 ts_child(const char *id, int label, tr_restart restart)
 {
@@ -182,7 +243,8 @@ typedef struct ts_rep {
 	uint32_t tag;
 	int label;
 	tr_reason why; /* TS_STOPPED */
-	uint64_t ts;   /* TS_STARTED, TS_STOPPED */
+	int64_t code;  /* TS_ATTEMPT */
+	uint64_t ts;   /* TS_STARTED, TS_STOPPED, TS_ATTEMPT */
 	int pid;       /* TS_STARTED */
 	tr_ref who;
 } ts_rep;
@@ -197,6 +259,8 @@ ts_tag_name(uint32_t tag)
 		return "STOPPED";
 	case TS_HANGING:
 		return "HANGING";
+	case TS_ATTEMPT:
+		return "ATTEMPT";
 	case TR_TAG_EXIT:
 		return "EXIT";
 	case TR_TAG_DOWN:
@@ -257,6 +321,12 @@ ts_parse(tr_msg *m, ts_rep *r)
 	case TS_HANGING:
 		tl_body_ints(m, v, 1);
 		r->label = (int)v[0];
+		break;
+	case TS_ATTEMPT:
+		tl_body_ints(m, v, 3);
+		r->label = (int)v[0];
+		r->code = v[1];
+		r->ts = (uint64_t)v[2];
 		break;
 	default:
 		ts_describe("expected a report", m);

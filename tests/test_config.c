@@ -11,8 +11,10 @@
  * time: each must end in TR_ENOMEM with nothing left behind, or in the
  * same result as without the failure.
  */
+#define _GNU_SOURCE /* sched_setaffinity, CPU_* */
 #include <limits.h>
 #include <math.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -359,6 +361,32 @@ test_good_limits(void **state)
 	tr_tree_free(t);
 }
 
+/* instances: auto counts the cores this process may run on, as nproc
+ * does, not the cores online: pinned to one, it makes one.  (On a
+ * machine with one core the two cannot be told apart.) */
+static void
+test_auto_affinity(void **state)
+{
+	cpu_set_t was, one;
+	tr_tree *t;
+	int cpu = 0;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(was), &was), 0);
+	while (!CPU_ISSET(cpu, &was)) {
+		cpu++;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	t = load_ok("good_limits.yaml");
+	assert_int_equal(sched_setaffinity(0, sizeof(was), &was), 0);
+	assert_int_equal(tr_tree_spec(t)->nchildren, 9 + 1);
+	assert_plain(child(tr_tree_spec(t), 9, "cores.1"), "worker");
+	tr_tree_free(t);
+	assert_int_equal(tr_cores(), (uint32_t)CPU_COUNT(&was));
+}
+
 static void
 pack_scalars(msgpack_packer *pk)
 {
@@ -594,13 +622,38 @@ static const bad_case bad_cases[] = {
     {"bad_top.yaml",
         "bad_top.yaml:1:1: expected a map with a 'supervisor' key\n"},
     {"bad_nosup.yaml", "bad_nosup.yaml:1:1: no 'supervisor' key\n"},
-    {"bad_syntax.yaml", "bad_syntax.yaml:4:4: did not find expected key\n"},
+    /* Syntax errors: libyaml's words after "syntax error", with its
+     * context where it is elsewhere, and tabs named. */
+    {"bad_syntax.yaml",
+        "bad_syntax.yaml:4:4: syntax error: did not find expected key "
+        "(while parsing a block mapping started at 2:3); check the "
+        "indentation of this line\n"},
+    {"bad_flow.yaml",
+        "bad_flow.yaml:6:5: syntax error: did not find expected ',' or ']' "
+        "(while parsing a flow sequence started at 5:16)\n"},
+    {"bad_indent.yaml",
+        "bad_indent.yaml:6:6: syntax error: did not find expected '-' "
+        "indicator (while parsing a block collection started at 4:5); "
+        "check the indentation of this line\n"},
+    {"bad_tab.yaml",
+        "bad_tab.yaml:5:1: syntax error: found a tab character that "
+        "violates indentation (while scanning a plain scalar started at "
+        "4:11); a tab indents this line: YAML indents with spaces only\n"},
+    {"bad_tab_key.yaml",
+        "bad_tab_key.yaml:3:1: syntax error: found character that cannot "
+        "start any token; a tab indents this line: YAML indents with "
+        "spaces only\n"},
     {"bad_utf8.yaml", "bad_utf8.yaml:3:15: invalid trailing UTF-8 octet\n"},
     {"bad_docs.yaml",
         "bad_docs.yaml:4:1: a second document: a file holds one tree\n"},
+    /* A tag is one error at its node; the errors after it are found. */
     {"bad_tags.yaml",
         "bad_tags.yaml:2:14: unsupported tag 'tag:yaml.org,2002:int'\n"
-        "bad_tags.yaml:6:13: unsupported tag '!point'\n"},
+        "bad_tags.yaml:3:13: 'strategy' must be one of one_for_one, "
+        "one_for_all, rest_for_one, simple_one_for_one\n"
+        "bad_tags.yaml:7:13: unsupported tag '!point'\n"
+        "bad_tags.yaml:8:7: unknown key 'colour' in child 'a'\n"
+        "bad_tags.yaml:10:17: unknown behavior 'tickr'\n"},
     {"bad_keys.yaml",
         "bad_keys.yaml:1:1: unknown key 'plugin' at the top level\n"
         "bad_keys.yaml:3:3: unknown key 'nmae' in supervisor\n"
@@ -704,13 +757,17 @@ static const bad_case bad_cases[] = {
         "bad_program.yaml:28:39: the value of an environment variable must "
         "be a string\n"
         "bad_program.yaml:31:12: 'env' must be a map of strings\n"},
+    /* A backoff error at its 'max', not at the supervisor's first key;
+     * and it hides no other error of that supervisor. */
     {"bad_sup_check.yaml",
-        "bad_sup_check.yaml:2:3: backoff maximum below its initial delay\n"
-        "bad_sup_check.yaml:4:7: child 'sig': a significant child must be "
+        "bad_sup_check.yaml:3:32: backoff maximum below its initial delay\n"
+        "bad_sup_check.yaml:5:7: child 'sig': a significant child must be "
         "transient or temporary\n"
-        "bad_sup_check.yaml:9:9: simple_one_for_one needs exactly one child "
-        "spec (the template)\n"
-        "bad_sup_check.yaml:13:7: child 'sigsub': a significant child must "
+        "bad_sup_check.yaml:10:9: simple_one_for_one needs exactly one "
+        "child spec (the template)\n"
+        "bad_sup_check.yaml:11:24: backoff maximum below its initial "
+        "delay\n"
+        "bad_sup_check.yaml:15:7: child 'sigsub': a significant child must "
         "be transient or temporary\n"},
     {"bad_names.yaml",
         "bad_names.yaml:4:39: duplicate name 'main'\n"
@@ -958,6 +1015,9 @@ test_alloc_failures(void **state)
 	sweep("bad_names.yaml", TR_EINVAL);
 	sweep("bad_children.yaml", TR_EINVAL);
 	sweep("bad_init.yaml", TR_EINVAL);
+	sweep("bad_tags.yaml", TR_EINVAL);
+	sweep("bad_flow.yaml", TR_EINVAL);
+	sweep("bad_sup_check.yaml", TR_EINVAL);
 }
 
 int
@@ -969,6 +1029,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_good_defaults),
 	    cmocka_unit_test(test_good_empty),
 	    cmocka_unit_test(test_good_limits),
+	    cmocka_unit_test(test_auto_affinity),
 	    cmocka_unit_test(test_good_values),
 	    cmocka_unit_test(test_good_simple),
 	    cmocka_unit_test(test_good_exec),

@@ -108,10 +108,17 @@ test_check_messages(void **state)
 	k[1].significant = true; /* permanent */
 	ts_check_err(&s,
 	    "child 'b': a significant child must be transient or temporary");
+	/* Significant under auto_shutdown never: OTP refuses it too. */
 	k[1].restart = TR_TRANSIENT;
+	ts_check_err(&s,
+	    "child 'b': significant, but its supervisor's auto_shutdown is "
+	    "never");
+	s.auto_shutdown = TR_AUTO_ANY_SIGNIFICANT;
 	assert_int_equal(tr_sup_check(&s, err, sizeof(err)), TR_OK);
+	s.auto_shutdown = TR_AUTO_ALL_SIGNIFICANT;
 	k[1].restart = TR_TEMPORARY;
 	assert_int_equal(tr_sup_check(&s, err, sizeof(err)), TR_OK);
+	s.auto_shutdown = TR_AUTO_NEVER;
 	k[1].significant = false;
 	k[1].restart = TR_PERMANENT;
 
@@ -163,6 +170,16 @@ test_check_messages(void **state)
 	    "simple_one_for_one needs exactly one child spec (the template)");
 	s.nchildren = 1;
 	assert_int_equal(tr_sup_check(&s, err, sizeof(err)), TR_OK);
+	/* ... and no auto_shutdown (OTP: bad_combination). */
+	s.auto_shutdown = TR_AUTO_ANY_SIGNIFICANT;
+	ts_check_err(&s,
+	    "auto_shutdown must be never for simple_one_for_one (template "
+	    "child 'a')");
+	s.auto_shutdown = TR_AUTO_ALL_SIGNIFICANT;
+	ts_check_err(&s,
+	    "auto_shutdown must be never for simple_one_for_one (template "
+	    "child 'a')");
+	s.auto_shutdown = TR_AUTO_NEVER;
 	s.strategy = TR_ONE_FOR_ONE;
 	s.nchildren = 2;
 

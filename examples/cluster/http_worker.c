@@ -653,10 +653,11 @@ http_terminate(void *state, tr_reason why)
 		uv_run(loop, UV_RUN_NOWAIT);
 	}
 	fprintf(stderr,
-	    "cluster: worker %u (pid %d) stopped: %llu requests answered, "
-	    "%llu connections drained\n",
+	    "cluster: worker %u (pid %d) stopped: %llu request%s answered, "
+	    "%llu connection%s drained\n",
 	    s->worker, (int)getpid(), (unsigned long long)s->requests,
-	    (unsigned long long)drained);
+	    s->requests == 1 ? "" : "s", (unsigned long long)drained,
+	    drained == 1 ? "" : "s");
 }
 
 static const tr_behavior cluster_http = {

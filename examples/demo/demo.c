@@ -5,16 +5,19 @@
  *   demo examples/demo/demo.yaml
  *
  * The tree (demo.yaml): a `clock` thread actor asks a set of `primes`
- * workers -- forked members, one per core, and an exec'd program (this
- * same binary) -- to count primes, in turn, and prints each answer with
- * the worker's pid; every few ticks it tells one worker to crash, and
- * the supervisor's log shows the restart.  Beside them, the cluster
- * example's HTTP server (examples/cluster) runs as forked members, one
- * per core, on the tree's one socket: each tick the clock GETs a page
- * from it, and now and then kills a member with SIGKILL -- the next GET
- * is answered all the same.  A wrapped shell command prints the load
- * average.  After `ticks` ticks the clock ends the run (SIGTERM to this
- * process): the tree stops newest first.
+ * workers -- forked members, one per core (primes.1 .. primes.n), and an
+ * exec'd program, this same binary (primes-exec) -- to count primes, in
+ * turn, and prints each answer with the worker's pid; every few ticks it
+ * tells one worker to crash, and the supervisor's log shows the restart.
+ * Each worker is registered under its id in the tree: the clock and the
+ * supervisor's log call a worker by the same name.  Beside them, the
+ * cluster example's HTTP server (examples/cluster) runs as forked
+ * members, one per core, on the tree's one socket: each tick the clock
+ * GETs a page from it, and now and then kills a member with SIGKILL --
+ * the next GET is answered all the same.  A wrapped shell command prints
+ * the load average.  After `ticks` ticks the clock ends, normally: it is
+ * the tree's significant child (auto_shutdown), so the tree stops,
+ * newest first, and the program exits 0.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -38,25 +41,8 @@ enum {
 };
 
 /* ------------------------------------------------------------------ */
-/* primes: counts primes below n; registers as primes.<k>               */
-
-static int
-primes_init(void *state, tr_msg *arg)
-{
-	char name[32];
-
-	(void)state;
-	(void)arg;
-	/* The first free name: workers of any placement find each other's
-	 * names node-wide. */
-	for (int k = 1; k < 1000; k++) {
-		snprintf(name, sizeof(name), "primes.%d", k);
-		if (tr_register(name, tr_self()) == TR_OK) {
-			return 0;
-		}
-	}
-	return TR_EEXIST;
-}
+/* primes: counts primes below n (named by the tree: primes.<k> for the
+ * fork members, primes-exec for the exec'd one)                       */
 
 static uint64_t
 count_primes(uint64_t n)
@@ -208,17 +194,26 @@ on_tick(uv_timer_t *t)
 	int rv;
 
 	if (++s->tick > s->ticks) {
-		printf("clock: %llu ticks done: stopping the tree\n",
+		printf("clock: %llu ticks done: ending, and the tree with me\n",
 		    (unsigned long long)s->ticks);
 		fflush(stdout);
 		uv_timer_stop(t);
-		kill(getpid(), SIGTERM); /* the runner stops the tree */
+		/* Normal: a transient child is not restarted, and as the
+		 * tree's significant child its end stops the tree. */
+		tr_stop(tr_self(), TR_REASON_NORMAL);
 		return;
 	}
 	visit_http(s);
-	/* The next worker that is there (one may be restarting). */
-	for (int tries = 0; tries < 16; tries++) {
-		snprintf(name, sizeof(name), "primes.%d", s->next++ % 8 + 1);
+	/* The next worker that is there (one may be restarting): the fork
+	 * members primes.1 .. primes.8 (as many as there are cores), then
+	 * the exec'd one. */
+	for (int tries = 0; tries < 18; tries++) {
+		int k = s->next++ % 9;
+		if (k < 8) {
+			snprintf(name, sizeof(name), "primes.%d", k + 1);
+		} else {
+			snprintf(name, sizeof(name), "primes-exec");
+		}
 		if (tr_whereis(name, &w) == TR_OK) {
 			break;
 		}
@@ -336,9 +331,8 @@ clock_terminate(void *state, tr_reason why)
 int
 main(int argc, char **argv)
 {
-	static const tr_behavior primes = {.name = "demo.primes",
-	    .init = primes_init,
-	    .handle = primes_handle};
+	static const tr_behavior primes = {
+	    .name = "demo.primes", .handle = primes_handle};
 	static const tr_behavior clock = {.name = "demo.clock",
 	    .state_size = sizeof(clock_state),
 	    .init = clock_init,

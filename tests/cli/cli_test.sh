@@ -4,7 +4,8 @@
 set -u
 troupe=$1; dir=$2
 export TROUPE_RUNDIR=$(mktemp -d)
-trap 'kill -9 $pid 2>/dev/null; rm -rf "$TROUPE_RUNDIR"' EXIT
+pid=
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$TROUPE_RUNDIR"' EXIT
 fail() { echo "cli_test: FAIL: $*" >&2; [ -f "$TROUPE_RUNDIR/log" ] && cat "$TROUPE_RUNDIR/log" >&2; exit 1; }
 
 # check: good and bad files.
@@ -17,6 +18,27 @@ echo "$out" | grep -Eq "bad.yaml:[0-9]+:[0-9]+: .*no-such-program-here" || fail 
 echo "$out" | grep -Eq "bad.yaml:[0-9]+:[0-9]+: .*comand" || fail "no unknown key error in: $out"
 "$troupe" --help | grep -q "usage: troupe" || fail "--help"
 "$troupe" status --help | grep -q "usage: troupe status" || fail "status --help"
+"$troupe" --help stop | grep -q "usage: troupe stop" || fail "--help before the command"
+
+# a bad command line: what is wrong, then the usage; exit status 2
+out=$("$troupe" bogus 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "troupe bogus exited $rc"
+echo "$out" | grep -q "^troupe: unknown command 'bogus'" || fail "troupe bogus said: $out"
+echo "$out" | grep -q "^usage: troupe COMMAND" || fail "no usage after an unknown command: $out"
+out=$("$troupe" status --bogus 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "bogus" && echo "$out" | grep -q "^usage: troupe status" || fail "an unknown option ($rc): $out"
+out=$("$troupe" run 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "^troupe: run: FILE is missing" && echo "$out" | grep -q "^usage: troupe run FILE" || fail "run without a file ($rc): $out"
+out=$("$troupe" check "$dir/tree.yaml" "$dir/bad.yaml" 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "^troupe: check: one FILE only" || fail "check of two files ($rc): $out"
+out=$("$troupe" stop 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "^troupe: stop: CHILD is missing" || fail "stop without a child ($rc): $out"
+out=$("$troupe" stop x --tree 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "tree" || fail "--tree without its value ($rc): $out"
+out=$("$troupe" status --json a b 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "^troupe: status: one TREE only" || fail "status of two trees ($rc): $out"
+out=$("$troupe" run --json "$dir/tree.yaml" 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "^troupe: run: --json is for status" || fail "run --json ($rc): $out"
 
 # run, in the background, until its control socket answers.
 "$troupe" run "$dir/tree.yaml" >"$TROUPE_RUNDIR/out" 2>"$TROUPE_RUNDIR/log" &
@@ -32,10 +54,13 @@ echo "$st" | grep -q '"path":"ticker","placement":"exec"' || fail "status: $st"
 echo "$st" | grep -q '"path":"sub/sleeper"' || fail "nested child missing: $st"
 echo "$st" | grep -q '"state":"running"' || fail "not running: $st"
 
-# stop / start / restart a child
-"$troupe" stop ticker --tree clitest | grep -q "stopped" || fail "stop"
-"$troupe" status --json clitest | grep -q '"path":"ticker","placement":"exec","supervisor":false,"pid":0,"state":"stopped"' || fail "not stopped: $("$troupe" status --json clitest)"
-"$troupe" start ticker --tree clitest | grep -q "started" || fail "start"
+# stop / start / restart a child; options anywhere, as getopt has them
+out=$("$troupe" stop --tree clitest ticker) || fail "stop, option first: $out"
+[ "$out" = "troupe: stop ticker: stopped" ] || fail "stop said: $out"
+"$troupe" status clitest --json | grep -q '"path":"ticker","placement":"exec","supervisor":false,"pid":0,"state":"stopped"' || fail "not stopped: $("$troupe" status --json clitest)"
+out=$("$troupe" stop ticker --tree=clitest); rc=$?
+[ $rc -eq 0 ] && [ "$out" = "troupe: stop ticker: already stopped" ] || fail "a second stop ($rc): $out"
+"$troupe" --tree clitest start ticker | grep -q "started" || fail "start"
 "$troupe" restart sub/sleeper --tree clitest | grep -q "restarted" || fail "restart nested"
 "$troupe" stop nosuch --tree clitest; [ $? -eq 1 ] || fail "stop of an unknown child succeeded"
 
@@ -56,6 +81,8 @@ echo "$out" | grep -q "restarted 2 instances of 'pool', one at a time" || fail "
 seq=$(grep -E "'pool\.[12]' (stopping|started)" "$TROUPE_RUNDIR/log" | tail -4 | sed -E "s/.*'(pool\.[12])' ([a-z]+).*/\1 \2/" | tr '\n' ,)
 [ "$seq" = "pool.1 stopping,pool.1 started,pool.2 stopping,pool.2 started," ] || fail "not one at a time: $seq"
 "$troupe" stop pool --tree clitest | grep -q "stopped 2 instances of 'pool'" || fail "group stop"
+out=$("$troupe" stop pool --tree clitest) || fail "a second group stop: $out"
+echo "$out" | grep -q "all 2 instances of 'pool' already stopped" || fail "a second group stop said: $out"
 "$troupe" start pool --tree clitest | grep -q "started 2 instances of 'pool'" || fail "group start"
 
 # the wrapped program's output is shown, prefixed
