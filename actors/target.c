@@ -8,6 +8,9 @@
  * gone or its process ended.  They are not paced: their receiver is in
  * another process; they coalesce while a send is in flight.
  */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -98,6 +101,37 @@ incarnation_lives(tri_slottab *tab, tr_ref r)
 	    (uint32_t)(atomic_load(&tab->slot[r.slot].word) >> 32) == r.gen;
 }
 
+/*
+ * Whether the process pid still runs: it exists and is no zombie.  A
+ * process killed a moment ago still has a live slot table until the
+ * root has heard of its end; a dial to it is refused, and waiting for
+ * its mailbox to come back would be waiting for the dead.
+ */
+static bool
+process_runs(int32_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	FILE *f;
+
+	if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM)) {
+		return false;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "re")) == NULL) {
+		return errno != ENOENT; /* no /proc: trust kill() */
+	}
+	n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n > 0 ? n : 0] = '\0';
+	/* "pid (comm) S ...": comm may hold anything but ends at the last
+	 * ')'. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ') {
+		return false;
+	}
+	return p[2] != 'Z' && p[2] != 'X';
+}
+
 int
 tri_target_get(tr_ref r, tri_target *t)
 {
@@ -152,7 +186,7 @@ tri_target_get(tr_ref r, tri_target *t)
 		 * between two listeners (tri_mailboxes_check); try again
 		 * for a little while. */
 		for (int tries = 0; rv == TR_ENOPROC && tries < DIAL_TRIES &&
-		     incarnation_lives(tab, r);
+		     incarnation_lives(tab, r) && process_runs(tab->pid);
 		     tries++) {
 			struct timespec ms = {0, 1000000L};
 			nanosleep(&ms, NULL);
