@@ -305,8 +305,9 @@ proc_mark(death *d)
 	d->proc = e->proc;
 	pthread_mutex_unlock(&N.mtx);
 
-	/* A member that ended by the book left its actor's reason. */
-	if ((tab = tri_slots_map(tri_rt.rundir, d->proc)) != NULL) {
+	/* A member that ended by the book left its actor's reason.  (Its
+	 * table was mapped when it started: no descriptor is needed now.) */
+	if (tri_remote_table(d->proc, &tab) == TR_OK) {
 		pthread_mutex_lock(&N.mtx);
 		if ((e = find_locked(d->proc)) != NULL && !e->ready &&
 		    !tr_ref_is_nil(tab->actor)) {
@@ -319,7 +320,6 @@ proc_mark(death *d)
 			    (tr_exit_kind)tab->reason_kind, tab->reason_code);
 		}
 		tri_slots_wake_all(tab);
-		tri_slots_unmap(tab);
 	}
 	tri_remote_forget_proc(d->proc);
 	tri_names_drop_proc(d->proc);
@@ -527,14 +527,14 @@ tri_node_start(void)
 		uv_poll_start(&N.poll, UV_READABLE, on_note);
 		N.polling = true;
 	}
-	if (pthread_create(&N.thread, NULL, node_main, NULL) != 0) {
+	if ((rv = pthread_create(&N.thread, NULL, node_main, NULL)) != 0) {
 		uv_close((uv_handle_t *)&N.async, NULL);
 		if (N.polling) {
 			uv_close((uv_handle_t *)&N.poll, NULL);
 		}
 		uv_run(&N.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&N.loop);
-		return TR_ESYSTEM;
+		return tri_err_errno(rv);
 	}
 	N.running = true;
 	return TR_OK;

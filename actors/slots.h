@@ -58,8 +58,10 @@ typedef struct tri_slottab {
 
 /* Creates (and maps) this process's table in dir. */
 int tri_slots_create(const char *dir, uint32_t proc, tri_slottab **out);
-/* Maps the table of another process of the node; NULL if none. */
-tri_slottab *tri_slots_map(const char *dir, uint32_t proc);
+/* Maps the table of another process of the node: TR_OK; TR_ENOPROC if
+ * it has none (never started, or gone); TR_ERESOURCE or TR_ENOMEM if
+ * this process could not open or map it (it may well live). */
+int tri_slots_map(const char *dir, uint32_t proc, tri_slottab **out);
 void tri_slots_unmap(tri_slottab *t);
 /* Removes the file of proc's table. */
 void tri_slots_remove(const char *dir, uint32_t proc);

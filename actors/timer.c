@@ -172,11 +172,13 @@ tri_timer_start(void)
 static int
 thread_locked(void)
 {
+	int rv;
+
 	if (T.started) {
 		return TR_OK;
 	}
-	if (pthread_create(&T.thread, NULL, timer_main, NULL) != 0) {
-		return TR_ESYSTEM;
+	if ((rv = pthread_create(&T.thread, NULL, timer_main, NULL)) != 0) {
+		return tri_err_errno(rv); /* EAGAIN: out of threads */
 	}
 	T.started = true;
 	return TR_OK;

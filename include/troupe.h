@@ -46,6 +46,26 @@ extern "C" {
 /*
  * One error space for the whole library.  Errors of nng and libuv are
  * mapped onto these by meaning at the boundary where they occur.
+ *
+ * Two of them say that the system, not the peer, is the problem:
+ * nothing died, and the same call may work later.
+ *  - TR_ENOMEM: an allocation failed -- troupe's own, nng's or libuv's,
+ *    or the kernel's for a new process or mapping (ENOMEM).
+ *  - TR_ERESOURCE: a limit was reached -- file descriptors (EMFILE,
+ *    ENFILE; RLIMIT_NOFILE), processes or threads (EAGAIN from fork or
+ *    pthread_create; RLIMIT_NPROC), or space in the run directory
+ *    (ENOSPC).  It comes from:
+ *      tr_spawn / tr_pool_spawn / tr_sup_start*: a spawn that would
+ *        leave this process too few descriptors for the actors it has
+ *        (checked before it starts anything), a process or thread that
+ *        could not be made, a member that could not join the node;
+ *      tr_send* / tr_call / tr_stop / tr_link / tr_monitor /
+ *        tr_actor_info_get: the connection to another process (or its
+ *        slot table) could not be opened -- the actor may well live
+ *        (tr_alive() says so);
+ *      tr_init: the run directory or the fork server could not be made.
+ *    A supervisor that gets it from a restart counts a failed start, as
+ *    for any other error; it never means TR_ENOPROC.
  */
 enum tr_errno {
 	TR_OK = 0,
@@ -66,6 +86,7 @@ enum tr_errno {
 	TR_ENOTSUP = 15,    /* not supported (yet) */
 	TR_ETRANSPORT = 16, /* transport failure not covered above */
 	TR_ESYSTEM = 17,    /* operating system error not covered above */
+	TR_ERESOURCE = 18,  /* out of descriptors, processes or threads */
 };
 
 /* Text for a TR_E* code; never NULL, also for unknown codes. */
@@ -374,7 +395,11 @@ typedef struct tr_spec {
  * TR_ENOTSUP (placement not available here), TR_ESTATE (a process
  * placement asked from a thread that is no context), TR_ECANCELED (an
  * actor spawning a process was asked to stop meanwhile: the process is
- * killed), TR_ENOMEM, TR_ECLOSED.
+ * killed), TR_ERESOURCE (out of descriptors, processes or threads: the
+ * spawn would leave fewer than 16 descriptors free to the actors that
+ * run -- a thread actor costs 5, a fork or exec member 3 in the root --
+ * or a thread or process could not be made; nothing is left half
+ * started), TR_ENOMEM, TR_ECLOSED.
  */
 int tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why);
 
@@ -416,7 +441,8 @@ tr_ref tr_parent(void);
  * use a monitor to wait for the end.  Called on the caller's own ref
  * inside a callback, the actor ends when the callback returns.
  * TR_ENOPROC if the actor is already gone; TR_ESTATE for the main
- * context.
+ * context; TR_ERESOURCE if it lives in another process that this one
+ * cannot connect to (out of descriptors).
  */
 int tr_stop(tr_ref ref, tr_reason reason);
 
@@ -448,11 +474,14 @@ uint32_t tr_cores(void);
  * several actors (pool members) can listen on the same port; *fd is
  * non-blocking, ready for uv_tcp_open() on tr_loop().  port 0 picks
  * one (read it back with getsockname).  Errors: TR_EINVAL (bad address),
- * TR_EEXIST (port taken without SO_REUSEPORT), TR_EPERM, TR_ESYSTEM.
+ * TR_EEXIST (port taken without SO_REUSEPORT), TR_EPERM, TR_ERESOURCE
+ * (out of descriptors), TR_ESYSTEM.
  */
 int tr_tcp_listen(const char *ip, int port, int backlog, int *fd);
 
-/* Whether ref names a live actor (a local or known one). */
+/* Whether ref names a live actor (a local or known one).  Reads the
+ * slot table of the actor's process: needs no connection to it, so
+ * being out of descriptors does not make an actor look dead. */
 bool tr_alive(tr_ref ref);
 
 /*
@@ -481,7 +510,9 @@ struct uv_loop_s *tr_loop(void);
  * Ownership: on TR_OK the runtime owns msg; on any error the caller
  * still owns it.  Errors: TR_EINVAL, TR_ENOPROC (receiver known dead or
  * unknown), TR_EFULL, TR_ETIMEDOUT, TR_EPROTO (body is not one msgpack
- * value), TR_EMSGSIZE, TR_ECLOSED.
+ * value), TR_EMSGSIZE, TR_ECLOSED, TR_ERESOURCE (the receiver lives in
+ * another process that this one cannot connect to: out of
+ * descriptors).  TR_ENOPROC is never a guess: it means dead.
  */
 int tr_send(tr_ref to, tr_msg *msg);
 int tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms);
@@ -495,8 +526,8 @@ int tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms);
  * Ownership of req: the runtime owns it once it is sent, which is the
  * case for TR_OK, TR_ETIMEDOUT and a callee that died (TR_ENOPROC after
  * sending); if the call fails before sending (TR_EINVAL, TR_ENOPROC for
- * an unknown callee, TR_EFULL...) the caller keeps it.  *sent (may be
- * NULL) says which.  Callable from the main context and from actor
+ * an unknown callee, TR_EFULL, TR_ERESOURCE...) the caller keeps it.  *sent
+ * (may be NULL) says which.  Callable from the main context and from actor
  * callbacks (the actor's other messages wait), not from other threads
  * (TR_ESTATE).  An actor asked to stop while it waits gets TR_ECANCELED
  * at once, so that it can return and end.
@@ -616,7 +647,10 @@ typedef struct tr_actor_info {
 	int pid;           /* OS process hosting it */
 } tr_actor_info;
 
-/* Facts about a live local actor.  TR_ENOPROC if gone. */
+/* Facts about a live actor of the node, read from its process's slot
+ * table (no connection to it is made).  TR_ENOPROC if gone;
+ * TR_ERESOURCE if that table could not be opened (out of
+ * descriptors). */
 int tr_actor_info_get(tr_ref ref, tr_actor_info *out);
 
 /* ------------------------------------------------------------------ */

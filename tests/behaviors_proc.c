@@ -263,6 +263,26 @@ reply_parent(tr_msg *msg)
 	return 0;
 }
 
+/* TP_SPAWN: a thread actor of this behavior in this process. */
+static int
+reply_spawned(tr_msg *msg)
+{
+	tr_spec spec = {.behavior = TP_MEMBER, .placement = TR_PLACE_THREAD};
+	tr_ref r;
+	tr_msg *rep;
+
+	if (tr_spawn(&spec, &r, NULL) != TR_OK ||
+	    tr_msg_new(&rep, TP_RESULT) != TR_OK) {
+		return TP_BROKEN;
+	}
+	tr_pack_ref(tr_msg_packer(rep), r);
+	if (tr_reply(tr_msg_from(msg), rep) != TR_OK) {
+		tr_msg_free(rep);
+		return TP_BROKEN;
+	}
+	return 0;
+}
+
 static int
 member_handle(void *state, tr_msg *msg)
 {
@@ -279,6 +299,8 @@ member_handle(void *state, tr_msg *msg)
 		return reply_parent(msg);
 	case TP_HANG:
 		return hang(m, msg);
+	case TP_SPAWN:
+		return reply_spawned(msg);
 	default:
 		return 0;
 	}

@@ -38,6 +38,8 @@
  *   TP_PARENT  -> TP_RESULT tr_parent() (a ref)
  *   TP_HANG    body report: sends TP_HANGING [pid] to report, keeps the
  *              call and never answers it
+ *   TP_SPAWN   -> TP_RESULT ref: a new "proc.member" thread actor of the
+ *              member's own process
  * Anything else is ignored.
  */
 #define TP_MEMBER "proc.member"
@@ -69,6 +71,7 @@
 #define TP_CALL_RV (TP_BASE + 0x0e)
 #define TP_DATA (TP_BASE + 0x0f) /* the tests' own messages */
 #define TP_CFG_DIE (TP_BASE + 0x10)
+#define TP_SPAWN (TP_BASE + 0x11)
 
 /* A failure of the behavior itself (not one the test asked for). */
 #define TP_BROKEN 9998

@@ -33,6 +33,9 @@ tri_err_nng(int e)
 		return TR_OK;
 	case NNG_ENOMEM:
 		return TR_ENOMEM;
+	case NNG_ENOFILES: /* EMFILE, ENFILE: a limit, not a dead peer */
+	case NNG_ENOSPC:
+		return TR_ERESOURCE;
 	case NNG_EINVAL:
 	case NNG_EADDRINVAL:
 	case NNG_EBADTYPE:
