@@ -492,6 +492,10 @@ int tri_rundir_base(char *base, size_t len);
 int tri_rundir_create(
     uint32_t node, char *dir, size_t dirlen, char *sockdir, size_t socklen);
 void tri_rundir_remove(const char *dir, const char *sockdir);
+/* Removes the ipc socket files of the mailboxes of process proc, which
+ * has ended: a process killed, or one that exits without closing them
+ * (a fork member), leaves them behind. */
+void tri_rundir_remove_sockets(const char *dir, uint32_t proc);
 
 /* Room under RLIMIT_NOFILE (limits.c): TR_OK if need more descriptors
  * still leave TRI_FDS_SPARE free, else TR_ERESOURCE.  What a spawn

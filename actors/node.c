@@ -323,6 +323,9 @@ proc_mark(death *d)
 	}
 	tri_remote_forget_proc(d->proc);
 	tri_names_drop_proc(d->proc);
+	/* Nobody dials it any more (its table is dead): its socket files
+	 * go now, not with the node. */
+	tri_rundir_remove_sockets(tri_rt.rundir, d->proc);
 	return true;
 }
 

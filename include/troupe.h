@@ -116,8 +116,17 @@ typedef struct tr_options {
  * actor context: it has a ref and a mailbox, and may send, call and
  * receive, but runs no callbacks.
  *
+ * The node's run directory is made under the first usable base of
+ * $TROUPE_RUNDIR (if set: that one only), $XDG_RUNTIME_DIR/troupe,
+ * /dev/shm/troupe-<uid>, /tmp/troupe-<uid>.  Usable: a directory of the
+ * user's, mode 0700, not a symlink, every directory above it belonging
+ * to the user or root and writable by nobody else unless sticky (as
+ * /tmp).  A base refused is named on stderr with the rule it breaks.
+ *
  * opts may be NULL.  Returns TR_EEXIST if already running, TR_EINVAL for
- * bad options, TR_ENOMEM, TR_ETRANSPORT.
+ * bad options, TR_EPERM (no usable run directory), TR_ENOENT
+ * (TROUPE_RUNDIR's parent does not exist), TR_ENOMEM, TR_ERESOURCE,
+ * TR_ETRANSPORT.
  */
 int tr_init(const tr_options *opts);
 
