@@ -515,6 +515,9 @@ int tri_fds_room(unsigned need);
 /* Timers (timer.c). */
 int tri_timer_start(void);
 void tri_timer_stop(void);
+/* Root: a process died with timers pending for actors of others (its
+ * table's list, slots.h): takes them off those actors' counts. */
+void tri_timers_settle(tri_slottab *dead);
 
 #define TRI_STAT(field) \
 	atomic_fetch_add_explicit(&tri_rt.field, 1, memory_order_relaxed)

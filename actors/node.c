@@ -320,6 +320,7 @@ proc_mark(death *d)
 			    (tr_exit_kind)tab->reason_kind, tab->reason_code);
 		}
 		tri_slots_wake_all(tab);
+		tri_timers_settle(tab); /* its timers will never fire */
 	}
 	tri_remote_forget_proc(d->proc);
 	tri_names_drop_proc(d->proc);

@@ -394,6 +394,7 @@ tr_actor_info_get(tr_ref ref, tr_actor_info *out)
 	out->mailbox_capacity = r->capacity;
 	out->msgs_in = atomic_load(&r->msgs_in);
 	out->msgs_out = atomic_load(&r->msgs_out);
+	out->timers = tri_slot_timers(r, ref.gen);
 	out->pid = t.tab->pid;
 	tri_target_put(&t);
 	return TR_OK;

@@ -153,6 +153,7 @@ tri_slot_open(tri_slotrec *r, uint32_t gen, uint32_t capacity,
 	r->placement = placement;
 	atomic_store(&r->msgs_in, 0);
 	atomic_store(&r->msgs_out, 0);
+	atomic_store(&r->timers, WORD(gen, 0));
 	atomic_store(&r->named, 0);
 	snprintf(r->behavior, sizeof(r->behavior), "%s", behavior);
 	atomic_store(&r->word, WORD(gen, 0));
@@ -238,6 +239,28 @@ uint32_t
 tri_slot_depth(tri_slotrec *r, uint32_t gen)
 {
 	uint64_t w = atomic_load(&r->word);
+	return GEN(w) == gen ? DEPTH(w) : 0;
+}
+
+void
+tri_slot_timers_add(tri_slotrec *r, uint32_t gen, int64_t d)
+{
+	uint64_t w = atomic_load(&r->timers);
+
+	while (GEN(w) == gen) {
+		int64_t n = (int64_t)DEPTH(w) + d;
+		uint64_t nw =
+		    WORD(gen, n < 0 ? 0 : (n > UINT32_MAX ? UINT32_MAX : n));
+		if (atomic_compare_exchange_weak(&r->timers, &w, nw)) {
+			return;
+		}
+	}
+}
+
+uint32_t
+tri_slot_timers(tri_slotrec *r, uint32_t gen)
+{
+	uint64_t w = atomic_load(&r->timers);
 	return GEN(w) == gen ? DEPTH(w) : 0;
 }
 

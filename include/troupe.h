@@ -583,7 +583,12 @@ typedef struct tr_timer {
  * TR_OK (also if the timer is later canceled: it frees it).  At expiry
  * the message is enqueued even into a full mailbox (a timer cannot
  * wait), or counted as a dead letter if the receiver is gone.  *timer
- * may be NULL if it will not be canceled.
+ * may be NULL if it will not be canceled.  Until it fires or is
+ * canceled the timer is counted in the receiver's tr_actor_info
+ * (timers), so that a backlog past its capacity shows.  The timer lives
+ * in the calling process: if that process dies first, it never fires.
+ * TR_ENOPROC if `to` is dead; TR_ERESOURCE if its process's slot table
+ * cannot be opened.
  */
 int tr_send_after(tr_ref to, tr_msg *msg, int delay_ms, tr_timer *timer);
 
@@ -654,6 +659,10 @@ typedef struct tr_actor_info {
 	uint64_t msgs_in;  /* user messages handled, replies received */
 	uint64_t msgs_out; /* messages sent, calls made, replies given */
 	int pid;           /* OS process hosting it */
+	/* Delayed sends (tr_send_after) to it, from any process of the
+	 * node, not yet fired or canceled: messages still to come past
+	 * its capacity. */
+	uint32_t timers;
 } tr_actor_info;
 
 /* Facts about a live actor of the node, read from its process's slot

@@ -283,6 +283,34 @@ reply_spawned(tr_msg *msg)
 	return 0;
 }
 
+/* TP_ARM [to, n, delay_ms]: n delayed sends of TP_DATA to `to`. */
+static int
+arm_timers(tr_msg *msg)
+{
+	msgpack_object o;
+	int64_t n, delay, armed = 0;
+	tr_ref to;
+
+	if (tr_msg_body(msg, &o) != TR_OK || o.type != MSGPACK_OBJECT_ARRAY ||
+	    o.via.array.size != 3 ||
+	    tr_unpack_ref(&o.via.array.ptr[0], &to) != TR_OK ||
+	    !test_obj_int(&o.via.array.ptr[1], &n) ||
+	    !test_obj_int(&o.via.array.ptr[2], &delay)) {
+		return TP_BROKEN;
+	}
+	for (; armed < n; armed++) {
+		tr_msg *m;
+		if (tr_msg_new(&m, TP_DATA) != TR_OK) {
+			return TP_BROKEN;
+		}
+		if (tr_send_after(to, m, (int)delay, NULL) != TR_OK) {
+			tr_msg_free(m);
+			break;
+		}
+	}
+	return send_ints(TR_REF_NIL, msg, TP_RESULT, &armed, 1);
+}
+
 static int
 member_handle(void *state, tr_msg *msg)
 {
@@ -301,6 +329,8 @@ member_handle(void *state, tr_msg *msg)
 		return hang(m, msg);
 	case TP_SPAWN:
 		return reply_spawned(msg);
+	case TP_ARM:
+		return arm_timers(msg);
 	default:
 		return 0;
 	}

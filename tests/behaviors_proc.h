@@ -40,6 +40,8 @@
  *              call and never answers it
  *   TP_SPAWN   -> TP_RESULT ref: a new "proc.member" thread actor of the
  *              member's own process
+ *   TP_ARM     body [to, n, delay_ms]: n tr_send_after() of TP_DATA to
+ *              `to` -> TP_RESULT [how many were armed]
  * Anything else is ignored.
  */
 #define TP_MEMBER "proc.member"
@@ -72,6 +74,7 @@
 #define TP_DATA (TP_BASE + 0x0f) /* the tests' own messages */
 #define TP_CFG_DIE (TP_BASE + 0x10)
 #define TP_SPAWN (TP_BASE + 0x11)
+#define TP_ARM (TP_BASE + 0x12)
 
 /* A failure of the behavior itself (not one the test asked for). */
 #define TP_BROKEN 9998
