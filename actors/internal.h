@@ -498,7 +498,8 @@ void tri_rundir_remove(const char *dir, const char *sockdir);
 void tri_rundir_remove_sockets(const char *dir, uint32_t proc);
 
 /* Room under RLIMIT_NOFILE (limits.c): TR_OK if need more descriptors
- * still leave TRI_FDS_SPARE free, else TR_ERESOURCE.  What a spawn
+ * still leave TRI_FDS_SPARE free, else TR_ERESOURCE (also for ENFILE,
+ * the system's limit).  Takes them for a few microseconds to see.  What a spawn
  * costs this process, measured (nng 1.5.2, libuv 1.44): a thread actor
  * 5 (loop, wake-up, listener...); a fork member or exec'd troupe
  * program 3 in the root (its connection in, the root's to its actor

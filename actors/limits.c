@@ -11,40 +11,46 @@
  * spawn that would leave fewer than TRI_FDS_SPARE free fails at once,
  * with TR_ERESOURCE, before it has made anything.
  */
-#include <dirent.h>
+#define _GNU_SOURCE /* O_PATH */
 #include <errno.h>
-#include <stdlib.h>
-#include <sys/resource.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "internal.h"
 
+/*
+ * Counting the open descriptors (/proc/self/fd) costs the kernel some
+ * 0.65 us per descriptor -- 0.65 ms per spawn in a root holding a
+ * thousand.  Taking the room instead costs ~2 system calls per
+ * descriptor of room asked: descriptors are made (a dup of one made
+ * first) until there are as many as asked, then all closed.  For those
+ * few microseconds they are taken: another thread that needs one just
+ * then, with less than the room left, fails as the spawn will.
+ */
 int
 tri_fds_room(unsigned need)
 {
-	struct rlimit rl;
-	struct dirent *e;
-	rlim_t used = 0;
-	DIR *d;
+	int fds[64];
+	unsigned want = need + TRI_FDS_SPARE, got = 0;
+	int rv = TR_OK;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
-	    rl.rlim_cur == RLIM_INFINITY) {
-		return TR_OK;
+	if (want > sizeof(fds) / sizeof(fds[0])) {
+		want = sizeof(fds) / sizeof(fds[0]);
 	}
-	if ((d = opendir("/proc/self/fd")) == NULL) {
-		/* Not even one left; or no /proc to count with. */
+	if ((fds[0] = open("/", O_PATH | O_CLOEXEC)) < 0) {
 		return errno == EMFILE || errno == ENFILE ? TR_ERESOURCE :
 		                                            TR_OK;
 	}
-	while ((e = readdir(d)) != NULL) {
-		/* Only numbers under the limit take room: one opened before
-		 * the limit was lowered does not. */
-		char *end;
-		unsigned long fd = strtoul(e->d_name, &end, 10);
-		if (e->d_name[0] != '.' && *end == '\0' && fd < rl.rlim_cur &&
-		    fd != (unsigned long)dirfd(d)) {
-			used++;
+	for (got = 1; got < want; got++) {
+		if ((fds[got] = fcntl(fds[0], F_DUPFD_CLOEXEC, 0)) < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				rv = TR_ERESOURCE;
+			}
+			break;
 		}
 	}
-	closedir(d);
-	return used + need + TRI_FDS_SPARE > rl.rlim_cur ? TR_ERESOURCE : TR_OK;
+	while (got > 0) {
+		close(fds[--got]);
+	}
+	return rv;
 }
