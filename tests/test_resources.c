@@ -378,6 +378,33 @@ nproc_child(void)
 		CHILD_FAIL(
 		    "expected TR_ERESOURCE within %d ms\n", FAIL_FAST_MS);
 	}
+	/* Thread actors until no thread can be made: the same word; and
+	 * a wrapped program, whose actor is a thread, too. */
+	{
+		tr_spec tspec = {
+		    .behavior = TP_MEMBER, .placement = TR_PLACE_THREAD};
+		const char *argv[] = {"/bin/true", NULL};
+		tr_spec wspec = {.program = "/bin/true",
+		    .argv = argv,
+		    .placement = TR_PLACE_EXEC};
+		tr_ref r;
+		int k = 0;
+
+		while (k < MEMBERS_MAX &&
+		    (rv = tr_spawn(&tspec, &r, NULL)) == TR_OK) {
+			k++;
+		}
+		fprintf(stderr,
+		    "nproc-child: then %d thread actors; the next: "
+		    "%s\n",
+		    k, tr_strerror(rv));
+		if (rv != TR_ERESOURCE) {
+			CHILD_FAIL("thread actor: %s\n", tr_strerror(rv));
+		}
+		if ((rv = tr_spawn(&wspec, &r, NULL)) != TR_ERESOURCE) {
+			CHILD_FAIL("wrapped program: %s\n", tr_strerror(rv));
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		tr_msg *m = NULL, *rep = NULL;
 		if (tr_msg_new(&m, TP_PID) != TR_OK ||
