@@ -34,9 +34,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <nng/nng.h>
 #include <troupe.h>
+#include <uv.h>
 
 #include "behaviors_proc.h"
+#include "internal.h" /* the error mappings */
 #include "life_test.h"
 
 extern char **environ;
@@ -144,6 +147,41 @@ call_pid(tr_ref to)
 	tr_msg_free(rep);
 	assert_true(pid > 0);
 	return pid;
+}
+
+/* ------------------------------------------------------------------ */
+/* The mappings at the boundaries                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every way nng, libuv and the system say "out of descriptors,
+ * processes or threads" is TR_ERESOURCE, and out of memory TR_ENOMEM;
+ * none of them is TR_ENOPROC.  (The cases below reach most of these for
+ * real; ENFILE and ENOSPC cannot be caused from a test.)
+ */
+static void
+test_resource_errors_mapped(void **state)
+{
+	(void)state;
+	assert_int_equal(tri_err_nng(NNG_ENOFILES), TR_ERESOURCE);
+	assert_int_equal(tri_err_nng(NNG_ENOSPC), TR_ERESOURCE);
+	assert_int_equal(tri_err_nng(NNG_ESYSERR | ENOBUFS), TR_ERESOURCE);
+	assert_int_equal(tri_err_nng(NNG_ENOMEM), TR_ENOMEM);
+	assert_int_equal(tri_err_nng(NNG_ECONNREFUSED), TR_ENOPROC);
+	assert_int_equal(tri_err_uv(UV_EMFILE), TR_ERESOURCE);
+	assert_int_equal(tri_err_uv(UV_ENFILE), TR_ERESOURCE);
+	assert_int_equal(tri_err_uv(UV_EAGAIN), TR_ERESOURCE);
+	assert_int_equal(tri_err_uv(UV_ENOSPC), TR_ERESOURCE);
+	assert_int_equal(tri_err_uv(UV_ENOMEM), TR_ENOMEM);
+	assert_int_equal(tri_err_errno(EMFILE), TR_ERESOURCE);
+	assert_int_equal(tri_err_errno(ENFILE), TR_ERESOURCE);
+	assert_int_equal(tri_err_errno(EAGAIN), TR_ERESOURCE);
+	assert_int_equal(tri_err_errno(ENOSPC), TR_ERESOURCE);
+	assert_int_equal(tri_err_errno(ENOMEM), TR_ENOMEM);
+	assert_int_equal(tri_err_errno(0), TR_ESYSTEM);
+	assert_string_not_equal(
+	    tr_strerror(TR_ERESOURCE), tr_strerror(TR_ERESOURCE + 1));
+	assert_non_null(strstr(tr_strerror(TR_ERESOURCE), "file descriptors"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -475,6 +513,7 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_resource_errors_mapped),
 	    cmocka_unit_test_setup_teardown(
 	        test_nofile_fork_members, res_setup, res_teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -68,6 +68,10 @@ tri_err_nng(int e)
 	case NNG_EPROTO:
 		return TR_EPROTO;
 	default:
+		/* A system error nng has no name for, errno inside. */
+		if ((e & NNG_ESYSERR) != 0 && (e & ~NNG_ESYSERR) == ENOBUFS) {
+			return TR_ERESOURCE;
+		}
 		return TR_ETRANSPORT;
 	}
 }
