@@ -273,7 +273,8 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	ref = c->ref;    /* c may be gone as soon as init returns */
 	tri_ctx_hold(c); /* the thread's reference */
-	if (pthread_create(&c->th->thread, &attr, actor_main, &sw) != 0) {
+	if ((rv = pthread_create(&c->th->thread, &attr, actor_main, &sw)) != 0) {
+		rv = tri_err_errno(rv); /* EAGAIN: out of threads */
 		pthread_attr_destroy(&attr);
 		tri_ctx_rele(c);
 		pthread_mutex_lock(&tri_rt.mtx);
@@ -281,7 +282,6 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 		pthread_mutex_unlock(&tri_rt.mtx);
 		pthread_mutex_destroy(&sw.mtx);
 		pthread_cond_destroy(&sw.cv);
-		rv = TR_ESYSTEM;
 		if (spec->link && self != NULL) {
 			tr_unlink(c->ref);
 		}

@@ -1,7 +1,10 @@
 /*
- * error.c -- the one error space, and libuv's errors mapped onto it.
- * (nng's are mapped in transport/socket.c, the only file that sees it.)
+ * error.c -- the one error space, and libuv's and the system's errors
+ * mapped onto it.  (nng's are mapped in transport/socket.c, the only
+ * file that sees it.)
  */
+#include <errno.h>
+
 #include "internal.h"
 
 static const char *const messages[] = {
@@ -23,6 +26,8 @@ static const char *const messages[] = {
     [TR_ENOTSUP] = "not supported",
     [TR_ETRANSPORT] = "transport error",
     [TR_ESYSTEM] = "operating system error",
+    [TR_ERESOURCE] = "out of resources (file descriptors, processes or "
+                     "threads)",
 };
 
 const char *
@@ -43,6 +48,11 @@ tri_err_uv(int e)
 		return TR_OK;
 	case UV_ENOMEM:
 		return TR_ENOMEM;
+	case UV_EMFILE:
+	case UV_ENFILE:
+	case UV_EAGAIN: /* from a call that makes something: a limit */
+	case UV_ENOSPC:
+		return TR_ERESOURCE;
 	case UV_EINVAL:
 		return TR_EINVAL;
 	case UV_ENOENT:
@@ -60,10 +70,34 @@ tri_err_uv(int e)
 	case UV_ENOTSUP:
 	case UV_ENOSYS:
 		return TR_ENOTSUP;
-	case UV_EAGAIN:
-		return TR_EFULL;
 	case UV_ESRCH:
 		return TR_ENOPROC;
+	default:
+		return TR_ESYSTEM;
+	}
+}
+
+int
+tri_err_errno(int e)
+{
+	switch (e) {
+	case ENOMEM:
+		return TR_ENOMEM;
+	case EMFILE:
+	case ENFILE:
+	case EAGAIN: /* from a call that makes something: a limit */
+	case ENOSPC:
+	case EDQUOT:
+		return TR_ERESOURCE;
+	case EACCES:
+	case EPERM:
+		return TR_EPERM;
+	case ENOENT:
+		return TR_ENOENT;
+	case EEXIST:
+		return TR_EEXIST;
+	case EINVAL:
+		return TR_EINVAL;
 	default:
 		return TR_ESYSTEM;
 	}

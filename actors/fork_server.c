@@ -20,11 +20,14 @@
  * reports every member that ended (pid and wait status).
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -34,6 +37,7 @@
 
 typedef struct fs_req {
 	uint32_t proc;
+	uint32_t threads; /* tasks the member will need (probe_threads) */
 	char spec[512];
 } fs_req;
 
@@ -56,6 +60,60 @@ send_all(int fd, const void *buf, size_t len)
 {
 	while (send(fd, buf, len, MSG_NOSIGNAL) < 0 && errno == EINTR) {
 	}
+}
+
+static void *
+probe_wait(void *arg)
+{
+	pthread_mutex_t *mtx = arg;
+
+	/* Held by the prober until every probe thread exists. */
+	pthread_mutex_lock(mtx);
+	pthread_mutex_unlock(mtx);
+	return NULL;
+}
+
+/*
+ * Whether n more tasks (threads) of this user can exist at once: made,
+ * then let go.  A member that cannot make the threads nng starts in it
+ * does not fail cleanly -- nng 1.5.2 crashes (signal 11) or the member
+ * hangs -- so a fork is not tried without them.  Only under a finite
+ * RLIMIT_NPROC, and not for root, whom it does not bind: elsewhere
+ * only the system's own limits (threads-max, pid_max) apply, far away.
+ * The limit counts every task of the user, so this is a check, not a
+ * reservation: another process of the user can still take them first.
+ */
+static int
+probe_threads(uint32_t n)
+{
+	struct rlimit rl;
+	pthread_mutex_t mtx = PTHREAD_MUTEX_INITIALIZER;
+	pthread_attr_t attr;
+	pthread_t t[256];
+	uint32_t made = 0;
+	int err = 0;
+
+	if (n == 0 || geteuid() == 0 || getrlimit(RLIMIT_NPROC, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY) {
+		return 0;
+	}
+	if (n > 256) {
+		n = 256;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PTHREAD_STACK_MIN);
+	pthread_mutex_lock(&mtx);
+	while (made < n &&
+	    (err = pthread_create(&t[made], &attr, probe_wait, &mtx)) == 0) {
+		made++;
+	}
+	pthread_mutex_unlock(&mtx);
+	while (made > 0) {
+		pthread_join(t[--made], NULL);
+	}
+	pthread_attr_destroy(&attr);
+	pthread_mutex_destroy(&mtx);
+	return err;
 }
 
 static void
@@ -107,6 +165,11 @@ server_main(int req, int note, pid_t root)
 				continue;
 			}
 			r.spec[sizeof(r.spec) - 1] = '\0';
+			if ((a.err = probe_threads(r.threads)) != 0) {
+				a.pid = -1;
+				send_all(req, &a, sizeof(a));
+				continue;
+			}
 			a.pid = (int32_t)fork();
 			if (a.pid == 0) {
 				prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -198,7 +261,8 @@ tri_fork_server_note_fd(void)
 }
 
 int
-tri_fork_server_spawn(uint32_t proc, const char *spec, int *pid)
+tri_fork_server_spawn(
+    uint32_t proc, uint32_t threads, const char *spec, int *pid)
 {
 	fs_req r;
 	fs_ans a;
@@ -209,6 +273,7 @@ tri_fork_server_spawn(uint32_t proc, const char *spec, int *pid)
 	}
 	memset(&r, 0, sizeof(r));
 	r.proc = proc;
+	r.threads = threads;
 	if (strlen(spec) >= sizeof(r.spec)) {
 		return TR_EINVAL;
 	}
@@ -223,8 +288,7 @@ tri_fork_server_spawn(uint32_t proc, const char *spec, int *pid)
 		return TR_ECLOSED; /* the server is gone */
 	}
 	if (a.pid < 0) {
-		return a.err == ENOMEM || a.err == EAGAIN ? TR_ENOMEM :
-		                                            TR_ESYSTEM;
+		return tri_err_errno(a.err); /* EAGAIN: out of processes */
 	}
 	*pid = a.pid;
 	return TR_OK;

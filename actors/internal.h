@@ -304,12 +304,21 @@ typedef struct tri_target {
 	tri_slotrec *rec;
 } tri_target;
 
-/* TR_OK, or TR_ENOPROC if ref names no live actor that can be reached. */
+/* TR_OK; TR_ENOPROC if ref names no live actor; TR_ERESOURCE or
+ * TR_ENOMEM if it lives (as far as its slot table says) but this
+ * process could not connect to it. */
 int tri_target_get(tr_ref ref, tri_target *t);
 /* The same for a use that does not block before its reservation proves
  * the target alive (a send, a reply): an actor of the calling
  * scheduler is borrowed, without the registry's lock. */
 int tri_target_get_quick(tr_ref ref, tri_target *t);
+/* The same without connecting: t->remote stays NULL (t->tab and t->rec
+ * are set).  For what a slot record tells -- liveness, introspection,
+ * the pid to kill -- and needs no descriptor. */
+int tri_target_peek(tr_ref ref, tri_target *t);
+/* The slot table of process proc, mapped once and kept until
+ * tri_remote_fini(): TR_OK, TR_ENOPROC, TR_ERESOURCE, TR_ENOMEM. */
+int tri_remote_table(uint32_t proc, tri_slottab **out);
 void tri_target_put(tri_target *t);
 /* Queues a frame (no capacity check). */
 int tri_target_deliver(tri_target *t, const tri_frame *f);
@@ -410,6 +419,9 @@ typedef struct tri_runtime {
 	tri_slottab *slots; /* this process's slot table */
 	_Atomic uint32_t next_proc; /* root: the next process id */
 	uint32_t root_pid;
+	/* Root: the tasks (threads) a fork member will need -- as many as
+	 * the root had once nng ran: main, one more thread, nng's own. */
+	uint32_t member_threads;
 	uint32_t capacity;
 	uint32_t max_body;
 	uint32_t schedulers; /* tr_options: 0 = default */
@@ -434,7 +446,13 @@ bool tri_running(void);
 uint64_t tri_now_ms(void);
 void tri_deadline_ts(uint64_t deadline_ms, struct timespec *ts);
 uint64_t tri_deadline(int timeout_ms);
+/* libuv's and the system's errors, mapped by meaning (error.c).  Meant
+ * for calls that make something -- a loop, a process, a thread, a file,
+ * a mapping -- where EAGAIN means that a limit was reached
+ * (TR_ERESOURCE), not "try again". */
 int tri_err_uv(int uv_err);
+/* The errno of a call that failed (0, unknown: TR_ESYSTEM). */
+int tri_err_errno(int err);
 
 /* What a new process needs to join the node (pspec.c). */
 typedef struct tri_pspec {
@@ -462,8 +480,16 @@ int tri_exec_join(const char *spec_path);
 int tri_fork_server_start(void);
 bool tri_fork_server_running(void);
 int tri_fork_server_note_fd(void);
-int tri_fork_server_spawn(uint32_t proc, const char *spec, int *pid);
+/* Forks member proc with its spec file; threads: the tasks it will
+ * need, which the server makes sure it can have first (TR_ERESOURCE if
+ * not, as for a fork that fails with EAGAIN). */
+int tri_fork_server_spawn(
+    uint32_t proc, uint32_t threads, const char *spec, int *pid);
 int tri_member_main(const char *spec_path);
+/* The exit status of a member that could not join the node for want of
+ * descriptors, threads or memory (EX_TEMPFAIL): before its READY, its
+ * spawner reads it as TR_ERESOURCE. */
+#define TRI_MEMBER_EX_RESOURCE 75
 /* Joins the node described by s instead of making one (tr_init). */
 int tri_member_boot(const tri_pspec *s);
 /* Runs the actor s asks for; returns the process's exit status. */
@@ -511,10 +537,33 @@ int tri_rundir_base(char *base, size_t len);
 int tri_rundir_create(
     uint32_t node, char *dir, size_t dirlen, char *sockdir, size_t socklen);
 void tri_rundir_remove(const char *dir, const char *sockdir);
+/* Removes the ipc socket files of the mailboxes of process proc, which
+ * has ended: a process killed, or one that exits without closing them
+ * (a fork member), leaves them behind. */
+void tri_rundir_remove_sockets(const char *dir, uint32_t proc);
+
+/* Room under RLIMIT_NOFILE (limits.c): TR_OK if need more descriptors
+ * still leave TRI_FDS_SPARE free, else TR_ERESOURCE (also for ENFILE,
+ * the system's limit).  Takes them for a few microseconds to see.  What a spawn
+ * costs this process, measured (nng 1.5.2, libuv 1.44): a thread actor
+ * 5 (loop, wake-up, listener...); a fork member or exec'd troupe
+ * program 3 in the root (its connection in, the root's to its actor
+ * and to its main context, made at spawn); a wrapped program 9 (its
+ * thread actor and pipes).  The spare covers what is made and closed
+ * on the way (spec files, slot tables, listener checks) and
+ * connections that running actors make later. */
+#define TRI_FDS_SPARE 16
+#define TRI_FDS_THREAD 5
+#define TRI_FDS_PROCESS 3
+#define TRI_FDS_WRAPPED 9
+int tri_fds_room(unsigned need);
 
 /* Timers (timer.c). */
 int tri_timer_start(void);
 void tri_timer_stop(void);
+/* Root: a process died with timers pending for actors of others (its
+ * table's list, slots.h): takes them off those actors' counts. */
+void tri_timers_settle(tri_slottab *dead);
 
 #define TRI_STAT(field) \
 	atomic_fetch_add_explicit(&tri_rt.field, 1, memory_order_relaxed)

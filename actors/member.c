@@ -164,7 +164,11 @@ tri_member_main(const char *spec_path)
 	if ((rv = tri_member_boot(sp)) != TR_OK) {
 		fprintf(stderr, "troupe: member %u: cannot join the node: %s\n",
 		    sp->proc, tr_strerror(rv));
-		return 71;
+		/* Without nng there is no READY to say why: the status says
+		 * it (process.c). */
+		return rv == TR_ERESOURCE || rv == TR_ENOMEM ?
+		    TRI_MEMBER_EX_RESOURCE :
+		    71;
 	}
 	/* The behavior's functions: same program image as the spawner's, as
 	 * the fork server was made from it before anything else ran. */

@@ -54,19 +54,22 @@ tri_names_open(bool create)
 	             (O_RDWR | O_CLOEXEC),
 	    0600);
 	if (fd < 0) {
-		return TR_ESYSTEM;
+		return tri_err_errno(errno); /* EMFILE: TR_ERESOURCE */
 	}
 	if (create && ftruncate(fd, sizeof(names_tab)) != 0) {
+		int rv = tri_err_errno(errno);
 		close(fd);
-		return TR_ESYSTEM;
+		return rv;
 	}
 	tab =
 	    mmap(NULL, sizeof(*tab), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
 	if (tab == MAP_FAILED) {
+		int rv = tri_err_errno(errno);
+		close(fd);
 		tab = NULL;
-		return TR_ENOMEM;
+		return rv;
 	}
+	close(fd);
 	if (create) {
 		pthread_mutexattr_t a;
 		pthread_mutexattr_init(&a);

@@ -28,7 +28,7 @@ tr_tcp_listen(const char *ip, int port, int backlog, int *fd)
 	}
 	if ((s = socket(
 	         AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
-		return TR_ESYSTEM;
+		return tri_err_errno(errno); /* EMFILE: TR_ERESOURCE */
 	}
 	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||

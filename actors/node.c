@@ -276,59 +276,83 @@ on_later(uv_timer_t *t)
 	uv_close((uv_handle_t *)t, (uv_close_cb)tri_free);
 }
 
-/* A process of the node ended: find out why, and tell everybody. */
-static void
-proc_ended(int pid, int wstatus)
-{
-	bool orderly = false;
-	char path[PATH_MAX];
-	tri_slottab *tab;
-	tr_reason why;
+/* A process of the node that ended, between its report and its
+ * announcement. */
+typedef struct death {
+	int pid;
+	int wstatus;
 	uint32_t proc;
+	tr_reason why;
+	bool orderly;
+} death;
+
+/* Reports of ended processes handled in one go (on_note). */
+#define DEATHS_MAX 64
+
+/*
+ * What can be done at once when a process ends: find why, mark its slot
+ * table dead (senders blocked on its mailboxes wake; nobody dials it any
+ * more), forget its ports and names.  false for a pid that is none of
+ * ours.
+ */
+static bool
+proc_mark(death *d)
+{
+	tri_slottab *tab;
 	proc_ent *e;
 
-	if (WIFSIGNALED(wstatus)) {
-		why = TR_REASON(TR_EXIT_SIGNAL, WTERMSIG(wstatus));
-	} else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0) {
-		why = TR_REASON(TR_EXIT_STATUS, WEXITSTATUS(wstatus));
+	d->orderly = false;
+	if (WIFSIGNALED(d->wstatus)) {
+		d->why = TR_REASON(TR_EXIT_SIGNAL, WTERMSIG(d->wstatus));
+	} else if (WIFEXITED(d->wstatus) && WEXITSTATUS(d->wstatus) != 0) {
+		d->why = TR_REASON(TR_EXIT_STATUS, WEXITSTATUS(d->wstatus));
 	} else {
-		why = TR_REASON_NORMAL;
+		d->why = TR_REASON_NORMAL;
 	}
 	pthread_mutex_lock(&N.mtx);
-	if ((e = find_pid_locked(pid)) == NULL) {
+	if ((e = find_pid_locked(d->pid)) == NULL) {
 		pthread_mutex_unlock(&N.mtx);
-		return;
+		return false;
 	}
-	proc = e->proc;
+	d->proc = e->proc;
 	pthread_mutex_unlock(&N.mtx);
 
-	/* A member that ended by the book left its actor's reason. */
-	if ((tab = tri_slots_map(tri_rt.rundir, proc)) != NULL) {
+	/* A member that ended by the book left its actor's reason.  (Its
+	 * table was mapped when it started: no descriptor is needed now.) */
+	if (tri_remote_table(d->proc, &tab) == TR_OK) {
 		pthread_mutex_lock(&N.mtx);
-		if ((e = find_locked(proc)) != NULL && !e->ready &&
+		if ((e = find_locked(d->proc)) != NULL && !e->ready &&
 		    !tr_ref_is_nil(tab->actor)) {
 			e->actor = tab->actor; /* started, READY not yet seen */
 		}
 		pthread_mutex_unlock(&N.mtx);
-		if (atomic_load(&tab->orderly) && !WIFSIGNALED(wstatus)) {
-			orderly = true;
-			why = TR_REASON(
+		if (atomic_load(&tab->orderly) && !WIFSIGNALED(d->wstatus)) {
+			d->orderly = true;
+			d->why = TR_REASON(
 			    (tr_exit_kind)tab->reason_kind, tab->reason_code);
 		}
 		tri_slots_wake_all(tab);
-		tri_slots_unmap(tab);
+		tri_timers_settle(tab); /* its timers will never fire */
 	}
-	tri_remote_forget_proc(proc);
-	tri_names_drop_proc(proc);
-	/* If it died while it connected to one of our mailboxes, nng 1.5.2
-	 * stopped taking connections there (mailbox.c): repaired before
-	 * anybody hears of the death and, say, restarts it. */
-	(void)tri_mailboxes_check();
+	tri_remote_forget_proc(d->proc);
+	tri_names_drop_proc(d->proc);
+	/* Nobody dials it any more (its table is dead): its socket files
+	 * go now, not with the node. */
+	tri_rundir_remove_sockets(tri_rt.rundir, d->proc);
+	return true;
+}
+
+/* Tells everybody that d's process ended, and removes its files. */
+static void
+proc_announce(const death *d)
+{
+	char path[PATH_MAX];
+	proc_ent *e;
 
 	pthread_mutex_lock(&N.mtx);
-	e = find_locked(proc);
+	e = find_locked(d->proc);
 	e->ended = true;
-	e->reason = why;
+	e->reason = d->why;
 	pthread_cond_broadcast(&N.cv);
 	pthread_mutex_unlock(&N.mtx);
 
@@ -336,47 +360,86 @@ proc_ended(int pid, int wstatus)
 	 * after its last messages and in order with them; ours is the
 	 * safety net for one that died without a word.  Held back a
 	 * little, it does not overtake the frames still on their way. */
-	if (orderly) {
+	if (d->orderly) {
 		later *l = tri_calloc(1, sizeof(*l));
 		if (l != NULL) {
-			l->proc = proc;
-			l->why = why;
+			l->proc = d->proc;
+			l->why = d->why;
 			uv_timer_init(&N.loop, &l->timer);
 			uv_timer_start(
 			    &l->timer, on_later, ORDERLY_GRACE_MS, 0);
 		} else {
-			announce(proc, why);
+			announce(d->proc, d->why);
 		}
 	} else {
-		announce(proc, why);
+		announce(d->proc, d->why);
 	}
-	snprintf(path, sizeof(path), "%s/%u.spec", tri_rt.rundir, proc);
+	snprintf(path, sizeof(path), "%s/%u.spec", tri_rt.rundir, d->proc);
 	unlink(path);
-	tri_slots_remove(tri_rt.rundir, proc);
+	tri_slots_remove(tri_rt.rundir, d->proc);
+}
+
+/*
+ * Processes of the node ended: find out why, and tell everybody.  All
+ * of them are marked dead before any is announced: an announcement
+ * goes to every process not known to have ended, and one to a process
+ * that is dead but not yet marked would wait on its refused dial.
+ */
+static void
+procs_ended(death *v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (proc_mark(&v[i])) {
+			v[k++] = v[i];
+		}
+	}
+	if (k == 0) {
+		return;
+	}
+	/* If one died while it connected to one of our mailboxes, nng
+	 * 1.5.2 stopped taking connections there (mailbox.c): repaired
+	 * before anybody hears of the death and, say, restarts it. */
+	(void)tri_mailboxes_check();
+	for (size_t i = 0; i < k; i++) {
+		proc_announce(&v[i]);
+	}
 }
 
 static void
 on_note(uv_poll_t *h, int status, int events)
 {
+	death v[DEATHS_MAX];
 	int32_t note[2];
+	size_t n;
 
 	(void)h;
 	(void)events;
 	if (status < 0) {
 		return;
 	}
-	while (recv(tri_fork_server_note_fd(), note, sizeof(note),
-	           MSG_DONTWAIT) == (ssize_t)sizeof(note)) {
-		proc_ended(note[0], note[1]);
-	}
+	do {
+		n = 0;
+		while (n < DEATHS_MAX &&
+		    recv(tri_fork_server_note_fd(), note, sizeof(note),
+		        MSG_DONTWAIT) == (ssize_t)sizeof(note)) {
+			v[n].pid = note[0];
+			v[n].wstatus = note[1];
+			n++;
+		}
+		procs_ended(v, n);
+	} while (n == DEATHS_MAX);
 }
 
 static void
 on_exit_cb(uv_process_t *p, int64_t status, int sig)
 {
-	int wstatus = sig != 0 ? sig : (int)((status & 0xff) << 8);
+	death d;
 
-	proc_ended(p->pid, wstatus);
+	d.pid = p->pid;
+	d.wstatus = sig != 0 ? sig : (int)((status & 0xff) << 8);
+	procs_ended(&d, 1);
 	uv_close((uv_handle_t *)p, (uv_close_cb)tri_free);
 }
 
@@ -485,14 +548,14 @@ tri_node_start(void)
 		uv_poll_start(&N.poll, UV_READABLE, on_note);
 		N.polling = true;
 	}
-	if (pthread_create(&N.thread, NULL, node_main, NULL) != 0) {
+	if ((rv = pthread_create(&N.thread, NULL, node_main, NULL)) != 0) {
 		uv_close((uv_handle_t *)&N.async, NULL);
 		if (N.polling) {
 			uv_close((uv_handle_t *)&N.poll, NULL);
 		}
 		uv_run(&N.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&N.loop);
-		return TR_ESYSTEM;
+		return tri_err_errno(rv);
 	}
 	N.running = true;
 	return TR_OK;

@@ -40,6 +40,31 @@ link_to_ended(tri_ctx *self, uint32_t proc, tr_ref actor)
 	tri_route(self, &f);
 }
 
+/*
+ * Connects the root to a new member: to its actor (calls, stops) and to
+ * its main context (news of other processes' deaths).  Made at spawn,
+ * while the spawn's room is there (limits.c), not at the first call: a
+ * member that started can then always be called, stopped and told,
+ * however many others start after it.  A member that has ended already
+ * is no error here (its end is dealt with as usual).
+ */
+static int
+connect_member(uint32_t proc, tr_ref actor)
+{
+	tr_ref refs[2] = {actor, {tri_rt.node, proc, 1, 1}};
+
+	for (int i = 0; i < 2; i++) {
+		tri_target t;
+		int rv = tri_target_get(refs[i], &t);
+		if (rv == TR_OK) {
+			tri_target_put(&t); /* the port stays cached */
+		} else if (rv != TR_ENOPROC) {
+			return rv;
+		}
+	}
+	return TR_OK;
+}
+
 int
 tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
     tr_placement place, tr_ref *out, tr_reason *why)
@@ -123,8 +148,9 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	self->call_reply = NULL;
 	self->spawn_exited = false;
 
-	rv = place == TR_PLACE_FORK ? tri_fork_server_spawn(proc, path, &pid) :
-	                              tri_node_exec(proc, spec, path, &pid);
+	rv = place == TR_PLACE_FORK ?
+	    tri_fork_server_spawn(proc, tri_rt.member_threads, path, &pid) :
+	    tri_node_exec(proc, spec, path, &pid);
 	if (rv != TR_OK) {
 		self->call_corr = 0;
 		self->call_target = TR_REF_NIL;
@@ -175,6 +201,10 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 		if (why != NULL) {
 			*why = r;
 		}
+		if (place == TR_PLACE_FORK && r.kind == TR_EXIT_STATUS &&
+		    r.code == TRI_MEMBER_EX_RESOURCE) {
+			return TR_ERESOURCE; /* it could not join the node */
+		}
 		return TR_EINIT;
 	}
 	tri_msg_reason_of_frame(ready, &r);
@@ -199,10 +229,21 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 		if (r.kind == TR_EXIT_ERROR && r.code == -TR_EEXIST) {
 			return TR_EEXIST;
 		}
+		if (r.kind == TR_EXIT_ERROR &&
+		    (r.code == -TR_ERESOURCE || r.code == -TR_ENOMEM)) {
+			return -r.code; /* no thread or memory for the actor */
+		}
 		return TR_EINIT;
 	}
 	*out = ready->sender;
 	tr_msg_free(ready);
+	if ((rv = connect_member(proc, *out)) != TR_OK) {
+		/* Out of descriptors after all (another thread took them):
+		 * an actor nobody can reach is not left running. */
+		tri_node_kill(proc, SIGKILL);
+		*out = TR_REF_NIL;
+		return rv;
+	}
 	tri_node_proc_ready(proc, *out);
 	if (spec->link) {
 		/* It may have ended already: its own exit signal, or the

@@ -3,9 +3,11 @@
  * its actor, written by the spawner to <rundir>/<proc>.spec as one
  * msgpack map and read back by the member (fork) or program (exec).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -59,13 +61,16 @@ tri_pspec_write(const tri_pspec *s, const char *path)
 	msgpack_pack_bin_with_body(&pk, s->arg, s->arg_len);
 
 	if ((f = fopen(path, "wbx")) == NULL) {
-		rv = TR_ESYSTEM;
+		rv = tri_err_errno(errno); /* EMFILE, ENOSPC: TR_ERESOURCE */
 	} else {
 		if (fwrite(sb.data, 1, sb.size, f) != sb.size) {
-			rv = TR_ESYSTEM;
+			rv = tri_err_errno(errno);
 		}
-		if (fclose(f) != 0) {
-			rv = TR_ESYSTEM;
+		if (fclose(f) != 0 && rv == TR_OK) {
+			rv = tri_err_errno(errno);
+		}
+		if (rv != TR_OK) {
+			unlink(path);
 		}
 	}
 	msgpack_sbuffer_destroy(&sb);

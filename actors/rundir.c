@@ -4,12 +4,26 @@
  * removed at shutdown, and swept on the next start if a root process
  * died without removing it.
  *
- * Base: $TROUPE_RUNDIR, else $XDG_RUNTIME_DIR/troupe, else
- * /dev/shm/troupe-<uid> (memory), else /tmp/troupe-<uid>.  The node's directory
- * inside it is named after the node id.  ipc socket paths must fit sun_path
- * (107 bytes): when the directory is too deep for that, sockets are addressed
- * through a short symlink in /tmp that points at it.
+ * Base: $TROUPE_RUNDIR if set (that one or none), else the first of
+ * $XDG_RUNTIME_DIR/troupe, /dev/shm/troupe-<uid> (memory) and
+ * /tmp/troupe-<uid> that is usable: one that is not (another user made
+ * it first, say) is skipped with a line on stderr.  The node's
+ * directory inside it is named after the node id.  ipc socket paths
+ * must fit sun_path (107 bytes): when the directory is too deep for
+ * that, sockets are addressed through a short symlink in /tmp that
+ * points at it.
+ *
+ * A base is usable when nobody but its user and root can replace it or
+ * anything above it, as OpenSSH's StrictModes asks of ~/.ssh: every
+ * directory above it belongs to root or to the user and is writable by
+ * nobody else -- unless sticky (as /tmp and /dev/shm), where others may
+ * add entries but not rename or remove ours; the base itself is a
+ * directory (not a symlink) of the user's, mode 0700.  The path is
+ * resolved once (realpath of its parent), then opened directory by
+ * directory with O_NOFOLLOW and each one checked, and the resolved path
+ * is what the node uses from then on.
  */
+#define _GNU_SOURCE /* O_PATH */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,15 +43,15 @@
 #define SOCK_NAME_MAX 34
 #define SUN_PATH_MAX 107
 
-/* Makes dir (mode 0700) or accepts it if it is a directory of ours with
- * no access for others. */
+/* Makes dir (mode 0700) inside a checked base, or accepts it if it is
+ * a directory of ours with no access for others. */
 static int
 private_dir(const char *dir)
 {
 	struct stat st;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		return errno == EACCES ? TR_EPERM : TR_ESYSTEM;
+		return tri_err_errno(errno);
 	}
 	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
 	    st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
@@ -127,25 +141,205 @@ sweep_stale(const char *base)
 	closedir(d);
 }
 
+/* Why a directory above a run directory cannot be trusted; NULL if it
+ * can (see the top). */
+static const char *
+untrusted(const struct stat *st)
+{
+	if (!S_ISDIR(st->st_mode)) {
+		return "is not a directory";
+	}
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		return "belongs to another user";
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	    (st->st_mode & S_ISVTX) == 0) {
+		return "is writable by others and not sticky";
+	}
+	return NULL;
+}
+
+static int
+refuse(int rv, char *why, size_t len, const char *fmt, const char *a)
+{
+	snprintf(why, len, fmt, a);
+	return rv;
+}
+
+/*
+ * Makes path (mode 0700) or accepts it, if it and every directory above
+ * it pass the checks at the top.  path: without trailing slashes, as
+ * given; *out gets it resolved.  On failure, why says what is wrong.
+ */
+static int
+private_base(
+    const char *path, char *out, size_t outlen, char *why, size_t whylen)
+{
+	char parent[PATH_MAX], real[PATH_MAX], walk[PATH_MAX], at[PATH_MAX];
+	const char *last, *slash;
+	char *save = NULL, *part;
+	struct stat st;
+	const char *bad;
+	int fd, nfd, rv;
+
+	slash = strrchr(path, '/');
+	last = slash != NULL ? slash + 1 : path;
+	if (last[0] == '\0' || strcmp(last, ".") == 0 ||
+	    strcmp(last, "..") == 0) {
+		return refuse(
+		    TR_EINVAL, why, whylen, "%s: not a directory name", path);
+	}
+	if (slash == path) {
+		snprintf(parent, sizeof(parent), "/");
+	} else if (slash != NULL) {
+		snprintf(
+		    parent, sizeof(parent), "%.*s", (int)(slash - path), path);
+	} else {
+		snprintf(parent, sizeof(parent), ".");
+	}
+	if (realpath(parent, real) == NULL) {
+		rv = tri_err_errno(errno);
+		return refuse(rv == TR_EPERM ? rv : TR_ENOENT, why, whylen,
+		    rv == TR_EPERM ? "%s cannot be reached" :
+		                     "%s is no directory",
+		    parent);
+	}
+	if ((size_t)snprintf(out, outlen, "%s%s%s", real,
+	        strcmp(real, "/") == 0 ? "" : "/", last) >= outlen) {
+		return refuse(TR_EINVAL, why, whylen, "%s: too long", path);
+	}
+
+	/* Directory by directory from the root: none may be a symlink
+	 * (realpath resolved them) or be replaceable by another user.  at
+	 * is the one being looked at. */
+	if ((fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		return refuse(
+		    tri_err_errno(errno), why, whylen, "%s: cannot open", "/");
+	}
+	snprintf(walk, sizeof(walk), "%s", real);
+	snprintf(at, sizeof(at), "/");
+	part = strtok_r(walk, "/", &save);
+	for (;;) {
+		if (fstat(fd, &st) != 0) {
+			rv = tri_err_errno(errno);
+			close(fd);
+			return refuse(
+			    rv, why, whylen, "%s: cannot be read", at);
+		}
+		if ((bad = untrusted(&st)) != NULL) {
+			close(fd);
+			snprintf(why, whylen, "above it, %s %s", at, bad);
+			return TR_EPERM;
+		}
+		if (part == NULL) {
+			break;
+		}
+		nfd = openat(
+		    fd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0) {
+			rv = tri_err_errno(errno);
+			close(fd);
+			return refuse(rv == TR_ERESOURCE ? rv : TR_EPERM, why,
+			    whylen, "%s: changed while it was checked", real);
+		}
+		close(fd);
+		fd = nfd;
+		snprintf(at + strlen(at), sizeof(at) - strlen(at), "%s%s",
+		    strcmp(at, "/") == 0 ? "" : "/", part);
+		part = strtok_r(NULL, "/", &save);
+	}
+
+	/* The base itself: ours, a directory, no access for others. */
+	if (mkdirat(fd, last, 0700) != 0 && errno != EEXIST) {
+		rv = tri_err_errno(errno);
+		close(fd);
+		return refuse(rv, why, whylen, "%s: cannot be made", out);
+	}
+	nfd = openat(fd, last, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	rv = nfd < 0 ? tri_err_errno(errno) : TR_OK;
+	close(fd);
+	if (nfd < 0) {
+		return refuse(rv == TR_ERESOURCE ? rv : TR_EPERM, why, whylen,
+		    "%s is not a directory (a symlink?)", out);
+	}
+	if (fstat(nfd, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		close(nfd);
+		snprintf(why, whylen,
+		    "%s is not private: owner uid %u, mode %03o (must be "
+		    "uid %u, mode 700)",
+		    out, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777),
+		    (unsigned)geteuid());
+		return TR_EPERM;
+	}
+	close(nfd);
+	return TR_OK;
+}
+
+/* A candidate base, without trailing slashes: "/a/b/" names "/a/b" (a
+ * trailing slash would make the checks follow a symlink). */
+static void
+candidate(char *buf, size_t len, const char *fmt, const char *a)
+{
+	size_t n;
+
+	snprintf(buf, len, fmt, a);
+	n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '/') {
+		buf[--n] = '\0';
+	}
+}
+
 int
 tri_rundir_base(char *base, size_t len)
 {
+	char cand[4][PATH_MAX], uid[16], why[PATH_MAX + 128];
 	const char *env;
+	size_t n = 0;
+	int rv = TR_EPERM;
 
+	snprintf(uid, sizeof(uid), "%u", (unsigned)geteuid());
 	if ((env = getenv("TROUPE_RUNDIR")) != NULL && env[0] != '\0') {
-		snprintf(base, len, "%s", env);
-	} else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL &&
-	    env[0] != '\0') {
-		snprintf(base, len, "%s/troupe", env);
-	} else if (access("/dev/shm", W_OK) == 0) {
-		/* Memory, not disk: slot tables and spec files are written on
-		 * every process start (measured: fork spawn twice as slow with
-		 * the run directory on ext4). */
-		snprintf(base, len, "/dev/shm/troupe-%u", (unsigned)geteuid());
-	} else {
-		snprintf(base, len, "/tmp/troupe-%u", (unsigned)geteuid());
+		/* Asked for: that one, or an error that says why. */
+		candidate(cand[0], PATH_MAX, "%s", env);
+		if ((rv = private_base(cand[0], base, len, why, sizeof(why))) !=
+		    TR_OK) {
+			fprintf(stderr,
+			    "troupe: run directory (TROUPE_RUNDIR) refused: "
+			    "%s.  "
+			    "It must be a directory of yours, mode 700, every "
+			    "directory above it belonging to you or root and "
+			    "writable by nobody else unless sticky (as /tmp)\n",
+			    why);
+		}
+		return rv;
 	}
-	return private_dir(base);
+	if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && env[0] != '\0') {
+		candidate(cand[n++], PATH_MAX, "%s/troupe", env);
+	}
+	/* Memory, not disk: slot tables and spec files are written on every
+	 * process start (measured: fork spawn twice as slow with the run
+	 * directory on ext4). */
+	if (access("/dev/shm", W_OK) == 0) {
+		candidate(cand[n++], PATH_MAX, "/dev/shm/troupe-%s", uid);
+	}
+	candidate(cand[n++], PATH_MAX, "/tmp/troupe-%s", uid);
+	for (size_t i = 0; i < n; i++) {
+		if ((rv = private_base(cand[i], base, len, why, sizeof(why))) ==
+		    TR_OK) {
+			return TR_OK;
+		}
+		fprintf(stderr, "troupe: run directory %s refused: %s%s\n",
+		    cand[i], why,
+		    i + 1 < n ?
+		        "; trying the next" :
+		        ".  Set TROUPE_RUNDIR to a directory of yours "
+		        "(mode 700) whose parents belong to you or root "
+		        "and are writable by nobody else unless sticky "
+		        "(as /tmp), or have the ones refused removed (by "
+		        "their owner or root)");
+	}
+	return rv;
 }
 
 int
@@ -188,6 +382,30 @@ tri_rundir_create(
 		return TR_ESYSTEM;
 	}
 	return TR_OK;
+}
+
+void
+tri_rundir_remove_sockets(const char *dir, uint32_t proc)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL) {
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		unsigned p, slot, gen;
+		int end = 0;
+
+		/* Exactly "<proc>.<slot>.<gen>" (tri_addr_ipc). */
+		if (sscanf(e->d_name, "%u.%u.%u%n", &p, &slot, &gen, &end) ==
+		        3 &&
+		    e->d_name[end] == '\0' && p == proc &&
+		    e->d_name[0] >= '0' && e->d_name[0] <= '9') {
+			(void)unlinkat(dirfd(d), e->d_name, 0);
+		}
+	}
+	closedir(d);
 }
 
 void

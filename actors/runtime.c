@@ -5,6 +5,7 @@
  * The runtime is one per process, like nng's own library state: refs
  * name a (node, process) pair, and a process is one member of a node.
  */
+#include <dirent.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -186,10 +187,29 @@ tri_init_member(const tr_options *opts, const tri_pspec *s)
 	return runtime_start(opts, s);
 }
 
+/* The tasks (threads) of this process, 0 if /proc cannot tell. */
+static uint32_t
+count_tasks(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	uint32_t n = 0;
+
+	if (d == NULL) {
+		return 0;
+	}
+	while ((e = readdir(d)) != NULL) {
+		n += e->d_name[0] != '.';
+	}
+	closedir(d);
+	return n;
+}
+
 int
 tr_init(const tr_options *opts)
 {
 	const char *spec;
+	int rv;
 
 	if (tri_running()) {
 		return TR_EEXIST;
@@ -214,7 +234,10 @@ tr_init(const tr_options *opts)
 	 * process has used nng.  Without it the fork placement is not
 	 * available, but the rest is. */
 	(void)tri_fork_server_start();
-	return runtime_start(opts, NULL);
+	if ((rv = runtime_start(opts, NULL)) == TR_OK) {
+		tri_rt.member_threads = count_tasks();
+	}
+	return rv;
 }
 
 /* Waits until c's thread has let go of it, or the deadline. */
@@ -363,6 +386,7 @@ tr_actor_info_get(tr_ref ref, tr_actor_info *out)
 {
 	tri_target t;
 	tri_slotrec *r;
+	int rv;
 
 	if (out == NULL) {
 		return TR_EINVAL;
@@ -370,8 +394,9 @@ tr_actor_info_get(tr_ref ref, tr_actor_info *out)
 	if (!tri_running()) {
 		return TR_ECLOSED;
 	}
-	if (tri_target_get(ref, &t) != TR_OK) {
-		return TR_ENOPROC;
+	/* The slot record says it all: no connection is needed. */
+	if ((rv = tri_target_peek(ref, &t)) != TR_OK) {
+		return rv;
 	}
 	/* Everything comes from the slot table of the actor's process, so
 	 * it reads the same for an actor of any placement. */
@@ -386,6 +411,7 @@ tr_actor_info_get(tr_ref ref, tr_actor_info *out)
 	out->mailbox_capacity = r->capacity;
 	out->msgs_in = atomic_load(&r->msgs_in);
 	out->msgs_out = atomic_load(&r->msgs_out);
+	out->timers = tri_slot_timers(r, ref.gen);
 	/* A wrapped program's own process, else the one hosting it. */
 	out->pid = atomic_load(&r->pid);
 	if (out->pid <= 0) {
@@ -413,6 +439,7 @@ tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 	const tri_behavior *b = NULL;
 	tr_placement place;
 	tr_spec local;
+	int rv;
 
 	if (spec == NULL || out == NULL ||
 	    (spec->behavior == NULL && spec->program == NULL) ||
@@ -432,6 +459,9 @@ tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 		if (place != TR_PLACE_EXEC) {
 			return TR_EINVAL;
 		}
+		if ((rv = tri_fds_room(TRI_FDS_WRAPPED)) != TR_OK) {
+			return rv;
+		}
 		return tri_wrap_spawn(spec, out, why);
 	}
 	if (place == TR_PLACE_EXEC && spec->program == NULL) {
@@ -449,6 +479,12 @@ tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 	if ((b = tri_behavior_find(spec->behavior)) == NULL &&
 	    place != TR_PLACE_EXEC) {
 		return TR_ENOENT;
+	}
+	/* Not the last descriptors: the living need theirs (limits.c). */
+	if ((rv = tri_fds_room(place == TR_PLACE_THREAD ? TRI_FDS_THREAD :
+	                                                  TRI_FDS_PROCESS)) !=
+	    TR_OK) {
+		return rv;
 	}
 	switch (place) {
 	case TR_PLACE_THREAD:

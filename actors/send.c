@@ -581,7 +581,9 @@ tr_alive(tr_ref ref)
 	tri_target t;
 	bool alive;
 
-	if (!tri_running() || tri_target_get(ref, &t) != TR_OK) {
+	/* What the slot record says: a connection that cannot be made
+	 * (out of descriptors) is no death. */
+	if (!tri_running() || tri_target_peek(ref, &t) != TR_OK) {
 		return false;
 	}
 	if (t.local != NULL) {

@@ -17,7 +17,8 @@
 #include "internal.h"
 #include "slots.h"
 
-_Static_assert(sizeof(tri_slotrec) == 128, "slot records are 128 bytes");
+_Static_assert(sizeof(tri_slotrec) == TRI_SLOTREC_SIZE,
+    "slot records are TRI_SLOTREC_SIZE bytes");
 
 #define DEPTH_MASK ((1u << TRI_SLOT_DEPTH_BITS) - 1u)
 #define HOME_SHIFT TRI_SLOT_DEPTH_BITS
@@ -28,6 +29,10 @@ _Static_assert(sizeof(tri_slotrec) == 128, "slot records are 128 bytes");
 #define MOVING(w) ((((uint32_t)(w)) & MOVING_BIT) != 0)
 #define WORD(g, h, d) \
 	(((uint64_t)(g) << 32) | ((uint64_t)(h) << HOME_SHIFT) | (uint64_t)(d))
+
+/* The timers word: gen in the high half, the count in the low. */
+#define TCOUNT(w) ((uint32_t)(w))
+#define TWORD(g, n) (((uint64_t)(g) << 32) | (uint64_t)(uint32_t)(n))
 
 _Static_assert(TRI_SLOT_DEPTH_BITS + TRI_SLOT_HOME_BITS + 1 == 32,
     "gen, moving, home and depth fill the word");
@@ -56,24 +61,27 @@ tri_slots_create(const char *dir, uint32_t proc, tri_slottab **out)
 {
 	char path[PATH_MAX];
 	tri_slottab *t;
-	int fd;
+	int fd, rv;
 
 	table_path(path, sizeof(path), dir, proc);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		return errno == EACCES ? TR_EPERM : TR_ESYSTEM;
+		return tri_err_errno(errno);
 	}
 	if (ftruncate(fd, sizeof(tri_slottab)) != 0) {
+		rv = tri_err_errno(errno);
 		close(fd);
 		unlink(path);
-		return TR_ESYSTEM;
+		return rv;
 	}
 	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
 	if (t == MAP_FAILED) {
+		rv = tri_err_errno(errno);
+		close(fd);
 		unlink(path);
-		return TR_ENOMEM;
+		return rv;
 	}
+	close(fd);
 	t->proc = proc;
 	t->pid = (int32_t)getpid();
 	atomic_store(&t->alive, 1);
@@ -83,33 +91,39 @@ tri_slots_create(const char *dir, uint32_t proc, tri_slottab **out)
 	return TR_OK;
 }
 
-tri_slottab *
-tri_slots_map(const char *dir, uint32_t proc)
+int
+tri_slots_map(const char *dir, uint32_t proc, tri_slottab **out)
 {
 	char path[PATH_MAX];
 	struct stat st;
 	tri_slottab *t;
-	int fd;
+	int fd, rv;
 
+	*out = NULL;
 	table_path(path, sizeof(path), dir, proc);
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
-		return NULL;
+		/* No file is no process; no descriptor is no verdict. */
+		rv = tri_err_errno(errno);
+		return rv == TR_ERESOURCE || rv == TR_ENOMEM ? rv : TR_ENOPROC;
 	}
 	if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(tri_slottab)) {
 		close(fd);
-		return NULL;
+		return TR_ENOPROC;
 	}
 	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
 	if (t == MAP_FAILED) {
-		return NULL;
+		rv = tri_err_errno(errno);
+		close(fd);
+		return rv == TR_ERESOURCE || rv == TR_ENOMEM ? rv : TR_ENOPROC;
 	}
+	close(fd);
 	if (__atomic_load_n(&t->magic, __ATOMIC_ACQUIRE) != TRI_SLOTS_MAGIC ||
 	    t->proc != proc) {
 		munmap(t, sizeof(*t));
-		return NULL;
+		return TR_ENOPROC;
 	}
-	return t;
+	*out = t;
+	return TR_OK;
 }
 
 void
@@ -169,6 +183,7 @@ tri_slot_open(tri_slotrec *r, uint32_t gen, uint32_t capacity,
 	r->placement = placement;
 	atomic_store(&r->msgs_in, 0);
 	atomic_store(&r->msgs_out, 0);
+	atomic_store(&r->timers, TWORD(gen, 0));
 	atomic_store(&r->named, 0);
 	atomic_store(&r->pid, 0);
 	snprintf(r->behavior, sizeof(r->behavior), "%s", behavior);
@@ -382,6 +397,28 @@ tri_slot_depth(tri_slotrec *r, uint32_t gen)
 {
 	uint64_t w = atomic_load(&r->word);
 	return GEN(w) == gen ? DEPTH(w) : 0;
+}
+
+void
+tri_slot_timers_add(tri_slotrec *r, uint32_t gen, int64_t d)
+{
+	uint64_t w = atomic_load(&r->timers);
+
+	while (GEN(w) == gen) {
+		int64_t n = (int64_t)TCOUNT(w) + d;
+		uint64_t nw =
+		    TWORD(gen, n < 0 ? 0 : (n > UINT32_MAX ? UINT32_MAX : n));
+		if (atomic_compare_exchange_weak(&r->timers, &w, nw)) {
+			return;
+		}
+	}
+}
+
+uint32_t
+tri_slot_timers(tri_slotrec *r, uint32_t gen)
+{
+	uint64_t w = atomic_load(&r->timers);
+	return GEN(w) == gen ? TCOUNT(w) : 0;
 }
 
 void

@@ -23,7 +23,7 @@
  * ever used take memory (128 bytes each). */
 #define TRI_SLOTS_MAX (1u << 21)
 /* Changes with the layout: a process of another layout is refused. */
-#define TRI_SLOTS_MAGIC 0x74727377u /* "trsw": home in the word, pid */
+#define TRI_SLOTS_MAGIC 0x74727378u /* "trsx": home in the word, pid, timers */
 
 /*
  * A record's word: the incarnation (gen) in the high 32 bits, then a
@@ -40,8 +40,14 @@
 /* The most schedulers a process can have. */
 #define TRI_HOMES_MAX ((1u << TRI_SLOT_HOME_BITS) - 1u)
 
+/* A record's size: three cache lines, the first for what every send
+ * touches (word, capacity, waiters, seq). */
+#define TRI_SLOTREC_SIZE 192
+
 /* busy_since: its callback waits (tr_call, tr_recv, a full mailbox). */
 #define TRI_BUSY_BLOCKED (1ull << 63)
+/* Entries of a table's record of timers pending for other processes. */
+#define TRI_XTIMERS 256
 
 typedef struct tri_slotrec {
 	_Atomic uint64_t word;
@@ -52,6 +58,10 @@ typedef struct tri_slotrec {
 	/* For introspection from any process (troupe status). */
 	_Atomic uint64_t msgs_in;
 	_Atomic uint64_t msgs_out;
+	/* Delayed sends (timer.c) armed for it and not yet fired or
+	 * canceled, by any process: gen in the high half (a count for an
+	 * earlier incarnation is not this one's), the count in the low. */
+	_Atomic uint64_t timers;
 	_Atomic uint32_t named; /* it may have a registered name */
 	/* Frames sent to a scheduled actor through its home's inbox and
 	 * not yet routed to it: while any is in flight it is not moved to
@@ -66,8 +76,14 @@ typedef struct tri_slotrec {
 	 * this process); 0: the table's process. */
 	_Atomic int32_t pid;
 	char behavior[TR_NAME_MAX + 1];
-	char pad[128 - 60 - (TR_NAME_MAX + 1)];
+	char pad[TRI_SLOTREC_SIZE - 68 - (TR_NAME_MAX + 1)];
 } tri_slotrec;
+
+/* Timers a process has pending for one actor of another process. */
+typedef struct tri_xtimer {
+	tr_ref to;
+	uint32_t n;
+} tri_xtimer;
 
 typedef struct tri_slottab {
 	uint32_t magic;
@@ -83,13 +99,23 @@ typedef struct tri_slottab {
 	 * if the process ends before its READY reaches the spawner, the
 	 * spawner still learns the ref (and its end). */
 	tr_ref actor;
+	/* The timers this process has pending for actors of other
+	 * processes, counted in their records: a process that dies with
+	 * some takes them along (they never fire), and the root takes them
+	 * off those counts (tri_timers_settle).  Written by this process
+	 * under its timer lock; read by the root once it is dead.  What
+	 * does not fit is counted in xtimers_lost. */
+	tri_xtimer xtimers[TRI_XTIMERS];
+	uint32_t xtimers_lost;
 	tri_slotrec slot[TRI_SLOTS_MAX];
 } tri_slottab;
 
 /* Creates (and maps) this process's table in dir. */
 int tri_slots_create(const char *dir, uint32_t proc, tri_slottab **out);
-/* Maps the table of another process of the node; NULL if none. */
-tri_slottab *tri_slots_map(const char *dir, uint32_t proc);
+/* Maps the table of another process of the node: TR_OK; TR_ENOPROC if
+ * it has none (never started, or gone); TR_ERESOURCE or TR_ENOMEM if
+ * this process could not open or map it (it may well live). */
+int tri_slots_map(const char *dir, uint32_t proc, tri_slottab **out);
 void tri_slots_unmap(tri_slottab *t);
 /* Removes the file of proc's table. */
 void tri_slots_remove(const char *dir, uint32_t proc);
@@ -129,6 +155,10 @@ bool tri_slot_move(tri_slotrec *r, uint32_t gen, uint32_t from, uint32_t to);
 /* Gives n slots back, if gen is still the one living there. */
 void tri_slot_release(tri_slotrec *r, uint32_t gen, uint32_t n);
 uint32_t tri_slot_depth(tri_slotrec *r, uint32_t gen);
+/* Adds d (may be negative; the count stays >= 0) to the pending timers
+ * of incarnation gen; nothing if another lives there now. */
+void tri_slot_timers_add(tri_slotrec *r, uint32_t gen, int64_t d);
+uint32_t tri_slot_timers(tri_slotrec *r, uint32_t gen);
 /* Wakes every sender waiting on t (the process is gone). */
 void tri_slots_wake_all(tri_slottab *t);
 

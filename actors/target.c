@@ -8,6 +8,9 @@
  * gone or its process ended.  They are not paced: their receiver is in
  * another process; they coalesce while a send is in flight.
  */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -70,23 +73,44 @@ uncache_locked(tri_rport *p, tri_rport **to_close)
 	rport_rele_locked(p, to_close);
 }
 
-static tri_slottab *
-table_locked(uint32_t proc)
+/* The slot table of proc, mapped on first use and kept. */
+static int
+table_locked(uint32_t proc, tri_slottab **out)
 {
+	int rv;
+
 	if (proc >= ntabs) {
 		uint32_t n = proc + 16;
 		tri_slottab **v = tri_realloc(tabs, n * sizeof(*v));
 		if (v == NULL) {
-			return NULL;
+			return TR_ENOMEM;
 		}
 		memset(v + ntabs, 0, (n - ntabs) * sizeof(*v));
 		tabs = v;
 		ntabs = n;
 	}
-	if (tabs[proc] == NULL && tri_rt.rundir[0] != '\0') {
-		tabs[proc] = tri_slots_map(tri_rt.rundir, proc);
+	if (tabs[proc] == NULL) {
+		if (tri_rt.rundir[0] == '\0') {
+			return TR_ENOPROC;
+		}
+		if ((rv = tri_slots_map(tri_rt.rundir, proc, &tabs[proc])) !=
+		    TR_OK) {
+			return rv;
+		}
 	}
-	return tabs[proc];
+	*out = tabs[proc];
+	return TR_OK;
+}
+
+int
+tri_remote_table(uint32_t proc, tri_slottab **out)
+{
+	int rv;
+
+	pthread_mutex_lock(&lock);
+	rv = table_locked(proc, out);
+	pthread_mutex_unlock(&lock);
+	return rv;
 }
 
 /* Dials of a live actor's mailbox that may be refused, 1 ms apart. */
@@ -99,11 +123,67 @@ incarnation_lives(tri_slottab *tab, tr_ref r)
 	    (uint32_t)(atomic_load(&tab->slot[r.slot].word) >> 32) == r.gen;
 }
 
+/*
+ * Whether the process pid still runs: it exists and is no zombie.  A
+ * process killed a moment ago still has a live slot table until the
+ * root has heard of its end; a dial to it is refused, and waiting for
+ * its mailbox to come back would be waiting for the dead.
+ */
+static bool
+process_runs(int32_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	FILE *f;
+
+	if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM)) {
+		return false;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "re")) == NULL) {
+		return errno != ENOENT; /* no /proc: trust kill() */
+	}
+	n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n > 0 ? n : 0] = '\0';
+	/* "pid (comm) S ...": comm may hold anything but ends at the last
+	 * ')'. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ') {
+		return false;
+	}
+	return p[2] != 'Z' && p[2] != 'X';
+}
+
+/* A lookup of ref that dials nothing: local context held, or the slot
+ * table and record of another process.  Called with the lock. */
+static int
+peek_locked(tr_ref r, tri_target *t, tri_rport **to_close)
+{
+	tri_slottab *tab;
+	int rv;
+
+	if ((rv = table_locked(r.proc, &tab)) != TR_OK) {
+		return rv;
+	}
+	if (!incarnation_lives(tab, r)) {
+		for (tri_rport *p = buckets[hash(r)]; p != NULL; p = p->next) {
+			if (tr_ref_equal(p->ref, r)) {
+				uncache_locked(p, to_close);
+				break;
+			}
+		}
+		return TR_ENOPROC;
+	}
+	t->tab = tab;
+	t->rec = &tab->slot[r.slot];
+	return TR_OK;
+}
+
 /* A held port to what `key` names (an actor's own inbox, or a
  * scheduler's: tri_sched_home_ref), for sends to the live incarnation r
- * of table tab.  Called with the lock held; dials if need be. */
+ * whose slot table t holds.  Called with the lock; dials if need be. */
 static int
-rport_get_locked(tr_ref key, tri_slottab *tab, tr_ref r, tri_rport **out)
+rport_get_locked(tr_ref key, const tri_target *t, tri_rport **out)
 {
 	tri_rport *p;
 	char url[512];
@@ -126,9 +206,10 @@ rport_get_locked(tr_ref key, tri_slottab *tab, tr_ref r, tri_rport **out)
 		}
 		/* Refused though its slot says it lives: its mailbox may be
 		 * between two listeners (tri_mailboxes_check); try again
-		 * for a little while. */
+		 * for a little while -- while its process runs. */
 		for (int tries = 0; rv == TR_ENOPROC && tries < DIAL_TRIES &&
-		     incarnation_lives(tab, r);
+		     incarnation_lives(t->tab, t->ref) &&
+		     process_runs(t->tab->pid);
 		     tries++) {
 			struct timespec ms = {0, 1000000L};
 			nanosleep(&ms, NULL);
@@ -136,7 +217,12 @@ rport_get_locked(tr_ref key, tri_slottab *tab, tr_ref r, tri_rport **out)
 		}
 		if (rv != TR_OK) {
 			tri_free(p);
-			return rv == TR_ENOMEM ? rv : TR_ENOPROC;
+			/* Out of descriptors or memory says nothing of the
+			 * actor, which may well live: never TR_ENOPROC. */
+			if (rv != TR_ERESOURCE && rv != TR_ENOMEM) {
+				rv = TR_ENOPROC;
+			}
+			return rv;
 		}
 		p->ref = key;
 		p->refs = 1;
@@ -149,11 +235,10 @@ rport_get_locked(tr_ref key, tri_slottab *tab, tr_ref r, tri_rport **out)
 	return TR_OK;
 }
 
-int
-tri_target_get(tr_ref r, tri_target *t)
+static int
+target_find(tr_ref r, tri_target *t, bool dial)
 {
 	tri_rport *p, *to_close = NULL;
-	tri_slottab *tab;
 	uint32_t home;
 	int rv;
 
@@ -171,32 +256,35 @@ tri_target_get(tr_ref r, tri_target *t)
 		return TR_OK;
 	}
 	pthread_mutex_lock(&lock);
-	if ((tab = table_locked(r.proc)) == NULL ||
-	    !incarnation_lives(tab, r)) {
-		for (p = buckets[hash(r)]; p != NULL; p = p->next) {
-			if (tr_ref_equal(p->ref, r)) {
-				uncache_locked(p, &to_close);
-				break;
-			}
-		}
+	if ((rv = peek_locked(r, t, &to_close)) != TR_OK || !dial) {
 		pthread_mutex_unlock(&lock);
 		close_list(to_close);
-		return TR_ENOPROC;
+		return rv;
 	}
 	/* A scheduled actor is reached through its scheduler's inbox. */
-	home = tri_slot_home(&tab->slot[r.slot], r.gen);
+	home = tri_slot_home(t->rec, r.gen);
 	rv = rport_get_locked(
-	    home != 0 ? tri_sched_home_ref(r.node, r.proc, home) : r, tab, r,
-	    &p);
+	    home != 0 ? tri_sched_home_ref(r.node, r.proc, home) : r, t, &p);
 	pthread_mutex_unlock(&lock);
 	if (rv != TR_OK) {
+		memset(t, 0, sizeof(*t));
 		return rv;
 	}
 	t->remote = p;
 	t->remote_home = home;
-	t->tab = tab;
-	t->rec = &tab->slot[r.slot];
 	return TR_OK;
+}
+
+int
+tri_target_get(tr_ref r, tri_target *t)
+{
+	return target_find(r, t, true);
+}
+
+int
+tri_target_peek(tr_ref r, tri_target *t)
+{
+	return target_find(r, t, false);
 }
 
 int
@@ -255,7 +343,7 @@ deliver_remote_sched(tri_target *t, const tri_frame *f)
 		pthread_mutex_lock(&lock);
 		rv = rport_get_locked(tri_sched_home_ref(t->ref.node,
 		                          t->ref.proc, home),
-		    t->tab, t->ref, &p);
+		    t, &p);
 		if (rv == TR_OK) {
 			rport_rele_locked(t->remote, &to_close);
 			t->remote = p;

@@ -3,6 +3,10 @@
  * deadlines and sleeps on a condition variable until the earliest; a
  * canceled timer is taken out of the heap at once, so cancel and expiry
  * race under one lock and exactly one of them wins.
+ *
+ * A timer's message bypasses the receiver's capacity, so what is still
+ * to come is counted where anybody can see it: in the receiver's slot
+ * record (tr_actor_info's timers, troupe status).
  */
 #include <string.h>
 #include <time.h>
@@ -24,6 +28,9 @@ typedef struct entry {
 	tr_ref to;
 	tr_ref from;
 	tr_msg *msg;
+	/* Where it is counted (the receiver's slot record): mapped until
+	 * the runtime ends, after the timers. */
+	tri_slotrec *rec;
 } entry;
 
 static struct {
@@ -95,6 +102,58 @@ heap_take(size_t i)
 	return e;
 }
 
+/*
+ * The count of a timer for e->to goes up (d = 1) or down (-1): in the
+ * receiver's slot record, and, for a receiver in another process, in
+ * this process's list of such timers (slots.h), which the root settles
+ * if this process dies with them.  Called with T.mtx.
+ */
+static void
+count_locked(const entry *e, int d)
+{
+	tri_slottab *me = tri_rt.slots;
+	tri_xtimer *free_one = NULL;
+
+	tri_slot_timers_add(e->rec, e->to.gen, d);
+	if (e->to.proc == tri_rt.proc || me == NULL) {
+		return; /* it dies with us */
+	}
+	for (size_t i = 0; i < TRI_XTIMERS; i++) {
+		tri_xtimer *x = &me->xtimers[i];
+		if (x->n > 0 && tr_ref_equal(x->to, e->to)) {
+			x->n = d > 0 ? x->n + 1 : x->n - 1;
+			return;
+		}
+		if (x->n == 0 && free_one == NULL) {
+			free_one = x;
+		}
+	}
+	if (d > 0 && free_one != NULL) {
+		free_one->to = e->to;
+		free_one->n = 1;
+	} else if (d > 0) {
+		me->xtimers_lost++;
+	}
+}
+
+void
+tri_timers_settle(tri_slottab *dead)
+{
+	for (size_t i = 0; i < TRI_XTIMERS; i++) {
+		tri_xtimer *x = &dead->xtimers[i];
+		tri_slottab *tab;
+
+		if (x->n > 0 && x->to.slot < TRI_SLOTS_MAX &&
+		    (x->to.proc == tri_rt.proc ?
+		            (tab = tri_rt.slots) != NULL :
+		            tri_remote_table(x->to.proc, &tab) == TR_OK)) {
+			tri_slot_timers_add(
+			    &tab->slot[x->to.slot], x->to.gen, -(int64_t)x->n);
+		}
+		x->n = 0;
+	}
+}
+
 static void
 fire(entry *e)
 {
@@ -133,6 +192,9 @@ timer_main(void *arg)
 		}
 		if (T.heap[0].due <= now_ns()) {
 			entry e = heap_take(0);
+			/* Uncounted before it is sent: whoever sees it arrive
+			 * sees it gone from the count. */
+			count_locked(&e, -1);
 			/* Deliver without the lock: cancel must not wait on a
 			 * send. */
 			pthread_mutex_unlock(&T.mtx);
@@ -172,11 +234,13 @@ tri_timer_start(void)
 static int
 thread_locked(void)
 {
+	int rv;
+
 	if (T.started) {
 		return TR_OK;
 	}
-	if (pthread_create(&T.thread, NULL, timer_main, NULL) != 0) {
-		return TR_ESYSTEM;
+	if ((rv = pthread_create(&T.thread, NULL, timer_main, NULL)) != 0) {
+		return tri_err_errno(rv); /* EAGAIN: out of threads */
 	}
 	T.started = true;
 	return TR_OK;
@@ -197,6 +261,7 @@ tri_timer_stop(void)
 	}
 	/* Timers that never fired: their messages are dead letters. */
 	for (size_t i = 0; i < T.n; i++) {
+		count_locked(&T.heap[i], -1);
 		tr_msg_free(T.heap[i].msg);
 		TRI_STAT(dead_letters);
 	}
@@ -210,6 +275,8 @@ int
 tr_send_after(tr_ref to, tr_msg *msg, int delay_ms, tr_timer *timer)
 {
 	tri_ctx *self = tri_self();
+	tri_target t;
+	bool alive;
 	entry e;
 	int rv;
 
@@ -225,7 +292,14 @@ tr_send_after(tr_ref to, tr_msg *msg, int delay_ms, tr_timer *timer)
 	if ((rv = tri_body_check(msg->data, msg->len)) != TR_OK) {
 		return rv;
 	}
-	if (!tr_alive(to)) {
+	/* Its slot record, where the timer is counted: no connection. */
+	if ((rv = tri_target_peek(to, &t)) != TR_OK) {
+		return rv;
+	}
+	alive = t.local == NULL || tr_alive(to);
+	e.rec = t.rec;
+	tri_target_put(&t);
+	if (!alive) {
 		return TR_ENOPROC;
 	}
 	e.due = now_ns() + (uint64_t)delay_ms * 1000000u;
@@ -250,6 +324,7 @@ tr_send_after(tr_ref to, tr_msg *msg, int delay_ms, tr_timer *timer)
 	e.id = T.next_id++;
 	T.heap[T.n++] = e;
 	sift_up(T.n - 1);
+	count_locked(&e, 1);
 	pthread_cond_signal(&T.cv);
 	pthread_mutex_unlock(&T.mtx);
 	if (timer != NULL) {
@@ -269,7 +344,9 @@ tr_timer_cancel(tr_timer timer)
 	pthread_mutex_lock(&T.mtx);
 	for (size_t i = 0; i < T.n; i++) {
 		if (T.heap[i].id == timer.id) {
-			m = heap_take(i).msg;
+			entry e = heap_take(i);
+			count_locked(&e, -1);
+			m = e.msg;
 			break;
 		}
 	}

@@ -516,7 +516,8 @@ tri_wrap_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 	rv = tri_actor_spawn(&s, &wrap_behavior, out, why);
 	tr_msg_free(arg);
 	if (rv == TR_EINIT && why != NULL && why->kind == TR_EXIT_ERROR &&
-	    (why->code == TR_ENOENT || why->code == TR_EPERM)) {
+	    (why->code == TR_ENOENT || why->code == TR_EPERM ||
+	        why->code == TR_ERESOURCE || why->code == TR_ENOMEM)) {
 		return why->code; /* uv_spawn could not start it */
 	}
 	return rv;

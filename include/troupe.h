@@ -47,6 +47,26 @@ extern "C" {
 /*
  * One error space for the whole library.  Errors of nng and libuv are
  * mapped onto these by meaning at the boundary where they occur.
+ *
+ * Two of them say that the system, not the peer, is the problem:
+ * nothing died, and the same call may work later.
+ *  - TR_ENOMEM: an allocation failed -- troupe's own, nng's or libuv's,
+ *    or the kernel's for a new process or mapping (ENOMEM).
+ *  - TR_ERESOURCE: a limit was reached -- file descriptors (EMFILE,
+ *    ENFILE; RLIMIT_NOFILE), processes or threads (EAGAIN from fork or
+ *    pthread_create; RLIMIT_NPROC), or space in the run directory
+ *    (ENOSPC).  It comes from:
+ *      tr_spawn / tr_pool_spawn / tr_sup_start*: a spawn that would
+ *        leave this process too few descriptors for the actors it has
+ *        (checked before it starts anything), a process or thread that
+ *        could not be made, a member that could not join the node;
+ *      tr_send* / tr_call / tr_stop / tr_link / tr_monitor /
+ *        tr_actor_info_get: the connection to another process (or its
+ *        slot table) could not be opened -- the actor may well live
+ *        (tr_alive() says so);
+ *      tr_init: the run directory or the fork server could not be made.
+ *    A supervisor that gets it from a restart counts a failed start, as
+ *    for any other error; it never means TR_ENOPROC.
  */
 enum tr_errno {
 	TR_OK = 0,
@@ -67,6 +87,7 @@ enum tr_errno {
 	TR_ENOTSUP = 15,    /* not supported (yet) */
 	TR_ETRANSPORT = 16, /* transport failure not covered above */
 	TR_ESYSTEM = 17,    /* operating system error not covered above */
+	TR_ERESOURCE = 18,  /* out of descriptors, processes or threads */
 };
 
 /* Text for a TR_E* code; never NULL, also for unknown codes. */
@@ -103,8 +124,17 @@ typedef struct tr_options {
  * actor context: it has a ref and a mailbox, and may send, call and
  * receive, but runs no callbacks.
  *
+ * The node's run directory is made under the first usable base of
+ * $TROUPE_RUNDIR (if set: that one only), $XDG_RUNTIME_DIR/troupe,
+ * /dev/shm/troupe-<uid>, /tmp/troupe-<uid>.  Usable: a directory of the
+ * user's, mode 0700, not a symlink, every directory above it belonging
+ * to the user or root and writable by nobody else unless sticky (as
+ * /tmp).  A base refused is named on stderr with the rule it breaks.
+ *
  * opts may be NULL.  Returns TR_EEXIST if already running, TR_EINVAL for
- * bad options, TR_ENOMEM, TR_ETRANSPORT.
+ * bad options, TR_EPERM (no usable run directory), TR_ENOENT
+ * (TROUPE_RUNDIR's parent does not exist), TR_ENOMEM, TR_ERESOURCE,
+ * TR_ETRANSPORT.
  */
 int tr_init(const tr_options *opts);
 
@@ -393,7 +423,11 @@ typedef struct tr_spec {
  * TR_ENOTSUP (placement not available here), TR_ESTATE (a process
  * placement asked from a thread that is no context), TR_ECANCELED (an
  * actor spawning a process was asked to stop meanwhile: the process is
- * killed), TR_ENOMEM, TR_ECLOSED.
+ * killed), TR_ERESOURCE (out of descriptors, processes or threads: the
+ * spawn would leave fewer than 16 descriptors free to the actors that
+ * run -- a thread actor costs 5, a fork or exec member 3 in the root --
+ * or a thread or process could not be made; nothing is left half
+ * started), TR_ENOMEM, TR_ECLOSED.
  */
 int tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why);
 
@@ -435,7 +469,8 @@ tr_ref tr_parent(void);
  * use a monitor to wait for the end.  Called on the caller's own ref
  * inside a callback, the actor ends when the callback returns.
  * TR_ENOPROC if the actor is already gone; TR_ESTATE for the main
- * context.
+ * context; TR_ERESOURCE if it lives in another process that this one
+ * cannot connect to (out of descriptors).
  */
 int tr_stop(tr_ref ref, tr_reason reason);
 
@@ -471,11 +506,14 @@ uint32_t tr_cores(void);
  * several actors (pool members) can listen on the same port; *fd is
  * non-blocking, ready for uv_tcp_open() on tr_loop().  port 0 picks
  * one (read it back with getsockname).  Errors: TR_EINVAL (bad address),
- * TR_EEXIST (port taken without SO_REUSEPORT), TR_EPERM, TR_ESYSTEM.
+ * TR_EEXIST (port taken without SO_REUSEPORT), TR_EPERM, TR_ERESOURCE
+ * (out of descriptors), TR_ESYSTEM.
  */
 int tr_tcp_listen(const char *ip, int port, int backlog, int *fd);
 
-/* Whether ref names a live actor (a local or known one). */
+/* Whether ref names a live actor (a local or known one).  Reads the
+ * slot table of the actor's process: needs no connection to it, so
+ * being out of descriptors does not make an actor look dead. */
 bool tr_alive(tr_ref ref);
 
 /*
@@ -504,7 +542,9 @@ struct uv_loop_s *tr_loop(void);
  * Ownership: on TR_OK the runtime owns msg; on any error the caller
  * still owns it.  Errors: TR_EINVAL, TR_ENOPROC (receiver known dead or
  * unknown), TR_EFULL, TR_ETIMEDOUT, TR_EPROTO (body is not one msgpack
- * value), TR_EMSGSIZE, TR_ECLOSED.
+ * value), TR_EMSGSIZE, TR_ECLOSED, TR_ERESOURCE (the receiver lives in
+ * another process that this one cannot connect to: out of
+ * descriptors).  TR_ENOPROC is never a guess: it means dead.
  */
 int tr_send(tr_ref to, tr_msg *msg);
 int tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms);
@@ -518,8 +558,8 @@ int tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms);
  * Ownership of req: the runtime owns it once it is sent, which is the
  * case for TR_OK, TR_ETIMEDOUT and a callee that died (TR_ENOPROC after
  * sending); if the call fails before sending (TR_EINVAL, TR_ENOPROC for
- * an unknown callee, TR_EFULL...) the caller keeps it.  *sent (may be
- * NULL) says which.  Callable from the main context and from actor
+ * an unknown callee, TR_EFULL, TR_ERESOURCE...) the caller keeps it.  *sent
+ * (may be NULL) says which.  Callable from the main context and from actor
  * callbacks (the actor's other messages wait), not from other threads
  * (TR_ESTATE).  An actor asked to stop while it waits gets TR_ECANCELED
  * at once, so that it can return and end.
@@ -578,7 +618,12 @@ typedef struct tr_timer {
  * TR_OK (also if the timer is later canceled: it frees it).  At expiry
  * the message is enqueued even into a full mailbox (a timer cannot
  * wait), or counted as a dead letter if the receiver is gone.  *timer
- * may be NULL if it will not be canceled.
+ * may be NULL if it will not be canceled.  Until it fires or is
+ * canceled the timer is counted in the receiver's tr_actor_info
+ * (timers), so that a backlog past its capacity shows.  The timer lives
+ * in the calling process: if that process dies first, it never fires.
+ * TR_ENOPROC if `to` is dead; TR_ERESOURCE if its process's slot table
+ * cannot be opened.
  */
 int tr_send_after(tr_ref to, tr_msg *msg, int delay_ms, tr_timer *timer);
 
@@ -782,6 +827,10 @@ typedef struct tr_actor_info {
 	uint64_t msgs_out; /* messages sent, calls made, replies given */
 	int pid; /* OS process running it: a wrapped program's own, else
 	            the process hosting the actor */
+	/* Delayed sends (tr_send_after) to it, from any process of the
+	 * node, not yet fired or canceled: messages still to come past
+	 * its capacity. */
+	uint32_t timers;
 	/* How long its current callback has run without returning, in ms
 	 * (0: it is in none).  A callback that never returns shows here;
 	 * a scheduled actor's also holds up the others of its scheduler,
@@ -790,7 +839,10 @@ typedef struct tr_actor_info {
 	bool waiting; /* that callback waits in tr_call, tr_recv, a send */
 } tr_actor_info;
 
-/* Facts about a live local actor.  TR_ENOPROC if gone. */
+/* Facts about a live actor of the node, read from its process's slot
+ * table (no connection to it is made).  TR_ENOPROC if gone;
+ * TR_ERESOURCE if that table could not be opened (out of
+ * descriptors). */
 int tr_actor_info_get(tr_ref ref, tr_actor_info *out);
 
 /* ------------------------------------------------------------------ */

@@ -85,7 +85,7 @@ pack_tree(
 		        k->id) >= sizeof(path)) {
 			continue;
 		}
-		msgpack_pack_map(pk, 11);
+		msgpack_pack_map(pk, 12);
 		msgpack_pack_str_with_body(pk, "path", 4);
 		msgpack_pack_str_with_body(pk, path, strlen(path));
 		msgpack_pack_str_with_body(pk, "placement", 9);
@@ -110,6 +110,8 @@ pack_tree(
 		msgpack_pack_uint64(pk, live ? info.msgs_in : 0);
 		msgpack_pack_str_with_body(pk, "out", 3);
 		msgpack_pack_uint64(pk, live ? info.msgs_out : 0);
+		msgpack_pack_str_with_body(pk, "timers", 6);
+		msgpack_pack_uint32(pk, live ? info.timers : 0);
 		(*n)++;
 		if (k->supervisor && live) {
 			char sub[520];

@@ -229,9 +229,9 @@ cmd_status(const char *given, bool json)
 	} else {
 		printf("tree %s, pid %lld\n", tree,
 		    (long long)o.via.array.ptr[0].via.i64);
-		printf("%-28s %-9s %-7s %-10s %8s %9s %12s %9s %9s\n", "CHILD",
-		    "PLACEMENT", "PID", "STATE", "RESTARTS", "UPTIME",
-		    "MAILBOX", "IN", "OUT");
+		printf("%-28s %-9s %-7s %-10s %8s %9s %12s %9s %9s %8s\n",
+		    "CHILD", "PLACEMENT", "PID", "STATE", "RESTARTS", "UPTIME",
+		    "MAILBOX", "IN", "OUT", "TIMERS");
 	}
 	for (uint32_t i = 0; i < o.via.array.ptr[1].via.array.size; i++) {
 		const msgpack_object *e = &o.via.array.ptr[1].via.array.ptr[i];
@@ -246,7 +246,8 @@ cmd_status(const char *given, bool json)
 			    "\"supervisor\":%s,\"pid\":%lld,\"state\":\"%s\","
 			    "\"restarts\":%llu,\"uptime_ms\":%llu,"
 			    "\"mailbox_depth\":%llu,\"mailbox_capacity\":%llu,"
-			    "\"msgs_in\":%llu,\"msgs_out\":%llu}",
+			    "\"msgs_in\":%llu,\"msgs_out\":%llu,"
+			    "\"timers\":%llu}",
 			    i ? "," : "", str(e, "path", a, sizeof(a)),
 			    str(e, "placement", b, sizeof(b)),
 			    field(e, "supervisor") != NULL &&
@@ -259,14 +260,15 @@ cmd_status(const char *given, bool json)
 			    (unsigned long long)num(e, "depth"),
 			    (unsigned long long)num(e, "capacity"),
 			    (unsigned long long)num(e, "in"),
-			    (unsigned long long)num(e, "out"));
+			    (unsigned long long)num(e, "out"),
+			    (unsigned long long)num(e, "timers"));
 		} else {
 			fmt_ms(up, sizeof(up), num(e, "uptime_ms"));
 			snprintf(box, sizeof(box), "%llu/%llu",
 			    (unsigned long long)num(e, "depth"),
 			    (unsigned long long)num(e, "capacity"));
 			printf("%-28s %-9s %-7lld %-10s %8llu %9s %12s %9llu "
-			       "%9llu\n",
+			       "%9llu %8llu\n",
 			    str(e, "path", a, sizeof(a)),
 			    field(e, "supervisor") != NULL &&
 			            field(e, "supervisor")->via.boolean ?
@@ -277,7 +279,8 @@ cmd_status(const char *given, bool json)
 			    num(e, "uptime_ms") ? up : "-",
 			    num(e, "capacity") ? box : "-",
 			    (unsigned long long)num(e, "in"),
-			    (unsigned long long)num(e, "out"));
+			    (unsigned long long)num(e, "out"),
+			    (unsigned long long)num(e, "timers"));
 		}
 	}
 	if (json) {
@@ -345,8 +348,8 @@ static const char *usage_text =
     "  check FILE               validate FILE; print file:line:column errors;\n"
     "                           start nothing (exit status 2 on errors)\n"
     "  status [--json] [TREE]   the live tree: child, placement, pid, state,\n"
-    "                           restarts, uptime, mailbox depth, messages\n"
-    "                           (--tree TREE names it too)\n"
+    "                           restarts, uptime, mailbox depth, messages,\n"
+    "                           pending timers (--tree TREE names it too)\n"
     "  stop CHILD [--tree TREE]     stop a child (path: sub/child)\n"
     "  start CHILD [--tree TREE]    start a stopped child again\n"
     "  restart CHILD [--tree TREE]  stop and start a child (a group of\n"
@@ -376,7 +379,8 @@ static const struct {
     {"status",
         "usage: troupe status [--json] [TREE | --tree TREE]\n\n"
         "The live tree: each child's path, placement, pid, state,\n"
-        "restarts, uptime, mailbox depth/capacity, messages in and out.\n"
+        "restarts, uptime, mailbox depth/capacity, messages in and out,\n"
+        "delayed sends to it still to fire (timers).\n"
         "TREE may be left out when one tree runs.\n"},
     {"stop",
         "usage: troupe stop CHILD [--tree TREE]\n\n"

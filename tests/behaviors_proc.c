@@ -263,6 +263,54 @@ reply_parent(tr_msg *msg)
 	return 0;
 }
 
+/* TP_SPAWN: a thread actor of this behavior in this process. */
+static int
+reply_spawned(tr_msg *msg)
+{
+	tr_spec spec = {.behavior = TP_MEMBER, .placement = TR_PLACE_THREAD};
+	tr_ref r;
+	tr_msg *rep;
+
+	if (tr_spawn(&spec, &r, NULL) != TR_OK ||
+	    tr_msg_new(&rep, TP_RESULT) != TR_OK) {
+		return TP_BROKEN;
+	}
+	tr_pack_ref(tr_msg_packer(rep), r);
+	if (tr_reply(tr_msg_from(msg), rep) != TR_OK) {
+		tr_msg_free(rep);
+		return TP_BROKEN;
+	}
+	return 0;
+}
+
+/* TP_ARM [to, n, delay_ms]: n delayed sends of TP_DATA to `to`. */
+static int
+arm_timers(tr_msg *msg)
+{
+	msgpack_object o;
+	int64_t n, delay, armed = 0;
+	tr_ref to;
+
+	if (tr_msg_body(msg, &o) != TR_OK || o.type != MSGPACK_OBJECT_ARRAY ||
+	    o.via.array.size != 3 ||
+	    tr_unpack_ref(&o.via.array.ptr[0], &to) != TR_OK ||
+	    !test_obj_int(&o.via.array.ptr[1], &n) ||
+	    !test_obj_int(&o.via.array.ptr[2], &delay)) {
+		return TP_BROKEN;
+	}
+	for (; armed < n; armed++) {
+		tr_msg *m;
+		if (tr_msg_new(&m, TP_DATA) != TR_OK) {
+			return TP_BROKEN;
+		}
+		if (tr_send_after(to, m, (int)delay, NULL) != TR_OK) {
+			tr_msg_free(m);
+			break;
+		}
+	}
+	return send_ints(TR_REF_NIL, msg, TP_RESULT, &armed, 1);
+}
+
 static int
 member_handle(void *state, tr_msg *msg)
 {
@@ -279,6 +327,10 @@ member_handle(void *state, tr_msg *msg)
 		return reply_parent(msg);
 	case TP_HANG:
 		return hang(m, msg);
+	case TP_SPAWN:
+		return reply_spawned(msg);
+	case TP_ARM:
+		return arm_timers(msg);
 	default:
 		return 0;
 	}

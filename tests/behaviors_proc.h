@@ -38,6 +38,10 @@
  *   TP_PARENT  -> TP_RESULT tr_parent() (a ref)
  *   TP_HANG    body report: sends TP_HANGING [pid] to report, keeps the
  *              call and never answers it
+ *   TP_SPAWN   -> TP_RESULT ref: a new "proc.member" thread actor of the
+ *              member's own process
+ *   TP_ARM     body [to, n, delay_ms]: n tr_send_after() of TP_DATA to
+ *              `to` -> TP_RESULT [how many were armed]
  * Anything else is ignored.
  */
 #define TP_MEMBER "proc.member"
@@ -69,6 +73,8 @@
 #define TP_CALL_RV (TP_BASE + 0x0e)
 #define TP_DATA (TP_BASE + 0x0f) /* the tests' own messages */
 #define TP_CFG_DIE (TP_BASE + 0x10)
+#define TP_SPAWN (TP_BASE + 0x11)
+#define TP_ARM (TP_BASE + 0x12)
 
 /* A failure of the behavior itself (not one the test asked for). */
 #define TP_BROKEN 9998

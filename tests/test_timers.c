@@ -7,6 +7,7 @@
  * come before it.  Delays are measured with clock_gettime.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 #include <troupe.h>
 
+#include "behaviors_proc.h"
 #include "life_test.h"
 
 static int64_t
@@ -281,6 +283,88 @@ test_many_timers_leak_free(void **state)
 	}
 }
 
+static uint32_t
+timers_of(tr_ref r)
+{
+	tr_actor_info info;
+
+	assert_int_equal(tr_actor_info_get(r, &info), TR_OK);
+	return info.timers;
+}
+
+/* The backlog once invisible. */
+#define BACKLOG 50000
+
+/*
+ * Delayed sends bypass the receiver's capacity: what is still to come
+ * is counted where it will arrive (tr_actor_info's timers), wherever
+ * the receiver runs; a canceled timer, and one that fired, no longer
+ * are -- the latter already when its message can be received.
+ */
+static void
+test_timers_pending_counted(void **state)
+{
+	tr_ref w = tl_spawn(NULL);
+	tr_timer first = {0};
+
+	(void)state;
+	assert_int_equal(timers_of(w), 0);
+	assert_int_equal(timers_of(tr_self()), 0);
+	for (int i = 0; i < BACKLOG; i++) {
+		send_after(
+		    w, tl_msg_int(TL_FILLER, i), 60000, i == 0 ? &first : NULL);
+	}
+	assert_int_equal(timers_of(w), BACKLOG);
+	assert_int_equal(tr_timer_cancel(first), TR_OK);
+	assert_int_equal(timers_of(w), BACKLOG - 1);
+
+	for (int i = 0; i < 3; i++) {
+		send_after(tr_self(), tl_msg_int(TL_MARK, i), 200, NULL);
+	}
+	assert_int_equal(timers_of(tr_self()), 3);
+	for (int i = 0; i < 3; i++) {
+		tr_msg_free(tl_expect(TL_MARK));
+	}
+	assert_int_equal(timers_of(tr_self()), 0);
+	assert_int_equal(timers_of(w), BACKLOG - 1);
+	/* The rest are dropped at shutdown (teardown). */
+}
+
+/*
+ * A process that dies with timers pending for an actor of another
+ * process takes them along (they never fire): the node takes them off
+ * that actor's count when it learns of the death.
+ */
+static void
+test_timers_of_the_dead_uncounted(void **state)
+{
+	tr_spec spec = {.behavior = TP_MEMBER, .placement = TR_PLACE_FORK};
+	tr_ref member;
+	tr_msg *m;
+	int64_t armed = -1;
+	tr_mon mon;
+
+	(void)state;
+	member = tl_spawn_spec(&spec);
+	mon = tl_monitor(member);
+	m = tl_msg(TP_ARM);
+	msgpack_pack_array(tr_msg_packer(m), 3);
+	assert_int_equal(tr_pack_ref(tr_msg_packer(m), tr_self()), TR_OK);
+	msgpack_pack_int64(tr_msg_packer(m), 10);
+	msgpack_pack_int64(tr_msg_packer(m), 60000);
+	m = tl_call(member, m);
+	assert_int_equal(tr_msg_tag(m), TP_RESULT);
+	tl_body_ints(m, &armed, 1);
+	tr_msg_free(m);
+	assert_int_equal(armed, 10);
+	assert_int_equal(timers_of(tr_self()), 10);
+
+	assert_int_equal(tr_kill(member), TR_OK);
+	tl_expect_down(mon, member, TR_REASON(TR_EXIT_SIGNAL, SIGKILL));
+	assert_int_equal(timers_of(tr_self()), 0);
+	tl_expect_nothing_else();
+}
+
 int
 main(void)
 {
@@ -296,6 +380,8 @@ main(void)
 	    TL_TEST(test_timers_pending_at_shutdown),
 	    TL_TEST(test_timer_into_full_mailbox),
 	    TL_TEST(test_many_timers_leak_free),
+	    TL_TEST(test_timers_pending_counted),
+	    TL_TEST(test_timers_of_the_dead_uncounted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,6 +33,9 @@ tri_err_nng(int e)
 		return TR_OK;
 	case NNG_ENOMEM:
 		return TR_ENOMEM;
+	case NNG_ENOFILES: /* EMFILE, ENFILE: a limit, not a dead peer */
+	case NNG_ENOSPC:
+		return TR_ERESOURCE;
 	case NNG_EINVAL:
 	case NNG_EADDRINVAL:
 	case NNG_EBADTYPE:
@@ -65,6 +68,10 @@ tri_err_nng(int e)
 	case NNG_EPROTO:
 		return TR_EPROTO;
 	default:
+		/* A system error nng has no name for, errno inside. */
+		if ((e & NNG_ESYSERR) != 0 && (e & ~NNG_ESYSERR) == ENOBUFS) {
+			return TR_ERESOURCE;
+		}
 		return TR_ETRANSPORT;
 	}
 }

@@ -53,6 +53,8 @@ st=$("$troupe" status --json clitest) || fail "status"
 echo "$st" | grep -q '"path":"ticker","placement":"exec"' || fail "status: $st"
 echo "$st" | grep -q '"path":"sub/sleeper"' || fail "nested child missing: $st"
 echo "$st" | grep -q '"state":"running"' || fail "not running: $st"
+echo "$st" | grep -q '"msgs_out":[0-9]*,"timers":0}' || fail "no timers: $st"
+"$troupe" status clitest | grep -q 'OUT *TIMERS$' || fail "no TIMERS column"
 
 # stop / start / restart a child; options anywhere, as getopt has them
 out=$("$troupe" stop --tree clitest ticker) || fail "stop, option first: $out"
