@@ -199,6 +199,16 @@ typedef struct tri_mref {
 	tr_ref target;
 } tri_mref;
 
+/* A batch of starts a spawner waits for (tr_spawn_many): the READY of
+ * start i carries i in its tag. */
+typedef struct tri_batch {
+	tr_ref *refs; /* the spawner's: refs[i] = nil if i ignored */
+	uint32_t n;
+	uint32_t left;   /* READYs still to come */
+	uint32_t failed; /* inits that failed */
+	tr_reason first_why;
+} tri_batch;
+
 struct tri_ctx {
 	tr_ref ref;
 	int kind;
@@ -230,6 +240,7 @@ struct tri_ctx {
 	/* The process a spawn waits on (0: none): its end, as the node's
 	 * process table knows it, ends the wait too (send.c). */
 	uint32_t spawn_proc;
+	tri_batch *call_batch; /* tr_spawn_many waits for these */
 	struct tri_mref *mons; /* monitors we hold, for DOWN filtering */
 	size_t nmons, cmons;
 	uint32_t in_callback;
@@ -338,6 +349,13 @@ void tri_remote_fini(void);
 /* Sends a control frame (EXIT, DOWN, STOP, MON...) to any ref. */
 int tri_send_control_ref(
     tr_ref to, int kind, tr_ref about, tr_reason why, uint64_t mon);
+
+/* Waits until done(self) (a batch of starts); false if the wait was
+ * cut short by a stop request. */
+bool tri_wait_batch(tri_ctx *self, bool (*done)(tri_ctx *));
+/* Stops (kill) the first n actors of refs that run, and sets every
+ * refs[i] to nil: an all-or-nothing spawn that failed. */
+void tri_spawn_many_undo(tr_ref *refs, uint32_t n);
 
 /* Waits for the reply of the call self->call_corr (or its callee's
  * death), then clears the call. */

@@ -145,6 +145,26 @@ tri_route(tri_ctx *c, const tri_frame *f)
 
 	case TRI_K_REPLY:
 	case TRI_K_READY:
+		if (f->kind == TRI_K_READY && c->call_batch != NULL &&
+		    c->call_corr != 0 && f->corr == c->call_corr) {
+			tri_batch *b = c->call_batch;
+			if (b->left > 0) {
+				b->left--;
+			}
+			if (why.kind == TR_EXIT_NORMAL && why.code == TR_IGNORE) {
+				if (f->tag < b->n) {
+					b->refs[f->tag] = TR_REF_NIL;
+				}
+			} else if (why.kind != TR_EXIT_NORMAL) {
+				if (b->failed++ == 0) {
+					b->first_why = why;
+				}
+				if (f->tag < b->n) {
+					b->refs[f->tag] = TR_REF_NIL;
+				}
+			}
+			return;
+		}
 		if (c->call_corr != 0 && f->corr == c->call_corr &&
 		    c->call_reply == NULL) {
 			c->call_reply = tri_msg_from_frame(f);

@@ -507,3 +507,41 @@ tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 		return TR_ENOTSUP;
 	}
 }
+
+int
+tr_spawn_many(const tr_spec *spec, uint32_t n, tr_ref *refs, tr_reason *why)
+{
+	const tri_behavior *b;
+	int rv;
+
+	if (spec == NULL || refs == NULL || n == 0 || spec->name != NULL ||
+	    spec->behavior == NULL) {
+		return TR_EINVAL;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		refs[i] = TR_REF_NIL;
+	}
+	if (tri_placement_choose(spec) == TR_PLACE_SCHEDULED) {
+		if (!tri_running() ||
+		    __atomic_load_n(&tri_rt.shutting_down, __ATOMIC_ACQUIRE)) {
+			return TR_ECLOSED;
+		}
+		if ((unsigned)spec->placement > TR_PLACE_SCHEDULED ||
+		    spec->mailbox_capacity > TRI_CAPACITY_MAX) {
+			return TR_EINVAL;
+		}
+		if ((b = tri_behavior_find(spec->behavior)) == NULL) {
+			return TR_ENOENT;
+		}
+		return tri_sched_spawn_many(spec, b, n, refs, why);
+	}
+	/* Other placements: one at a time (each is a thread or process
+	 * of its own anyway). */
+	for (uint32_t i = 0; i < n; i++) {
+		if ((rv = tr_spawn(spec, &refs[i], why)) != TR_OK) {
+			tri_spawn_many_undo(refs, i);
+			return rv;
+		}
+	}
+	return TR_OK;
+}

@@ -1060,6 +1060,7 @@ struct tri_start {
 	tr_msg *arg;
 	tr_ref spawner;
 	uint64_t corr;
+	uint32_t index; /* in a batch (tri_sched_spawn_many) */
 };
 
 static void
@@ -1082,6 +1083,7 @@ start_from_frame(tri_sched *s, tri_ctx *c)
 	tri_control_frame(
 	    &f, body, TRI_K_READY, self_ref, sr->spawner, why, sr->corr);
 	f.corr = sr->corr;
+	f.tag = sr->index;
 	{
 		tri_target t;
 		if (tri_target_get(sr->spawner, &t) == TR_OK) {
@@ -1658,26 +1660,19 @@ start_remote(tri_sched *s, tri_ctx *c, tr_msg *arg, tr_reason *why)
 	return TR_OK;
 }
 
-int
-tri_sched_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
-    tr_ref *out, tr_reason *why)
+/* Makes the context of a scheduled actor to be started on s: its ref,
+ * slot, name, links (to the caller if the spec says so, and to peer),
+ * and its copy of the init argument in *arg.  On success it holds the
+ * scheduler's reference and ours. */
+static int
+make_ctx(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
+    tri_sched *s, tri_ctx **out, tr_msg **arg)
 {
-	tri_sched *cur, *s;
 	tri_ctx *self = tri_self();
-	tr_msg *arg = NULL;
 	tri_ctx *c;
-	tr_ref ref;
 	int rv;
 
-	if ((rv = tri_sched_start(0)) != TR_OK) {
-		return rv;
-	}
-	cur = tri_sched_current();
-	/* From an actor of a scheduler: beside it (a parent and its
-	 * children talk); else where the calling thread's spawns go. */
-	s = (cur != NULL && self != NULL && self->kind == TRI_CTX_SCHED) ?
-	    cur :
-	    pick();
+	*arg = NULL;
 	c = tri_ctx_new(b,
 	    spec->mailbox_capacity ? spec->mailbox_capacity : tri_rt.capacity);
 	if (c == NULL) {
@@ -1690,7 +1685,7 @@ tri_sched_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 	c->sched = s;
 	c->sflags = TRI_SF_STARTING;
 	if (spec->init_arg != NULL &&
-	    (rv = tr_msg_dup(&arg, spec->init_arg)) != TR_OK) {
+	    (rv = tr_msg_dup(arg, spec->init_arg)) != TR_OK) {
 		goto fail_ctx;
 	}
 	if ((rv = tri_registry_add(c)) != TR_OK) {
@@ -1709,48 +1704,9 @@ tri_sched_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 	if (!tr_ref_is_nil(peer) && (rv = tri_link_add(c, peer)) != TR_OK) {
 		goto fail_link;
 	}
-	ref = c->ref;
 	TRI_STAT(spawned);
 	tri_ctx_hold(c); /* the scheduler's, until the actor ends */
-	if (s == cur) {
-		rv = run_init(s, c, arg);
-		tr_msg_free(arg);
-		if (rv != 0) {
-			tri_ctx_rele(c);
-			tri_ctx_rele(c);
-			if (rv == TR_IGNORE) {
-				*out = TR_REF_NIL; /* init chose not to run */
-				return TR_OK;
-			}
-			if (why != NULL) {
-				*why = TR_REASON(TR_EXIT_ERROR, rv);
-			}
-			return TR_EINIT;
-		}
-	} else {
-		rv = start_remote(s, c, arg, why);
-		if (rv == TR_ENOPROC || rv == TR_ENOMEM || rv == TR_ESTATE) {
-			/* The request never left: nothing runs it. */
-			tr_msg_free(arg);
-			start_failed(c, rv);
-			tri_ctx_rele(c);
-		} else if (rv != TR_OK && rv != TR_EINIT) {
-			/* The request never left, or the wait failed: the
-			 * scheduler may still run it; stop it then. */
-			(void)tr_stop(ref, TR_REASON_KILL);
-		}
-		tri_ctx_rele(c);
-		if (rv == TR_IGNORE) {
-			*out = TR_REF_NIL; /* init chose not to run */
-			return TR_OK;
-		}
-		if (rv == TR_OK) {
-			*out = ref;
-		}
-		return rv;
-	}
-	tri_ctx_rele(c); /* ours */
-	*out = ref;
+	*out = c;
 	return TR_OK;
 
 fail_link:
@@ -1762,9 +1718,200 @@ fail_mb:
 fail_reg:
 	tri_registry_remove(c);
 fail_arg:
-	tr_msg_free(arg);
+	tr_msg_free(*arg);
+	*arg = NULL;
 fail_ctx:
 	tri_ctx_rele(c);
+	return rv;
+}
+
+/* Where a new actor goes: beside the spawning actor if it is one of a
+ * scheduler (a parent and its children talk), else where the calling
+ * thread's spawns go. */
+static tri_sched *
+place_new(void)
+{
+	tri_sched *cur = tri_sched_current();
+	tri_ctx *self = tri_self();
+
+	return (cur != NULL && self != NULL && self->kind == TRI_CTX_SCHED) ?
+	    cur :
+	    pick();
+}
+
+int
+tri_sched_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
+    tr_ref *out, tr_reason *why)
+{
+	tri_sched *s;
+	tr_msg *arg;
+	tri_ctx *c;
+	tr_ref ref;
+	int rv;
+
+	if ((rv = tri_sched_start(0)) != TR_OK) {
+		return rv;
+	}
+	s = place_new();
+	if ((rv = make_ctx(spec, b, peer, s, &c, &arg)) != TR_OK) {
+		return rv;
+	}
+	ref = c->ref;
+	if (s == tri_sched_current()) {
+		rv = run_init(s, c, arg);
+		tr_msg_free(arg);
+		tri_ctx_rele(c); /* ours */
+		if (rv != 0) {
+			tri_ctx_rele(c); /* the scheduler's: it is gone */
+			if (rv == TR_IGNORE) {
+				*out = TR_REF_NIL; /* init chose not to run */
+				return TR_OK;
+			}
+			if (why != NULL) {
+				*why = TR_REASON(TR_EXIT_ERROR, rv);
+			}
+			return TR_EINIT;
+		}
+		*out = ref;
+		return TR_OK;
+	}
+	rv = start_remote(s, c, arg, why);
+	if (rv == TR_ENOPROC || rv == TR_ENOMEM || rv == TR_ESTATE) {
+		/* The request never left: nothing runs it. */
+		tr_msg_free(arg);
+		start_failed(c, rv);
+		tri_ctx_rele(c);
+	} else if (rv != TR_OK && rv != TR_EINIT && rv != TR_IGNORE) {
+		/* The wait failed: the scheduler may still run it; stop it
+		 * then. */
+		(void)tr_stop(ref, TR_REASON_KILL);
+	}
+	tri_ctx_rele(c);
+	if (rv == TR_IGNORE) {
+		*out = TR_REF_NIL; /* init chose not to run */
+		return TR_OK;
+	}
+	if (rv == TR_OK) {
+		*out = ref;
+	}
+	return rv;
+}
+
+/* The spawner's view of a batch of starts (tri_sched_spawn_many): the
+ * READY of start i carries i in its tag. */
+static bool
+batch_done(tri_ctx *c)
+{
+	return c->call_batch == NULL || c->call_batch->left == 0 ||
+	    c->call_down || (c->ctlq.head != NULL && !c->stopping);
+}
+
+int
+tri_sched_spawn_many(const tr_spec *spec, const tri_behavior *b, uint32_t n,
+    tr_ref *refs, tr_reason *why)
+{
+	tri_ctx *self = tri_self();
+	tri_batch batch;
+	tri_ctx **v;
+	tri_sched *s;
+	uint32_t made = 0;
+	int rv = TR_OK;
+
+	if ((rv = tri_sched_start(0)) != TR_OK) {
+		return rv;
+	}
+	s = place_new();
+	if (s == tri_sched_current() || self == NULL) {
+		/* From an actor beside them: each init runs here and now,
+		 * no round trip to save.  (From a thread that is no context
+		 * there is no mailbox to wait on: tri_sched_spawn says so.) */
+		for (uint32_t i = 0; i < n; i++) {
+			if ((rv = tri_sched_spawn(spec, b, TR_REF_NIL, &refs[i],
+			         why)) != TR_OK) {
+				tri_spawn_many_undo(refs, i);
+				return rv;
+			}
+		}
+		return TR_OK;
+	}
+	if ((v = tri_calloc(n, sizeof(*v))) == NULL) {
+		return TR_ENOMEM;
+	}
+	memset(&batch, 0, sizeof(batch));
+	batch.refs = refs;
+	batch.n = n;
+	self->call_corr = ++self->corr_seq;
+	self->call_down = false;
+	self->call_reply = NULL;
+	self->call_target = TR_REF_NIL;
+	self->call_batch = &batch;
+	for (; made < n; made++) {
+		struct tri_start *sr;
+		uint8_t body[TRI_CONTROL_BODY];
+		tri_frame f;
+		tr_msg *arg;
+		uint32_t home;
+
+		if ((rv = make_ctx(spec, b, TR_REF_NIL, s, &v[made], &arg)) !=
+		    TR_OK) {
+			break;
+		}
+		refs[made] = v[made]->ref;
+		if ((sr = tri_calloc(1, sizeof(*sr))) == NULL) {
+			tr_msg_free(arg);
+			start_failed(v[made], TR_ENOMEM);
+			tri_ctx_rele(v[made]);
+			tri_ctx_rele(v[made]);
+			rv = TR_ENOMEM;
+			break;
+		}
+		sr->arg = arg;
+		sr->spawner = self->ref;
+		sr->corr = self->call_corr;
+		sr->index = made;
+		v[made]->start = sr;
+		tri_control_frame(&f, body, TRI_K_READY, self->ref,
+		    v[made]->ref, TR_REASON_NORMAL, 0);
+		f.corr = sr->corr;
+		rv = tri_slot_route(
+		    tri_rt.slots, v[made]->mb.rec, v[made]->ref.gen, &home);
+		if (rv == TR_OK &&
+		    (rv = tri_port_send(tri_mailbox_port(s->host), &f)) !=
+		        TR_OK) {
+			tri_slot_routed(v[made]->mb.rec, v[made]->ref.gen);
+		}
+		if (rv != TR_OK) {
+			v[made]->start = NULL;
+			tr_msg_free(arg);
+			tri_free(sr);
+			start_failed(v[made], rv);
+			tri_ctx_rele(v[made]);
+			tri_ctx_rele(v[made]);
+			rv = rv == TR_ECLOSED ? TR_ENOPROC : rv;
+			break;
+		}
+		batch.left++;
+	}
+	/* Wait for every start that left, failed ones included. */
+	if (!tri_wait_batch(self, batch_done) && rv == TR_OK) {
+		rv = TR_ECANCELED;
+	}
+	self->call_batch = NULL;
+	self->call_corr = 0;
+	if (rv == TR_OK && batch.failed > 0) {
+		rv = TR_EINIT;
+		if (why != NULL) {
+			*why = batch.first_why;
+		}
+	}
+	for (uint32_t i = 0; i < made; i++) {
+		tri_ctx_rele(v[i]); /* ours */
+	}
+	tri_free(v);
+	if (rv != TR_OK) {
+		/* All or nothing: what started is stopped. */
+		tri_spawn_many_undo(refs, made);
+	}
 	return rv;
 }
 

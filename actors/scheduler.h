@@ -75,6 +75,11 @@ int tri_sched_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
  * cannot do before the caller returns to it or blocks. */
 tri_ctx *tri_sched_local(tr_ref r);
 
+/* tr_spawn_many for the scheduled placement: from outside the chosen
+ * scheduler, one batch of start requests and one wait. */
+int tri_sched_spawn_many(const tr_spec *spec, const tri_behavior *b,
+    uint32_t n, tr_ref *refs, tr_reason *why);
+
 /* The host's drain: one frame for some actor of scheduler s. */
 void tri_sched_route(tri_sched *s, const tri_frame *f);
 /* Queues a frame for the local scheduled actor c, from any thread: on

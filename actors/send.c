@@ -355,6 +355,24 @@ call_done(tri_ctx *c)
 	    (c->ctlq.head != NULL && !c->stopping);
 }
 
+bool
+tri_wait_batch(tri_ctx *self, bool (*done)(tri_ctx *))
+{
+	return wait_until(self, done, UINT64_MAX) &&
+	    (self->call_batch == NULL || self->call_batch->left == 0);
+}
+
+void
+tri_spawn_many_undo(tr_ref *refs, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (!tr_ref_is_nil(refs[i])) {
+			(void)tr_stop(refs[i], TR_REASON_KILL);
+			refs[i] = TR_REF_NIL;
+		}
+	}
+}
+
 int
 tri_wait_reply(tri_ctx *self, uint64_t deadline, tr_msg **reply)
 {

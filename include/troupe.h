@@ -432,6 +432,22 @@ typedef struct tr_spec {
 int tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why);
 
 /*
+ * Starts n actors of one spec and returns when every init returned, as
+ * n calls of tr_spawn() would, but without a round trip per actor where
+ * the placement allows it: scheduled actors spawned from outside their
+ * scheduler go there in one batch and their inits run back to back
+ * (10^5 in well under a second), where n tr_spawn() calls wait for each.
+ * All or nothing: on success refs[0..n-1] are the new actors (TR_REF_NIL
+ * for one whose init returned TR_IGNORE); on failure none of them is
+ * left (those that started are killed), every refs[i] is TR_REF_NIL,
+ * and the error is the first met (with *why, if not NULL, for
+ * TR_EINIT).  TR_EINVAL if n is 0, refs NULL, or spec->name set (names
+ * are unique).  Otherwise errors as tr_spawn().
+ */
+int tr_spawn_many(
+    const tr_spec *spec, uint32_t n, tr_ref *refs, tr_reason *why);
+
+/*
  * The entry point of an exec'd troupe program:
  *
  *     int main(void) {
