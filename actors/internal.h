@@ -32,6 +32,8 @@
 /* ------------------------------------------------------------------ */
 /* Messages (msg.c)                                                    */
 
+struct tri_nmsg;
+
 struct tr_msg {
 	struct tr_msg *next; /* queue link, owner thread only */
 	uint32_t tag;
@@ -41,14 +43,19 @@ struct tr_msg {
 	uint64_t corr;
 	uint64_t mon;     /* DOWN notices: the monitor id */
 	tr_reason reason; /* EXIT/DOWN notices */
-	uint8_t *data;
-	size_t len;
-	size_t cap; /* 0: data points into this allocation */
+	struct tri_nmsg *body; /* the nng message holding the body */
 	msgpack_packer pk;
 	msgpack_zone *zone; /* made by the first tr_msg_body() */
 	msgpack_object obj;
 	bool parsed;
 };
+
+/* The body's bytes and length. */
+const uint8_t *tri_msg_bytes(const tr_msg *m);
+size_t tri_msg_len(const tr_msg *m);
+/* Frees the messages the calling thread keeps for reuse (msg.c); a
+ * thread's are freed as it exits anyway. */
+void tri_msg_cache_flush(void);
 
 /* A received message built from a decoded frame (body copied). */
 tr_msg *tri_msg_from_frame(const tri_frame *f);

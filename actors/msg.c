@@ -1,60 +1,110 @@
 /*
  * msg.c -- messages: a tag, a msgpack body, a sender.
  *
- * Bodies are written by msgpack-c's own packer, through a write callback
- * that grows the message's buffer via the allocation seam, and read by
- * msgpack-c's unpacker into a zone that lives as long as the message.
+ * A message's body lives in an nng message (transport/nmsg.h) from
+ * tr_msg_new() to its receiver.  Bodies are written by msgpack-c's own
+ * packer, through a write callback that appends to that nng message,
+ * and read by msgpack-c's unpacker into a zone that lives as long as
+ * the message.
+ *
+ * Each thread keeps a few freed messages, nng message and zone
+ * included, for its next ones: a scheduler passing messages between its
+ * actors then allocates nothing per message.  Fibers of one thread
+ * share its cache; nothing preempts them, so no lock is needed.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "internal.h"
+#include "nmsg.h"
+
+/* Messages a thread keeps for reuse, and the largest body kept. */
+#define CACHE_MAX 64
+#define CACHE_BODY_MAX 4096
+
+typedef struct msg_cache {
+	tr_msg *head;
+	unsigned n;
+} msg_cache;
+
+static _Thread_local msg_cache cache;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void msg_destroy(tr_msg *m);
+
+/* A thread's cache goes with it. */
+static void
+cache_drop(void *arg)
+{
+	(void)arg;
+	tri_msg_cache_flush();
+}
+
+static void
+cache_key_make(void)
+{
+	(void)pthread_key_create(&cache_key, cache_drop);
+}
+
+void
+tri_msg_cache_flush(void)
+{
+	while (cache.head != NULL) {
+		tr_msg *m = cache.head;
+		cache.head = m->next;
+		msg_destroy(m);
+	}
+	cache.n = 0;
+}
 
 static int
 msg_write(void *data, const char *buf, size_t len)
 {
 	tr_msg *m = data;
+	size_t have = tri_nmsg_len(m->body);
 
-	if (len > TR_MSG_MAX || m->len > TR_MSG_MAX - len) {
+	if (len > TR_MSG_MAX || have > TR_MSG_MAX - len) {
 		return -1;
 	}
-	if (m->len + len > m->cap) {
-		size_t ncap = m->cap < 64 ? 64 : m->cap;
-		uint8_t *nd;
-		while (ncap < m->len + len) {
-			ncap *= 2;
-		}
-		if (m->cap == 0) {
-			/* Data lives inside the message block: move it out. */
-			if ((nd = tri_malloc(ncap)) == NULL) {
-				return -1;
-			}
-			if (m->len > 0) {
-				memcpy(nd, m->data, m->len);
-			}
-		} else if ((nd = tri_realloc(m->data, ncap)) == NULL) {
-			return -1;
-		}
-		m->data = nd;
-		m->cap = ncap;
+	if (tri_nmsg_append(m->body, buf, len) != 0) {
+		return -1;
 	}
-	memcpy(m->data + m->len, buf, len);
-	m->len += len;
 	m->parsed = false;
 	return 0;
 }
 
 static tr_msg *
-msg_alloc(size_t inline_len)
+msg_alloc(size_t reserve)
 {
-	tr_msg *m = tri_malloc(sizeof(*m) + inline_len);
+	tr_msg *m = cache.head;
 
-	if (m == NULL) {
+	if (m != NULL && reserve <= CACHE_BODY_MAX) {
+		cache.head = m->next;
+		cache.n--;
+		m->next = NULL;
+		return m;
+	}
+	if ((m = tri_malloc(sizeof(*m))) == NULL) {
 		return NULL;
 	}
 	memset(m, 0, sizeof(*m));
-	m->data = (uint8_t *)(m + 1);
+	if ((m->body = tri_nmsg_alloc(reserve < 64 ? 64 : reserve)) == NULL) {
+		tri_free(m);
+		return NULL;
+	}
 	msgpack_packer_init(&m->pk, m, msg_write);
 	return m;
+}
+
+static void
+msg_destroy(tr_msg *m)
+{
+	if (m->zone != NULL) {
+		msgpack_zone_free(m->zone);
+	}
+	tri_nmsg_free(m->body);
+	tri_free(m);
 }
 
 int
@@ -76,27 +126,50 @@ tr_msg_new(tr_msg **out, uint32_t tag)
 void
 tr_msg_free(tr_msg *m)
 {
+	msgpack_zone *z;
+	tri_nmsg *body;
+
 	if (m == NULL) {
 		return;
 	}
-	if (m->zone != NULL) {
-		msgpack_zone_free(m->zone);
+	if (cache.n >= CACHE_MAX || tri_nmsg_len(m->body) > CACHE_BODY_MAX) {
+		msg_destroy(m);
+		return;
 	}
-	if (m->cap != 0) {
-		tri_free(m->data);
+	if (cache.n == 0) {
+		/* First use of this thread's cache: have it freed with the
+		 * thread. */
+		(void)pthread_once(&cache_once, cache_key_make);
+		(void)pthread_setspecific(cache_key, &cache);
 	}
-	tri_free(m);
+	/* Back to a new message's state, keeping its body's room and its
+	 * zone's first chunk. */
+	z = m->zone;
+	body = m->body;
+	if (z != NULL) {
+		msgpack_zone_clear(z);
+	}
+	tri_nmsg_clear(body);
+	memset(m, 0, sizeof(*m));
+	m->zone = z;
+	m->body = body;
+	msgpack_packer_init(&m->pk, m, msg_write);
+	m->next = cache.head;
+	cache.head = m;
+	cache.n++;
 }
 
 int
 tr_msg_dup(tr_msg **out, const tr_msg *src)
 {
 	tr_msg *m;
+	size_t len;
 
 	if (out == NULL || src == NULL) {
 		return TR_EINVAL;
 	}
-	if ((m = msg_alloc(src->len)) == NULL) {
+	len = tri_nmsg_len(src->body);
+	if ((m = msg_alloc(len)) == NULL) {
 		return TR_ENOMEM;
 	}
 	m->tag = src->tag;
@@ -105,10 +178,11 @@ tr_msg_dup(tr_msg **out, const tr_msg *src)
 	m->corr = src->corr;
 	m->mon = src->mon;
 	m->reason = src->reason;
-	if (src->len > 0) {
-		memcpy(m->data, src->data, src->len);
+	if (len > 0 && tri_nmsg_append(m->body, tri_nmsg_body(src->body),
+	                   len) != 0) {
+		tr_msg_free(m);
+		return TR_ENOMEM;
 	}
-	m->len = src->len;
 	*out = m;
 	return TR_OK;
 }
@@ -125,11 +199,24 @@ tri_msg_from_frame(const tri_frame *f)
 	m->kind = f->kind;
 	m->sender = f->sender;
 	m->corr = f->corr;
-	if (f->body_len > 0) {
-		memcpy(m->data, f->body, f->body_len);
+	if (f->body_len > 0 &&
+	    tri_nmsg_append(m->body, f->body, f->body_len) != 0) {
+		tr_msg_free(m);
+		return NULL;
 	}
-	m->len = f->body_len;
 	return m;
+}
+
+const uint8_t *
+tri_msg_bytes(const tr_msg *m)
+{
+	return tri_nmsg_body(m->body);
+}
+
+size_t
+tri_msg_len(const tr_msg *m)
+{
+	return tri_nmsg_len(m->body);
 }
 
 msgpack_packer *
@@ -143,17 +230,22 @@ tr_msg_body(tr_msg *m, msgpack_object *out)
 {
 	size_t off = 0;
 
+	const uint8_t *data;
+	size_t len;
+
 	if (m == NULL || out == NULL) {
 		return TR_EINVAL;
 	}
-	if (m->len == 0) {
+	data = tri_msg_bytes(m);
+	len = tri_msg_len(m);
+	if (len == 0) {
 		out->type = MSGPACK_OBJECT_NIL;
 		return TR_OK;
 	}
 	if (!m->parsed) {
 		/* The walk rejects lying lengths before msgpack-c allocates
 		 * for them. */
-		if (tri_body_check(m->data, m->len) != TR_OK) {
+		if (tri_body_check(data, len) != TR_OK) {
 			return TR_EPROTO;
 		}
 		if (m->zone == NULL) {
@@ -164,7 +256,7 @@ tr_msg_body(tr_msg *m, msgpack_object *out)
 			msgpack_zone_clear(m->zone);
 		}
 		switch (msgpack_unpack(
-		    (const char *)m->data, m->len, &off, m->zone, &m->obj)) {
+		    (const char *)data, len, &off, m->zone, &m->obj)) {
 		case MSGPACK_UNPACK_SUCCESS:
 			break;
 		case MSGPACK_UNPACK_NOMEM_ERROR:
@@ -181,13 +273,13 @@ tr_msg_body(tr_msg *m, msgpack_object *out)
 const void *
 tr_msg_data(const tr_msg *m)
 {
-	return m == NULL ? NULL : m->data;
+	return m == NULL ? NULL : tri_msg_bytes(m);
 }
 
 size_t
 tr_msg_size(const tr_msg *m)
 {
-	return m == NULL ? 0 : m->len;
+	return m == NULL ? 0 : tri_msg_len(m);
 }
 
 uint32_t
@@ -302,8 +394,10 @@ tri_msg_notice(uint32_t tag, tr_ref who, tr_reason why, uint64_t mon)
 	if (m == NULL) {
 		return NULL;
 	}
-	memcpy(m->data, body, n);
-	m->len = n;
+	if (tri_nmsg_append(m->body, body, n) != 0) {
+		tr_msg_free(m);
+		return NULL;
+	}
 	m->tag = tag;
 	m->kind = (tag == TR_TAG_EXIT) ? TRI_K_EXIT : TRI_K_DOWN;
 	m->sender = who;
@@ -378,5 +472,5 @@ void
 tri_msg_reason_of_frame(const tr_msg *m, tr_reason *r)
 {
 	*r = TR_REASON(TR_EXIT_ERROR, TR_EPROTO);
-	(void)tri_reason_parse(m->data, m->len, r, NULL);
+	(void)tri_reason_parse(tri_msg_bytes(m), tri_msg_len(m), r, NULL);
 }

@@ -91,7 +91,7 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	if (place == TR_PLACE_FORK && !tri_fork_server_running()) {
 		return TR_ENOTSUP;
 	}
-	if (spec->init_arg != NULL && spec->init_arg->len > tri_rt.max_body) {
+	if (spec->init_arg != NULL && tri_msg_len(spec->init_arg) > tri_rt.max_body) {
 		return TR_EMSGSIZE;
 	}
 	if (spec->name != NULL) {
@@ -132,8 +132,8 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	if (spec->init_arg != NULL) {
 		ps.has_arg = true;
 		ps.arg_tag = spec->init_arg->tag;
-		ps.arg = spec->init_arg->data;
-		ps.arg_len = spec->init_arg->len;
+		ps.arg = (uint8_t *)tri_msg_bytes(spec->init_arg);
+		ps.arg_len = tri_msg_len(spec->init_arg);
 	}
 	snprintf(path, sizeof(path), "%s/%u.spec", tri_rt.rundir, proc);
 	if ((rv = tri_pspec_write(&ps, path)) != TR_OK) {

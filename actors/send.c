@@ -39,18 +39,18 @@ frame_for(tri_frame *f, int kind, const tr_msg *m, tr_ref to)
 	f->tag = m->tag;
 	f->sender = self != NULL ? self->ref : TR_REF_NIL;
 	f->dest = to;
-	f->body = m->data;
-	f->body_len = (uint32_t)m->len;
+	f->body = tri_msg_bytes(m);
+	f->body_len = (uint32_t)tri_msg_len(m);
 }
 
 /* The checks every message passes before it may leave. */
 static int
 check_msg(const tr_msg *m)
 {
-	if (m->len > tri_rt.max_body) {
+	if (tri_msg_len(m) > tri_rt.max_body) {
 		return TR_EMSGSIZE;
 	}
-	return tri_body_check(m->data, m->len);
+	return tri_body_check(tri_msg_bytes(m), tri_msg_len(m));
 }
 
 static void
@@ -148,8 +148,8 @@ tri_forward(tr_msg *msg, tr_ref to)
 	f.sender = msg->sender;
 	f.corr = msg->kind == TRI_K_CALL ? msg->corr : 0;
 	f.dest = to;
-	f.body = msg->data;
-	f.body_len = (uint32_t)msg->len;
+	f.body = tri_msg_bytes(msg);
+	f.body_len = (uint32_t)tri_msg_len(msg);
 	rv = tri_target_send(&t, &f, TR_FOREVER);
 	tri_target_put(&t);
 	return rv;
@@ -190,8 +190,8 @@ tr_forward(tr_msg *msg, tr_ref to)
 	                            TR_REF_NIL;
 	f.corr = f.kind == TRI_K_CALL ? msg->corr : 0;
 	f.dest = to;
-	f.body = msg->data;
-	f.body_len = (uint32_t)msg->len;
+	f.body = tri_msg_bytes(msg);
+	f.body_len = (uint32_t)tri_msg_len(msg);
 	if ((rv = tri_target_get(to, &t)) != TR_OK) {
 		return rv;
 	}

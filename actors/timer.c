@@ -165,8 +165,8 @@ fire(entry *e)
 	f.tag = e->msg->tag;
 	f.sender = e->from;
 	f.dest = e->to;
-	f.body = e->msg->data;
-	f.body_len = (uint32_t)e->msg->len;
+	f.body = tri_msg_bytes(e->msg);
+	f.body_len = (uint32_t)tri_msg_len(e->msg);
 	if (tri_target_get(e->to, &t) != TR_OK) {
 		TRI_STAT(dead_letters);
 	} else {
@@ -286,10 +286,11 @@ tr_send_after(tr_ref to, tr_msg *msg, int delay_ms, tr_timer *timer)
 	if (!tri_running()) {
 		return TR_ECLOSED;
 	}
-	if (msg->len > tri_rt.max_body) {
+	if (tri_msg_len(msg) > tri_rt.max_body) {
 		return TR_EMSGSIZE;
 	}
-	if ((rv = tri_body_check(msg->data, msg->len)) != TR_OK) {
+	if ((rv = tri_body_check(tri_msg_bytes(msg), tri_msg_len(msg))) !=
+	    TR_OK) {
 		return rv;
 	}
 	/* Its slot record, where the timer is counted: no connection. */

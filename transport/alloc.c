@@ -23,6 +23,12 @@ allowed(void)
 	return 1;
 }
 
+int
+tri_alloc_allowed(void)
+{
+	return allowed();
+}
+
 void
 tri_alloc_fail_after(long n)
 {

@@ -16,6 +16,10 @@ void *tri_realloc(void *p, size_t n);
 char *tri_strdup(const char *s);
 void tri_free(void *p);
 
+/* Counts one allocation made elsewhere (nng's): 1 if it may go ahead,
+ * 0 if the test hook says it fails. */
+int tri_alloc_allowed(void);
+
 /* Test hook: after n more successful allocations, every allocation
  * fails until reset with n < 0.  Process-wide. */
 void tri_alloc_fail_after(long n);
