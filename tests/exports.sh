@@ -18,6 +18,10 @@ header=${2:?usage: exports.sh LIB HEADER [PROGRAM...]}
 shift 2
 fail=0
 
+indent() {
+	sed 's/^/    /'
+}
+
 defined() {
 	nm -D --defined-only "$1" | awk 'NF >= 3 { print $3 }' | sort -u
 }
@@ -36,7 +40,7 @@ echo "exports.sh: $lib exports $n symbols"
 not_api=$(grep -v '^tr_' <<<"$exported" || true)
 if [ -n "$not_api" ]; then
 	echo "exports.sh: FAIL: exported but not tr_* API:" >&2
-	sed 's/^/    /' <<<"$not_api" >&2
+	indent <<<"$not_api" >&2
 	fail=1
 fi
 undeclared=$(grep '^tr_' <<<"$exported" | while read -r s; do
@@ -44,13 +48,13 @@ undeclared=$(grep '^tr_' <<<"$exported" | while read -r s; do
 done)
 if [ -n "$undeclared" ]; then
 	echo "exports.sh: FAIL: exported tr_* symbols troupe.h does not declare:" >&2
-	sed 's/^/    /' <<<"$undeclared" >&2
+	indent <<<"$undeclared" >&2
 	fail=1
 fi
 missing=$(comm -23 <(echo "$declared") <(echo "$exported"))
 if [ -n "$missing" ]; then
 	echo "exports.sh: FAIL: declared in troupe.h but not exported:" >&2
-	sed 's/^/    /' <<<"$missing" >&2
+	indent <<<"$missing" >&2
 	fail=1
 fi
 
@@ -59,14 +63,14 @@ for prog in "$@"; do
 	internal=$(grep -E '^tr[a-z]+_' <<<"$pexp" | grep -v '^tr_' || true)
 	if [ -n "$internal" ]; then
 		echo "exports.sh: FAIL: $prog exports internal symbols:" >&2
-		sed 's/^/    /' <<<"$internal" >&2
+		indent <<<"$internal" >&2
 		fail=1
 	fi
 	# A plugin may call any API function: the program has them all.
 	lacking=$(comm -23 <(echo "$exported") <(grep '^tr_' <<<"$pexp"))
 	if [ -n "$lacking" ]; then
 		echo "exports.sh: FAIL: $prog does not export, for its plugins:" >&2
-		sed 's/^/    /' <<<"$lacking" >&2
+		indent <<<"$lacking" >&2
 		fail=1
 	fi
 	echo "exports.sh: $prog exports the $(grep -c '^tr_' <<<"$pexp")" \

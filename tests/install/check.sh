@@ -22,6 +22,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/troupe-install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 dest=$tmp/dest
 
+indent() {
+	sed 's/^/    /'
+}
+
 fail() {
 	echo "check.sh: FAIL: $*" >&2
 	exit 1
@@ -33,7 +37,7 @@ meson install -C "$builddir" --no-rebuild --quiet --destdir "$dest"
 pc=$(find "$dest" -name troupe.pc -path '*/pkgconfig/*' | head -n 1)
 [ -n "$pc" ] || fail "no pkgconfig/troupe.pc was installed"
 echo "check.sh: found ${pc#"$dest"}"
-sed 's/^/    /' "$pc"
+indent <"$pc"
 
 # The .pc file names the real prefix (e.g. /usr/local); the sysroot makes
 # pkg-config put DESTDIR in front of troupe's -I and -L.  The system
@@ -74,7 +78,7 @@ fi
 run_tour() {
 	local out
 	out=$("$1")
-	echo "$out" | sed 's/^/    /'
+	indent <<<"$out"
 	grep -qx 'count = 55' <<<"$out" || fail "$1 did not print 'count = 55'"
 	grep -qx 'counter exited: error(42)' <<<"$out" ||
 		fail "$1 did not print 'counter exited: error(42)'"
