@@ -146,7 +146,7 @@ install_packages() {
 		echo "    all ${#PACKAGES[@]} packages installed"
 		return 0
 	fi
-	step "installing ${missing[*]}"
+	step "updating apt's lists, for ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update
 	# Each missing entry becomes the first of its names that this
@@ -164,6 +164,7 @@ install_packages() {
 			die "this distribution has no package ${entry//|/ or }"
 		chosen+=("$found")
 	done
+	step "installing ${chosen[*]}"
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y \
 	    --no-install-recommends "${chosen[@]}"
 }
