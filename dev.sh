@@ -1,13 +1,15 @@
 #!/bin/bash
-# dev.sh -- build, run and test troupe on a Debian 12 machine.
+# dev.sh -- build, run and test troupe on a Debian 12 or 13 machine.
 #
 #   ./dev.sh demo    install what is missing, build, run the main job
 #   ./dev.sh test    install what is missing, build, run the test suite,
 #                    then fuzz the frame decoder for a while
 #   ./dev.sh asan    build with AddressSanitizer + UBSan, run the suite
+#   ./dev.sh tsan    build with ThreadSanitizer (clang), run the suite
 #
 # Packages are installed with apt-get (as root, or through sudo) only if
-# they are missing.  Build directories: build/, build-fuzz/, build-asan/.
+# they are missing.  Build directories: build/, build-fuzz/, build-asan/,
+# build-tsan/.
 set -euo pipefail
 
 # What `./dev.sh demo` runs once the build is done: a path relative to
@@ -17,10 +19,22 @@ MAIN_JOB="build/examples/demo/demo examples/demo/demo.yaml"
 # How long the fuzz leg of `./dev.sh test` runs, in seconds.
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
+# How much longer than usual the ThreadSanitizer leg lets each test run:
+# TSan makes the code several times slower, and the process placements
+# start instrumented programs.
+TSAN_TIMEOUT_MULTIPLIER=${TSAN_TIMEOUT_MULTIPLIER:-4}
+
+# Debian's names, without version numbers where Debian has a name that
+# follows its default (clang; libclang-rt-dev: that clang's sanitizer
+# and fuzzer runtimes).  "a|b": the first that the distribution has --
+# msgpack-c is libmsgpack-c-dev on Debian 13, libmsgpack-dev on 12.
+# libmbedtls-dev: nng's TLS engine, which a static link of nng needs
+# (and nng 1.10's CMake package looks for).
 PACKAGES=(
 	build-essential meson ninja-build pkg-config cmake
-	libnng-dev libmsgpack-dev libuv1-dev libcmocka-dev
-	clang libclang-rt-14-dev libyaml-dev libhttp-parser-dev
+	libnng-dev libmbedtls-dev 'libmsgpack-c-dev|libmsgpack-dev'
+	libuv1-dev libcmocka-dev libyaml-dev libhttp-parser-dev
+	clang libclang-rt-dev
 )
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -70,9 +84,13 @@ Commands (each installs missing Debian packages and builds first):
           \$FUZZ_SECONDS seconds (now $FUZZ_SECONDS); fails on any crash
   asan    build build-asan/ with AddressSanitizer and UndefinedBehavior-
           Sanitizer and run the test suite there
+  tsan    build build-tsan/ with clang's ThreadSanitizer and run the
+          test suite there, with timeouts \$TSAN_TIMEOUT_MULTIPLIER times
+          longer (now $TSAN_TIMEOUT_MULTIPLIER); suppressions: tests/tsan.supp
   --help  this text
 
-Packages installed when missing (apt-get, as root or through sudo):
+Packages installed when missing (apt-get, as root or through sudo;
+a|b: the first of them that the distribution has):
   ${PACKAGES[*]}
 EOF
 }
@@ -91,8 +109,21 @@ as_root() {
 	fi
 }
 
+installed() {
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = \
+	    "install ok installed" ]
+}
+
+# available NAME: this distribution has a package NAME (apt's lists must
+# be current: after apt-get update).
+available() {
+	local c
+	c=$(apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+	[ -n "$c" ] && [ "$c" != "(none)" ]
+}
+
 install_packages() {
-	local missing=() p status
+	local missing=() chosen=() entry alt alts found
 
 	step "checking Debian packages"
 	if ! command -v dpkg-query >/dev/null 2>&1; then
@@ -100,21 +131,42 @@ install_packages() {
 		echo "    ${PACKAGES[*]}"
 		return 0
 	fi
-	for p in "${PACKAGES[@]}"; do
-		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-		if [ "$status" != "install ok installed" ]; then
-			missing+=("$p")
-		fi
+	for entry in "${PACKAGES[@]}"; do
+		IFS='|' read -r -a alts <<<"$entry"
+		found=''
+		for alt in "${alts[@]}"; do
+			if installed "$alt"; then
+				found=$alt
+				break
+			fi
+		done
+		[ -n "$found" ] || missing+=("$entry")
 	done
 	if [ "${#missing[@]}" -eq 0 ]; then
 		echo "    all ${#PACKAGES[@]} packages installed"
 		return 0
 	fi
-	step "installing ${missing[*]}"
+	step "updating apt's lists, for ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+	# Each missing entry becomes the first of its names that this
+	# distribution has.
+	for entry in "${missing[@]}"; do
+		IFS='|' read -r -a alts <<<"$entry"
+		found=''
+		for alt in "${alts[@]}"; do
+			if available "$alt"; then
+				found=$alt
+				break
+			fi
+		done
+		[ -n "$found" ] ||
+			die "this distribution has no package ${entry//|/ or }"
+		chosen+=("$found")
+	done
+	step "installing ${chosen[*]}"
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y \
-	    --no-install-recommends "${missing[@]}"
+	    --no-install-recommends "${chosen[@]}"
 }
 
 # ------------------------------------------------------------------
@@ -190,13 +242,14 @@ fuzz_frame() {
 	echo "    $FUZZ_SUMMARY"
 }
 
-# run_suite DIR: meson test in DIR.  On failure, a digest naming each
+# run_suite DIR [OPTION...]: meson test in DIR.  On failure, a digest naming each
 # failed test with the end of its output goes to DIR/failure-digest.txt
 # and to stderr (.ci/run prints it again at the end of a CI run).
 run_suite() {
 	local dir=$1
+	shift
 	rm -f "$dir/failure-digest.txt"
-	if meson test -C "$dir" --print-errorlogs; then
+	if meson test -C "$dir" --print-errorlogs "$@"; then
 		return 0
 	fi
 	python3 .ci/digest.py "$dir" >"$dir/failure-digest.txt" || true
@@ -232,8 +285,22 @@ cmd_asan() {
 	    "$GREEN" "$RESET"
 }
 
+cmd_tsan() {
+	install_packages
+	CC=clang configure build-tsan -Db_sanitize=thread -Db_lundef=false \
+	    -Dwerror=true
+	build build-tsan
+	step "running the test suite under ThreadSanitizer (meson test -C build-tsan)"
+	# atexit_sleep_ms=0: TSan otherwise sleeps a second in every process
+	# that exits, and the process placements end hundreds of them.
+	TSAN_OPTIONS=suppressions="$ROOT/tests/tsan.supp":print_suppressions=0:atexit_sleep_ms=0:second_deadlock_stack=1 \
+	    run_suite build-tsan --timeout-multiplier "$TSAN_TIMEOUT_MULTIPLIER"
+	printf '%sdev.sh tsan: PASSED -- meson test (build-tsan/) OK under ThreadSanitizer%s\n' \
+	    "$GREEN" "$RESET"
+}
+
 case "${1:-}" in
-demo | test | asan)
+demo | test | asan | tsan)
 	CMD=$1
 	[ "$#" -eq 1 ] || { usage >&2; exit 2; }
 	"cmd_$1"

@@ -32,6 +32,11 @@
 
 #include <msgpack.h>
 
+/* Everything declared below is exported from libtroupe.so, which is
+ * built with hidden visibility: what this file does not declare, the
+ * library does not export. */
+#pragma GCC visibility push(default)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -1145,5 +1150,7 @@ int tr_tree_socket(const char *name, int *fd);
 #ifdef __cplusplus
 }
 #endif
+
+#pragma GCC visibility pop
 
 #endif /* TROUPE_H */

@@ -61,8 +61,12 @@ tri_ctl_listen(tri_ctl **out, const char *path, tri_ctl_cb cb, void *arg)
 		tri_free(c);
 		return tri_err_nng(rv);
 	}
-	nng_recv_aio(c->sock, c->aio);
+	/* The caller's handle is stored before the first receive is armed:
+	 * a request may arrive at once, and the callback, or whoever it
+	 * passes the request to on another thread, answers through *out.
+	 * Arming the receive orders this store before that callback. */
 	*out = c;
+	nng_recv_aio(c->sock, c->aio);
 	return TR_OK;
 }
 

@@ -19,6 +19,8 @@ typedef struct tri_ctl tri_ctl;
  * through tri_ctl_reply() (from any thread), once. */
 typedef void (*tri_ctl_cb)(void *arg, const uint8_t *req, size_t len);
 
+/* Listens at path.  *out is set before the first request can arrive,
+ * so cb (and the thread it hands a request to) may use it. */
 int tri_ctl_listen(tri_ctl **out, const char *path, tri_ctl_cb cb, void *arg);
 int tri_ctl_reply(tri_ctl *c, const uint8_t *data, size_t len);
 void tri_ctl_close(tri_ctl *c);
