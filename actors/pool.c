@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "scheduler.h"
 
 typedef struct pool {
 	tr_ref *members;
@@ -47,6 +48,9 @@ pool_init(void *state, tr_msg *arg)
 	member = *spec;
 	member.name = NULL;
 	member.link = true;
+	/* Scheduled members go one per scheduler in turn: a pool is for
+	 * work that should run in parallel. */
+	tri_sched_spread(true);
 	for (uint32_t i = 0; i < n; i++) {
 		tr_reason why;
 		if ((rv = tr_spawn(&member, &p->members[p->n], &why)) !=
@@ -58,12 +62,14 @@ pool_init(void *state, tr_msg *arg)
 			}
 			tri_free(p->members);
 			p->members = NULL;
+			tri_sched_spread(false);
 			return rv;
 		}
 		if (!tr_ref_is_nil(p->members[p->n])) {
 			p->n++; /* else its init returned TR_IGNORE: left out */
 		}
 	}
+	tri_sched_spread(false);
 	if (p->n == 0) {
 		/* Every member chose not to run: so does the pool. */
 		tri_free(p->members);

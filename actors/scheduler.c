@@ -28,6 +28,7 @@
 
 #include "fiber.h"
 #include "scheduler.h"
+#include "watchdog.h"
 
 /* Messages one actor handles per turn before the next runnable actor
  * gets its turn (fairness; an actor that floods its own mailbox or is
@@ -107,8 +108,9 @@ struct tri_sched {
 	uint64_t busy_from; /* ms: when it last stopped being idle */
 
 	_Atomic uint32_t nactors; /* for placing new actors */
-	/* The callback running now, for the watchdog and introspection. */
-	_Atomic(tri_ctx *) running;
+	/* The callback running now, for the watchdog: slot and gen of its
+	 * actor (0: none), and since when (coarse ms). */
+	_Atomic uint64_t running_id;
 	_Atomic uint64_t since_ms;
 
 	/* Its own actors by slot, for sends between them without the
@@ -126,6 +128,7 @@ static _Thread_local tri_sched *tls_sched;
 /* A thread's choice of scheduler for the actors it spawns from outside
  * any scheduler (so that actors spawned together start together). */
 static _Thread_local uint32_t tls_pick;
+static _Thread_local bool tls_spread;
 
 static tri_sched **scheds;
 static uint32_t nsched;
@@ -187,6 +190,13 @@ by_home(uint32_t home)
 {
 	uint32_t n = tri_sched_count();
 	return (home >= 1 && home <= n) ? scheds[home - 1] : NULL;
+}
+
+/* An actor's slot and gen as one word, for the watchdog. */
+static uint64_t
+run_id(const tri_ctx *c)
+{
+	return ((uint64_t)c->ref.slot << 32) | c->ref.gen;
 }
 
 static uint64_t
@@ -411,7 +421,7 @@ block(tri_ctx *c)
 	c->sflags |= TRI_SF_BLOCKED;
 	atomic_fetch_or_explicit(
 	    &c->mb.rec->busy_since, TRI_BUSY_BLOCKED, memory_order_relaxed);
-	atomic_store_explicit(&s->running, NULL, memory_order_relaxed);
+	atomic_store_explicit(&s->running_id, 0, memory_order_relaxed);
 	s->cur = next;
 	tri_set_self(NULL);
 	tri_fiber_switch(me, next);
@@ -420,7 +430,8 @@ block(tri_ctx *c)
 	atomic_fetch_and_explicit(
 	    &c->mb.rec->busy_since, ~TRI_BUSY_BLOCKED, memory_order_relaxed);
 	tri_set_self(c);
-	atomic_store_explicit(&s->running, c, memory_order_relaxed);
+	atomic_store_explicit(&s->since_ms, now_coarse_ms(), memory_order_relaxed);
+	atomic_store_explicit(&s->running_id, run_id(c), memory_order_relaxed);
 	return TR_OK;
 }
 
@@ -735,7 +746,7 @@ busy(tri_sched *s, tri_ctx *c)
 	uint64_t now = now_coarse_ms();
 
 	atomic_store_explicit(&s->since_ms, now, memory_order_relaxed);
-	atomic_store_explicit(&s->running, c, memory_order_relaxed);
+	atomic_store_explicit(&s->running_id, run_id(c), memory_order_relaxed);
 	atomic_store_explicit(
 	    &c->mb.rec->busy_since, now == 0 ? 1 : now, memory_order_relaxed);
 }
@@ -748,7 +759,8 @@ static void
 unbusy(tri_sched *s, tri_ctx *c, tri_ctx *prev)
 {
 	atomic_store_explicit(&c->mb.rec->busy_since, 0, memory_order_relaxed);
-	atomic_store_explicit(&s->running, prev, memory_order_relaxed);
+	atomic_store_explicit(
+	    &s->running_id, prev != NULL ? run_id(prev) : 0, memory_order_relaxed);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1019,8 +1031,7 @@ static int
 run_init(tri_sched *s, tri_ctx *c, tr_msg *arg)
 {
 	tri_ctx *prev = tri_self();
-	tri_ctx *prev_running =
-	    atomic_load_explicit(&s->running, memory_order_relaxed);
+	tri_ctx *prev_running = prev; /* the spawner, or nothing */
 	int rv;
 
 	c->sflags &= (uint16_t)~TRI_SF_STARTING;
@@ -1544,6 +1555,8 @@ tri_sched_start(uint32_t n)
 	}
 	scheds = v;
 	__atomic_store_n(&nsched, n, __ATOMIC_RELEASE);
+	/* No watchdog is no reason to refuse actors: it only reports. */
+	(void)tri_watchdog_start(n);
 	pthread_mutex_unlock(&start_mtx);
 	return TR_OK;
 }
@@ -1554,6 +1567,7 @@ tri_sched_stop(void)
 	uint32_t n;
 
 	pthread_mutex_lock(&start_mtx);
+	tri_watchdog_stop();
 	n = nsched;
 	for (uint32_t i = 0; i < n; i++) {
 		tri_sched *s = scheds[i];
@@ -1580,12 +1594,22 @@ tri_sched_stop(void)
 /* Where an actor spawned from outside the schedulers goes: the calling
  * thread keeps its choice (what is spawned together talks together),
  * made once as the scheduler with the fewest actors. */
+void
+tri_sched_spread(bool on)
+{
+	tls_spread = on;
+}
+
 static tri_sched *
 pick(void)
 {
 	uint32_t n = tri_sched_count();
 	uint32_t best = 0;
 
+	if (tls_spread) {
+		tls_pick = tls_pick % n + 1; /* the next one, in turn */
+		return scheds[tls_pick - 1];
+	}
 	if (tls_pick >= 1 && tls_pick <= n) {
 		return scheds[tls_pick - 1];
 	}
@@ -1734,7 +1758,8 @@ place_new(void)
 	tri_sched *cur = tri_sched_current();
 	tri_ctx *self = tri_self();
 
-	return (cur != NULL && self != NULL && self->kind == TRI_CTX_SCHED) ?
+	return (cur != NULL && self != NULL && self->kind == TRI_CTX_SCHED &&
+	           !tls_spread) ?
 	    cur :
 	    pick();
 }
@@ -1945,21 +1970,29 @@ tri_sched_shutdown(uint64_t deadline)
 	return left ? TR_ETIMEDOUT : TR_OK;
 }
 
-uint64_t
-tri_sched_busy_ms(const tri_ctx *c, bool *blocked)
+bool
+tri_sched_running(uint32_t i, tr_ref *who, uint64_t *ms, uint32_t *others)
 {
-	tri_sched *s = c->sched;
-	uint64_t since;
+	uint64_t id, since;
+	tri_sched *s;
 
-	if (blocked != NULL) {
-		*blocked = false;
+	if (i >= tri_sched_count()) {
+		return false;
 	}
-	if (s == NULL || c->kind != TRI_CTX_SCHED) {
-		return 0;
-	}
-	if (atomic_load_explicit(&s->running, memory_order_relaxed) != c) {
-		return 0;
-	}
+	s = scheds[i];
+	id = atomic_load_explicit(&s->running_id, memory_order_relaxed);
 	since = atomic_load_explicit(&s->since_ms, memory_order_relaxed);
-	return now_coarse_ms() - since;
+	if (id == 0) {
+		return false;
+	}
+	who->node = tri_rt.node;
+	who->proc = tri_rt.proc;
+	who->slot = (uint32_t)(id >> 32);
+	who->gen = (uint32_t)id;
+	*ms = now_coarse_ms() - since;
+	*others = atomic_load_explicit(&s->nactors, memory_order_relaxed);
+	if (*others > 0) {
+		(*others)--;
+	}
+	return true;
 }

@@ -75,6 +75,11 @@ int tri_sched_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
  * cannot do before the caller returns to it or blocks. */
 tri_ctx *tri_sched_local(tr_ref r);
 
+/* While on, scheduled actors the calling thread spawns go to each
+ * scheduler in turn instead of beside their spawner (a pool's
+ * members: work meant to run in parallel). */
+void tri_sched_spread(bool on);
+
 /* tr_spawn_many for the scheduled placement: from outside the chosen
  * scheduler, one batch of start requests and one wait. */
 int tri_sched_spawn_many(const tr_spec *spec, const tri_behavior *b,
@@ -132,9 +137,10 @@ void tri_sched_broadcast(const tri_frame *f);
  */
 int tri_sched_shutdown(uint64_t deadline);
 
-/* Introspection for tr_actor_info_get: how long c has been in its
- * current callback without returning (0 if it is not in one), and
- * whether it is waiting there. */
-uint64_t tri_sched_busy_ms(const tri_ctx *c, bool *blocked);
+/* What scheduler i (0-based) runs now, for the watchdog: false if it
+ * runs no callback; else the actor, how long (ms) its callback has run
+ * without returning or waiting, and how many other actors it holds up.
+ * Any thread; a snapshot. */
+bool tri_sched_running(uint32_t i, tr_ref *who, uint64_t *ms, uint32_t *others);
 
 #endif
