@@ -1,13 +1,30 @@
 /*
  * placement.c -- where an actor runs.  `auto` is decided from the spec:
  * a program means exec, an isolated spec means fork, anything else a
- * thread.  TROUPE_PLACEMENT=thread|fork|exec forces every auto spec into
+ * scheduled actor (measured: docs/design.md, "Light actors").  TROUPE_PLACEMENT=thread|fork|exec forces every auto spec into
  * one placement, so that one test suite runs under all three.
  */
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* A misspelt TROUPE_PLACEMENT would quietly leave every actor where the
+ * spec puts it: say so, once. */
+static void
+warn_unknown(const char *force)
+{
+	static atomic_bool said;
+
+	if (!atomic_exchange(&said, true)) {
+		fprintf(stderr,
+		    "troupe: TROUPE_PLACEMENT=%s is none of scheduled, thread, "
+		    "fork, exec: ignored\n",
+		    force);
+	}
+}
 
 tr_placement
 tri_placement_choose(const tr_spec *spec)
@@ -21,8 +38,9 @@ tri_placement_choose(const tr_spec *spec)
 		return TR_PLACE_EXEC;
 	}
 	force = getenv("TROUPE_PLACEMENT");
-	/* Only the root starts processes; elsewhere auto means thread. */
-	if (force != NULL && tri_rt.is_root) {
+	/* Only the root starts processes: members that inherit the
+	 * variable place their own actors by the spec alone. */
+	if (force != NULL && force[0] != '\0' && tri_rt.is_root) {
 		if (strcmp(force, "thread") == 0) {
 			return TR_PLACE_THREAD;
 		}
@@ -35,6 +53,7 @@ tri_placement_choose(const tr_spec *spec)
 		if (strcmp(force, "scheduled") == 0) {
 			return TR_PLACE_SCHEDULED;
 		}
+		warn_unknown(force);
 	}
-	return spec->isolated ? TR_PLACE_FORK : TR_PLACE_THREAD;
+	return spec->isolated ? TR_PLACE_FORK : TR_PLACE_SCHEDULED;
 }

@@ -384,11 +384,21 @@ typedef enum tr_placement {
  *            registers that behavior; it runs it as a full actor.  With
  *            `behavior` NULL, any program: it is wrapped by an actor of
  *            this process whose ref is returned; see TR_TAG_STDOUT.
- *  - auto:   exec if `program` is set, fork if `isolated`, else thread;
- *            TROUPE_PLACEMENT=thread|fork|exec in the environment forces
- *            every auto spec with a behavior into one placement
- *            (TROUPE_EXEC_HOST names the program hosting behaviors for
- *            exec).
+ *  - scheduled: `behavior`.  One of many actors on a few scheduler
+ *            threads (one per core by default: tr_options.schedulers):
+ *            a few hundred bytes and a microsecond or two to start, and
+ *            a message to an actor of the same scheduler never leaves
+ *            its thread.  tr_call, tr_recv and tr_sleep block only the
+ *            calling actor.  A callback that loops or makes a blocking
+ *            system call holds up the other actors of its scheduler
+ *            (tr_actor_info_get shows it, and a line on stderr says
+ *            so): give such code a thread.  tr_loop() gives it a loop of
+ *            its own, run on its scheduler's thread as part of its turns.
+ *  - auto:   exec if `program` is set, fork if `isolated`, else
+ *            scheduled; TROUPE_PLACEMENT=scheduled|thread|fork|exec in
+ *            the environment forces every auto spec with a behavior into
+ *            one placement (TROUPE_EXEC_HOST names the program hosting
+ *            behaviors for exec).
  * Fork and exec placements are spawned from the node's root process.
  */
 typedef struct tr_spec {

@@ -72,10 +72,10 @@ ts_auto_placement(void)
 	if (p != NULL && strcmp(p, "exec") == 0) {
 		return TR_PLACE_EXEC;
 	}
-	if (p != NULL && strcmp(p, "scheduled") == 0) {
-		return TR_PLACE_SCHEDULED;
+	if (p != NULL && strcmp(p, "thread") == 0) {
+		return TR_PLACE_THREAD;
 	}
-	return TR_PLACE_THREAD;
+	return TR_PLACE_SCHEDULED; /* auto's own choice */
 }
 
 /* How an AUTO child ends when tr_kill()ed: a thread is stopped with

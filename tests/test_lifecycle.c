@@ -528,7 +528,7 @@ test_actor_info(void **state)
 	    info.placement == TR_PLACE_EXEC ||
 	    info.placement == TR_PLACE_SCHEDULED);
 	if (forced == NULL) {
-		assert_int_equal(info.placement, TR_PLACE_THREAD);
+		assert_int_equal(info.placement, TR_PLACE_SCHEDULED);
 		assert_int_equal(info.pid, (int)getpid());
 	}
 

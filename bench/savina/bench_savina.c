@@ -81,7 +81,7 @@ placement_name(void)
 {
 	const char *p = getenv("TROUPE_PLACEMENT");
 
-	return p != NULL && *p != '\0' ? p : "thread";
+	return p != NULL && *p != '\0' ? p : "scheduled";
 }
 
 static bool

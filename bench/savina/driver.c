@@ -31,14 +31,17 @@ sv_scaled(const sv_cfg *cfg, uint64_t savina_default, uint64_t min)
 	return v < (double)min ? min : (uint64_t)(v + 0.5);
 }
 
-/* Unset or "thread" means a thread; any other name (the scheduled
- * placement) must not have fallen back to one of the three others. */
+/* Unset or "scheduled" means a scheduled actor (auto's choice); the
+ * others their placement: none may have fallen back to another. */
 bool
 sv_placed_as_asked(tr_placement p)
 {
 	const char *want = getenv("TROUPE_PLACEMENT");
 
-	if (want == NULL || strcmp(want, "thread") == 0) {
+	if (want == NULL || *want == '\0' || strcmp(want, "scheduled") == 0) {
+		return p == TR_PLACE_SCHEDULED;
+	}
+	if (strcmp(want, "thread") == 0) {
 		return p == TR_PLACE_THREAD;
 	}
 	if (strcmp(want, "fork") == 0) {
@@ -47,7 +50,7 @@ sv_placed_as_asked(tr_placement p)
 	if (strcmp(want, "exec") == 0) {
 		return p == TR_PLACE_EXEC;
 	}
-	return p != TR_PLACE_THREAD && p != TR_PLACE_FORK && p != TR_PLACE_EXEC;
+	return false;
 }
 
 int
