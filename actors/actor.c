@@ -37,20 +37,6 @@ on_idle(uv_idle_t *h)
 	run_turn(h->data);
 }
 
-void
-tri_run_control(tri_ctx *c)
-{
-	tr_msg *m;
-
-	while ((m = tri_msgq_pop(&c->ctlq)) != NULL) {
-		if (!c->stopping) {
-			c->stopping = true;
-			c->reason = m->reason;
-		}
-		tr_msg_free(m);
-	}
-}
-
 static void
 run_turn(tri_ctx *c)
 {
@@ -58,34 +44,7 @@ run_turn(tri_ctx *c)
 
 	tri_mailbox_drain(c);
 	tri_run_control(c);
-	while (!c->stopping && handled < BATCH) {
-		tr_msg *m = tri_msgq_pop(&c->userq);
-		int rv;
-		if (m == NULL) {
-			break;
-		}
-		if (m->counted) {
-			tri_mailbox_release(c, 1);
-			m->counted = false;
-		}
-		if (tri_msg_is_user(m)) {
-			tri_count_in(c);
-			TRI_STAT(delivered);
-		}
-		c->in_callback++;
-		rv = c->beh->handle(c->state, m);
-		c->in_callback--;
-		tr_msg_free(m);
-		/* The callback may have drained arrivals (tr_call, tr_recv).
-		 * A stop request among them wins over the error the callback
-		 * returned because its call was canceled by that request. */
-		if (c->ctlq.head != NULL) {
-			tri_run_control(c);
-		}
-		if (rv != 0 && !c->stopping) {
-			c->stopping = true;
-			c->reason = TR_REASON(TR_EXIT_ERROR, rv);
-		}
+	while (!c->stopping && handled < BATCH && tri_handle_next(c)) {
 		handled++;
 		if (handled % 32 == 0) {
 			tri_mailbox_drain(c);

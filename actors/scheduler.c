@@ -202,9 +202,7 @@ run_id(const tri_ctx *c)
 static uint64_t
 now_coarse_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return tri_coarse_ms();
 }
 
 /* ------------------------------------------------------------------ */
@@ -957,32 +955,7 @@ run_actor(tri_sched *s, tri_ctx *c)
 	tri_set_self(c);
 	busy(s, c);
 	tri_run_control(c);
-	while (!c->stopping && handled < BATCH) {
-		tr_msg *m = tri_msgq_pop(&c->userq);
-		int rv;
-
-		if (m == NULL) {
-			break;
-		}
-		if (m->counted) {
-			tri_mailbox_release(c, 1);
-			m->counted = false;
-		}
-		if (tri_msg_is_user(m)) {
-			tri_count_in(c);
-			TRI_STAT(delivered);
-		}
-		c->in_callback++;
-		rv = c->beh->handle(c->state, m);
-		c->in_callback--;
-		tr_msg_free(m);
-		if (c->ctlq.head != NULL) {
-			tri_run_control(c);
-		}
-		if (rv != 0 && !c->stopping) {
-			c->stopping = true;
-			c->reason = TR_REASON(TR_EXIT_ERROR, rv);
-		}
+	while (!c->stopping && handled < BATCH && tri_handle_next(c)) {
 		handled++;
 	}
 	if (!c->stopping && (c->sflags & TRI_SF_LOOP) != 0 &&
