@@ -45,12 +45,12 @@
 #endif
 
 struct tri_fiber {
-	void *sp;        /* saved stack pointer (assembly switch) */
-	ucontext_t *uc;  /* saved context (swapcontext) */
-	void *map;       /* the mapping: guard page, then the stack */
+	void *sp;       /* saved stack pointer (assembly switch) */
+	ucontext_t *uc; /* saved context (swapcontext) */
+	void *map;      /* the mapping: guard page, then the stack */
 	size_t map_len;
-	void *bottom;    /* lowest usable address of the stack */
-	size_t size;     /* usable bytes */
+	void *bottom; /* lowest usable address of the stack */
+	size_t size;  /* usable bytes */
 	void (*fn)(void *);
 	void *arg;
 #ifdef TRI_ASAN
@@ -67,42 +67,42 @@ struct tri_fiber {
 void tri_fiber_swap_(void **save_sp, void *to_sp);
 void tri_fiber_start_(void);
 __asm__(".text\n"
-	".p2align 4\n"
-	".globl tri_fiber_swap_\n"
-	".hidden tri_fiber_swap_\n"
-	".type tri_fiber_swap_,@function\n"
-	"tri_fiber_swap_:\n"
-	"\tpushq %rbp\n"
-	"\tpushq %rbx\n"
-	"\tpushq %r12\n"
-	"\tpushq %r13\n"
-	"\tpushq %r14\n"
-	"\tpushq %r15\n"
-	"\tsubq $8, %rsp\n"
-	"\tstmxcsr (%rsp)\n"
-	"\tfnstcw 4(%rsp)\n"
-	"\tmovq %rsp, (%rdi)\n"
-	"\tmovq %rsi, %rsp\n"
-	"\tldmxcsr (%rsp)\n"
-	"\tfldcw 4(%rsp)\n"
-	"\taddq $8, %rsp\n"
-	"\tpopq %r15\n"
-	"\tpopq %r14\n"
-	"\tpopq %r13\n"
-	"\tpopq %r12\n"
-	"\tpopq %rbx\n"
-	"\tpopq %rbp\n"
-	"\tret\n"
-	".size tri_fiber_swap_,.-tri_fiber_swap_\n"
-	".p2align 4\n"
-	".globl tri_fiber_start_\n"
-	".hidden tri_fiber_start_\n"
-	".type tri_fiber_start_,@function\n"
-	"tri_fiber_start_:\n"
-	"\tmovq %r13, %rdi\n"
-	"\tcallq *%r12\n"
-	"\tud2\n"
-	".size tri_fiber_start_,.-tri_fiber_start_\n");
+        ".p2align 4\n"
+        ".globl tri_fiber_swap_\n"
+        ".hidden tri_fiber_swap_\n"
+        ".type tri_fiber_swap_,@function\n"
+        "tri_fiber_swap_:\n"
+        "\tpushq %rbp\n"
+        "\tpushq %rbx\n"
+        "\tpushq %r12\n"
+        "\tpushq %r13\n"
+        "\tpushq %r14\n"
+        "\tpushq %r15\n"
+        "\tsubq $8, %rsp\n"
+        "\tstmxcsr (%rsp)\n"
+        "\tfnstcw 4(%rsp)\n"
+        "\tmovq %rsp, (%rdi)\n"
+        "\tmovq %rsi, %rsp\n"
+        "\tldmxcsr (%rsp)\n"
+        "\tfldcw 4(%rsp)\n"
+        "\taddq $8, %rsp\n"
+        "\tpopq %r15\n"
+        "\tpopq %r14\n"
+        "\tpopq %r13\n"
+        "\tpopq %r12\n"
+        "\tpopq %rbx\n"
+        "\tpopq %rbp\n"
+        "\tret\n"
+        ".size tri_fiber_swap_,.-tri_fiber_swap_\n"
+        ".p2align 4\n"
+        ".globl tri_fiber_start_\n"
+        ".hidden tri_fiber_start_\n"
+        ".type tri_fiber_start_,@function\n"
+        "tri_fiber_start_:\n"
+        "\tmovq %r13, %rdi\n"
+        "\tcallq *%r12\n"
+        "\tud2\n"
+        ".size tri_fiber_start_,.-tri_fiber_start_\n");
 #endif
 
 static int use_ucontext = -1; /* decided once: TROUPE_FIBER, machine */

@@ -82,8 +82,8 @@ void tri_sched_spread(bool on);
 
 /* tr_spawn_many for the scheduled placement: from outside the chosen
  * scheduler, one batch of start requests and one wait. */
-int tri_sched_spawn_many(const tr_spec *spec, const tri_behavior *b,
-    uint32_t n, tr_ref *refs, tr_reason *why);
+int tri_sched_spawn_many(const tr_spec *spec, const tri_behavior *b, uint32_t n,
+    tr_ref *refs, tr_reason *why);
 
 /* The host's drain: one frame for some actor of scheduler s. */
 void tri_sched_route(tri_sched *s, const tri_frame *f);
@@ -97,8 +97,8 @@ int tri_sched_deliver(tri_ctx *c, const tri_frame *f);
  * as the slot was taken): no frame, no copy.  Whether it did (if not,
  * the caller sends a frame).  Takes msg on true.
  */
-bool tri_sched_handover(tri_ctx *c, uint32_t home, tr_msg *msg, int kind,
-    uint64_t corr);
+bool tri_sched_handover(
+    tri_ctx *c, uint32_t home, tr_msg *msg, int kind, uint64_t corr);
 /* On c's scheduler thread, after something was queued for c: runs it,
  * or resumes its wait if that is what the wait waited for. */
 void tri_sched_notify(tri_ctx *c);
@@ -110,8 +110,8 @@ void tri_sched_notify(tri_ctx *c);
  * cannot set its fiber aside (no memory for another stack) returns
  * false at once with *err = TR_ENOMEM; err may be NULL.
  */
-bool tri_sched_wait(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline,
-    int *err);
+bool tri_sched_wait(
+    tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline, int *err);
 /* One block of such a wait: it also ends at `until`, or when anything
  * else wakes c (pred may be NULL: only those).  Whether pred holds. */
 bool tri_sched_block_until(

@@ -53,8 +53,8 @@ tri_handle_next(tri_ctx *c)
 	}
 	/* Visible from any process while it runs: a callback that does not
 	 * return shows in tr_actor_info_get and `troupe status`. */
-	atomic_store_explicit(&c->mb.rec->busy_since,
-	    tri_coarse_ms() | 1u, memory_order_relaxed);
+	atomic_store_explicit(
+	    &c->mb.rec->busy_since, tri_coarse_ms() | 1u, memory_order_relaxed);
 	c->in_callback++;
 	rv = c->beh->handle(c->state, m);
 	c->in_callback--;

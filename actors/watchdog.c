@@ -53,8 +53,8 @@ look(void)
 		tr_ref who;
 		uint64_t ms = 0;
 		uint32_t others = 0;
-		bool busy = tri_sched_running(i, &who, &ms, &others) &&
-		    ms >= W.warn_ms;
+		bool busy =
+		    tri_sched_running(i, &who, &ms, &others) && ms >= W.warn_ms;
 		char ref[64], beh[TR_NAME_MAX + 1] = "?";
 
 		if (busy && tr_ref_equal(e->who, who)) {
@@ -114,8 +114,8 @@ tri_watchdog_start(uint32_t nsched)
 	const char *e = getenv("TROUPE_BUSY_WARN_MS");
 	pthread_condattr_t ca;
 
-	W.warn_ms = e != NULL && e[0] != '\0' ? strtoull(e, NULL, 10) :
-	                                        WARN_MS_DEFAULT;
+	W.warn_ms =
+	    e != NULL && e[0] != '\0' ? strtoull(e, NULL, 10) : WARN_MS_DEFAULT;
 	if (W.warn_ms == 0 || W.on) {
 		return TR_OK;
 	}
