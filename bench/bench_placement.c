@@ -1,6 +1,7 @@
 /*
  * bench_placement.c -- troupe's placement benchmark: for each placement
- * (thread, fork, exec) the time from tr_spawn() to the first call's
+ * (thread, fork, exec, scheduled) the time from tr_spawn() to the
+ * first call's
  * reply, the call round trip and the one-way throughput from the main
  * context to an actor of that placement; with the raw nng ipc floors
  * between two processes measured in the same run, so that the process
@@ -37,7 +38,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: bench_placement [--quick] [--n N] [--rounds N]\n"
 	    "                       [--spawn-thread N] [--spawn-fork N] "
-	    "[--spawn-exec N]\n"
+	    "[--spawn-exec N] [--spawn-scheduled N]\n"
 	    "                       [--spawn-budget S] [--only PLACEMENT] "
 	    "[--floors-only]\n"
 	    "  --quick           small counts: checks that everything runs\n"
@@ -46,9 +47,11 @@ usage(FILE *f)
 	    "  --spawn-thread N  timed thread spawns (default 200)\n"
 	    "  --spawn-fork N    timed fork spawns (default 100)\n"
 	    "  --spawn-exec N    timed exec spawns (default 50)\n"
+	    "  --spawn-scheduled N  timed scheduled spawns (default 200)\n"
 	    "  --spawn-budget S  at most S seconds of spawns per placement "
 	    "(default 20)\n"
-	    "  --only P          only placement P (thread, fork or exec), "
+	    "  --only P          only placement P (thread, fork, exec or "
+	    "scheduled), "
 	    "with the floors\n"
 	    "  --floors-only     the raw nng ipc floors only\n");
 }
@@ -84,13 +87,13 @@ int
 main(int argc, char **argv)
 {
 	place_cfg cfg = {
-	    .spawn_n = {0, 200, 100, 50},
+	    .spawn_n = {0, 200, 100, 50, 200},
 	    .spawn_budget_s = 20,
 	    .rounds = 20000,
 	    .oneway_n = 300000,
 	};
 	place_results res = {0};
-	bool want[PLACE_N] = {false, true, true, true};
+	bool want[PLACE_N] = {false, true, true, true, true};
 	bool floors_only = false;
 	char exe[PATH_MAX];
 	unsigned expected = 0;
@@ -128,6 +131,7 @@ main(int argc, char **argv)
 			cfg.spawn_n[TR_PLACE_THREAD] = 20;
 			cfg.spawn_n[TR_PLACE_FORK] = 10;
 			cfg.spawn_n[TR_PLACE_EXEC] = 5;
+			cfg.spawn_n[TR_PLACE_SCHEDULED] = 20;
 			cfg.spawn_budget_s = 2;
 			cfg.rounds = 500;
 			cfg.oneway_n = 5000;
@@ -154,6 +158,11 @@ main(int argc, char **argv)
 			    0)
 				goto bad;
 			i++;
+		} else if (strcmp(a, "--spawn-scheduled") == 0) {
+			if (bench_parse_count(
+			        v, &cfg.spawn_n[TR_PLACE_SCHEDULED]) != 0)
+				goto bad;
+			i++;
 		} else if (strcmp(a, "--spawn-budget") == 0) {
 			if (bench_parse_seconds(v, &cfg.spawn_budget_s) != 0)
 				goto bad;
@@ -162,7 +171,8 @@ main(int argc, char **argv)
 			want[TR_PLACE_THREAD] = strcmp(v, "thread") == 0;
 			want[TR_PLACE_FORK] = strcmp(v, "fork") == 0;
 			want[TR_PLACE_EXEC] = strcmp(v, "exec") == 0;
-			if (!want[1] && !want[2] && !want[3])
+			want[TR_PLACE_SCHEDULED] = strcmp(v, "scheduled") == 0;
+			if (!want[1] && !want[2] && !want[3] && !want[4])
 				goto bad;
 			i++;
 		} else if (strcmp(a, "--floors-only") == 0) {
@@ -189,25 +199,27 @@ main(int argc, char **argv)
 	cfg.self_exe = exe;
 	cfg.pinned = bench_is_pinned();
 	fprintf(stderr,
-	    "bench: pinned=%s oneway_n=%llu rounds=%llu spawns=%llu/%llu/%llu "
-	    "budget=%.0fs\n",
+	    "bench: pinned=%s oneway_n=%llu rounds=%llu "
+	    "spawns=%llu/%llu/%llu/%llu budget=%.0fs\n",
 	    cfg.pinned ? "true" : "false", (unsigned long long)cfg.oneway_n,
 	    (unsigned long long)cfg.rounds,
 	    (unsigned long long)cfg.spawn_n[TR_PLACE_THREAD],
 	    (unsigned long long)cfg.spawn_n[TR_PLACE_FORK],
-	    (unsigned long long)cfg.spawn_n[TR_PLACE_EXEC], cfg.spawn_budget_s);
+	    (unsigned long long)cfg.spawn_n[TR_PLACE_EXEC],
+	    (unsigned long long)cfg.spawn_n[TR_PLACE_SCHEDULED],
+	    cfg.spawn_budget_s);
 
 	/* The floors first, while the runtime sits idle; their peer has
 	 * exited before troupe's figures start. */
 	place_floors(&cfg, &res);
 	expected += 2;
-	for (tr_placement p = TR_PLACE_THREAD; p <= TR_PLACE_EXEC; p++) {
+	for (tr_placement p = TR_PLACE_THREAD; p <= TR_PLACE_SCHEDULED; p++) {
 		if (!want[p])
 			continue;
 		place_spawn_figure(&cfg, p);
 		place_rt_figure(&cfg, p, &res);
 		place_oneway_figure(&cfg, p, &res);
-		expected += 3 + (p != TR_PLACE_THREAD ? 2 : 0);
+		expected += 3 + (p == TR_PLACE_FORK || p == TR_PLACE_EXEC ? 2 : 0);
 	}
 	print_ratios(&cfg, &res, want);
 done:

@@ -12,8 +12,9 @@
 
 #include "bench.h"
 
-/* Indexes of the per-placement arrays below: TR_PLACE_THREAD .. EXEC. */
-#define PLACE_N 4
+/* Indexes of the per-placement arrays below: TR_PLACE_THREAD ..
+ * SCHEDULED. */
+#define PLACE_N 5
 
 /* What a run measures; filled from the command line. */
 typedef struct place_cfg {
@@ -36,7 +37,7 @@ typedef struct place_results {
 	double rt_median_us[PLACE_N];
 } place_results;
 
-/* "thread", "fork", "exec" ("auto" for anything else). */
+/* "thread", "fork", "exec", "scheduled" ("auto" for anything else). */
 const char *place_name(tr_placement p);
 
 /*

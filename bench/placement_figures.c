@@ -25,7 +25,7 @@
 #define DOWN_WAIT_MS 10000
 
 /* The aims for spawn-to-first-call, in µs. */
-static const double spawn_aim_us[PLACE_N] = {0, 200, 2000, 10000};
+static const double spawn_aim_us[PLACE_N] = {0, 200, 2000, 10000, 200};
 
 const char *
 place_name(tr_placement p)
@@ -37,6 +37,8 @@ place_name(tr_placement p)
 		return "fork";
 	case TR_PLACE_EXEC:
 		return "exec";
+	case TR_PLACE_SCHEDULED:
+		return "scheduled";
 	default:
 		return "auto";
 	}

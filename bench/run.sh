@@ -22,12 +22,12 @@ usage: bench/run.sh [messaging] [--quick] [--n N] [--rounds N] [--repeat R]
                     [--cpu C] [--build DIR] [--floors-only]
        bench/run.sh placement [same options] [--spawn-thread N]
                     [--spawn-fork N] [--spawn-exec N] [--spawn-budget S]
-                    [--only thread|fork|exec]
+                    [--only thread|fork|exec|scheduled]
        bench/run.sh restart [--quick] [--repeat R] [--cpu C] [--build DIR]
                     [--thread N] [--fork N] [--exec N] [--budget S]
-                    [--only thread|fork|exec]
+                    [--only thread|fork|exec|scheduled]
        bench/run.sh compute [--quick] [--n N] [--repeat R] [--build DIR]
-                    [--workers W] [--only thread|fork|exec]
+                    [--workers W] [--only thread|fork|exec|scheduled]
   messaging      bench_messaging: thread actors vs inproc nng and pipes
   placement      bench_placement: thread / fork / exec actors vs nng ipc
   restart        bench_restart: supervised child's death -> new one answers
