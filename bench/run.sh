@@ -21,15 +21,16 @@ usage() {
 usage: bench/run.sh [messaging] [--quick] [--n N] [--rounds N] [--repeat R]
                     [--cpu C] [--build DIR] [--floors-only]
        bench/run.sh placement [same options] [--spawn-thread N]
-                    [--spawn-fork N] [--spawn-exec N] [--spawn-budget S]
-                    [--only thread|fork|exec|scheduled]
+                    [--spawn-fork N] [--spawn-exec N] [--spawn-scheduled N]
+                    [--spawn-budget S] [--only thread|fork|exec|scheduled]
        bench/run.sh restart [--quick] [--repeat R] [--cpu C] [--build DIR]
                     [--thread N] [--fork N] [--exec N] [--budget S]
-                    [--only thread|fork|exec|scheduled]
+                    [--only thread|fork|exec]
        bench/run.sh compute [--quick] [--n N] [--repeat R] [--build DIR]
-                    [--workers W] [--only thread|fork|exec|scheduled]
+                    [--workers W] [--only thread|fork|exec]
   messaging      bench_messaging: thread actors vs inproc nng and pipes
-  placement      bench_placement: thread / fork / exec actors vs nng ipc
+  placement      bench_placement: thread / fork / exec / scheduled actors
+                 vs nng ipc
   restart        bench_restart: supervised child's death -> new one answers
   http           bench/http.sh (its own options: bench/http.sh --help)
   compute        bench_compute: CPU-bound job, W workers over 1, per
