@@ -21,6 +21,10 @@ typedef struct spawn_wait {
 	int rv;
 	tri_ctx *ctx;
 	tr_msg *arg;
+	/* A scheduled spawner waits on its fiber, not on cv (that would
+	 * stop its scheduler): it is told by a READY frame. */
+	tr_ref notify;
+	uint64_t corr;
 } spawn_wait;
 
 static void run_turn(tri_ctx *c);
@@ -108,6 +112,8 @@ actor_main(void *arg)
 {
 	spawn_wait *sw = arg;
 	tri_ctx *c = sw->ctx;
+	tr_ref notify;
+	uint64_t corr;
 	int rv;
 
 	tri_set_self(c);
@@ -127,8 +133,14 @@ actor_main(void *arg)
 	pthread_mutex_lock(&sw->mtx);
 	sw->rv = rv;
 	sw->done = true;
+	notify = sw->notify;
+	corr = sw->corr;
 	pthread_cond_signal(&sw->cv);
 	pthread_mutex_unlock(&sw->mtx);
+	if (!tr_ref_is_nil(notify)) {
+		(void)tri_send_control_ref(
+		    notify, TRI_K_READY, c->ref, TR_REASON_NORMAL, corr);
+	}
 	/* sw belongs to the spawner and is gone from here on. */
 
 	if (rv == 0) {
@@ -225,6 +237,14 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 
 	pthread_mutex_init(&sw.mtx, NULL);
 	pthread_cond_init(&sw.cv, NULL);
+	if (self != NULL && self->kind == TRI_CTX_SCHED) {
+		sw.notify = self->ref;
+		sw.corr = ++self->corr_seq;
+		self->call_corr = sw.corr;
+		self->call_down = false;
+		self->call_reply = NULL;
+		self->call_target = TR_REF_NIL;
+	}
 	pthread_mutex_lock(&tri_rt.mtx);
 	tri_rt.threads++;
 	pthread_mutex_unlock(&tri_rt.mtx);
@@ -234,6 +254,9 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 	tri_ctx_hold(c); /* the thread's reference */
 	if ((rv = pthread_create(&c->th->thread, &attr, actor_main, &sw)) != 0) {
 		rv = tri_err_errno(rv); /* EAGAIN: out of threads */
+		if (!tr_ref_is_nil(sw.notify)) {
+			self->call_corr = 0;
+		}
 		pthread_attr_destroy(&attr);
 		tri_ctx_rele(c);
 		pthread_mutex_lock(&tri_rt.mtx);
@@ -247,6 +270,13 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 		goto fail_mb;
 	}
 	pthread_attr_destroy(&attr);
+	if (!tr_ref_is_nil(sw.notify)) {
+		/* Its READY ends the wait; a wait cut short (a stop request)
+		 * still waits below for the thread to be done with sw. */
+		tr_msg *ready = NULL;
+		(void)tri_wait_reply(self, UINT64_MAX, &ready);
+		tr_msg_free(ready);
+	}
 	pthread_mutex_lock(&sw.mtx);
 	while (!sw.done) {
 		pthread_cond_wait(&sw.cv, &sw.mtx);

@@ -53,7 +53,8 @@ struct tri_aloop {
 	uv_poll_t poll;   /* the inner loop's backend fd, on the outer */
 	uv_timer_t timer; /* the inner loop's next timer, on the outer */
 	bool due;
-	int closing; /* handles still closing at the end */
+	bool poll_off; /* not watched while the actor runs or waits */
+	int closing;   /* handles still closing at the end */
 	tri_ctx *c;
 };
 typedef struct tri_aloop tri_aloop;
@@ -90,6 +91,13 @@ struct tri_sched {
 	bool stopping_all; /* req_stop_all seen: stop what comes too */
 	tri_ctx *adopt;    /* actors handed over by a busier scheduler */
 	_Atomic uint32_t adopt_pending;
+	/* Actors adopted whose fence has not come, and fences that came
+	 * before their actor's adoption (a few, for microseconds; its own
+	 * thread): sched_share.c. */
+	tri_ctx *fenced[16];
+	unsigned nfenced;
+	tr_ref early_fence[8];
+	unsigned nearly;
 
 	/* Idle: nothing to run, waiting in its loop's poll.  A busy
 	 * scheduler hands runnable actors to an idle one. */
@@ -173,6 +181,8 @@ void tri_sx_start_failed(tri_ctx *c, int rv);
 
 /* Sharing (sched_share.c) */
 void tri_sx_take_adopted(tri_sched *s);
+/* The fence of an actor handed to s came (TRI_K_FENCE): it may run. */
+void tri_sx_fence(tri_sched *s, tr_ref who);
 void tri_sx_maybe_share(tri_sched *s);
 void tri_sx_set_idle(tri_sched *s, bool idle);
 /* tr_shutdown has begun (true) or is over (false): no handing over. */

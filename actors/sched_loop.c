@@ -31,9 +31,18 @@ on_aloop_io(uv_poll_t *p, int status, int events)
 	(void)status;
 	(void)events;
 	al->due = true;
-	tri_sched_notify(al->c);
-	if ((al->c->sflags & TRI_SF_QUEUED) == 0 &&
-	    (al->c->sflags & (TRI_SF_RUNNING | TRI_SF_ENDED)) == 0) {
+	if ((al->c->sflags & (TRI_SF_RUNNING | TRI_SF_ENDED)) != 0) {
+		/* In a callback, or waiting in one: its loop runs when that
+		 * returns (tri_sx_aloop_arm starts watching again).  A ready
+		 * handle would otherwise wake us at every turn of our loop
+		 * for nothing. */
+		if (!al->poll_off) {
+			uv_poll_stop(&al->poll);
+			al->poll_off = true;
+		}
+		return;
+	}
+	if ((al->c->sflags & TRI_SF_QUEUED) == 0) {
 		tri_sx_rq_push(al->c->sched, al->c);
 	}
 	tri_sx_enter(al->c->sched);
@@ -78,6 +87,10 @@ tri_sx_aloop_arm(tri_ctx *c)
 	tri_aloop *al = tri_sx_aloop_of(c);
 	int t = uv_backend_timeout(&al->loop);
 
+	if (al->poll_off) {
+		uv_poll_start(&al->poll, UV_READABLE, on_aloop_io);
+		al->poll_off = false;
+	}
 	if (t == 0) {
 		al->due = true;
 		if ((c->sflags & (TRI_SF_QUEUED | TRI_SF_RUNNING)) == 0) {

@@ -47,15 +47,56 @@ tri_sx_take_adopted(tri_sched *s)
 		c->rq_next = NULL;
 		c->sched = s;
 		tri_sx_list_add(s, c);
+		if ((c->sflags & TRI_SF_FENCED) != 0) {
+			for (unsigned i = 0; i < s->nearly; i++) {
+				if (tr_ref_equal(s->early_fence[i], c->ref)) {
+					/* Its fence overtook the adoption. */
+					s->early_fence[i] =
+					    s->early_fence[--s->nearly];
+					c->sflags &= (uint16_t)~TRI_SF_FENCED;
+					break;
+				}
+			}
+		}
+		if ((c->sflags & TRI_SF_FENCED) != 0) {
+			if (s->nfenced < sizeof(s->fenced) / sizeof(s->fenced[0])) {
+				s->fenced[s->nfenced++] = c;
+			} else {
+				/* No room to wait for its fence (sixteen moves
+				 * under way at once to one scheduler): run it;
+				 * its earlier frames are almost surely here. */
+				c->sflags &= (uint16_t)~TRI_SF_FENCED;
+			}
+		}
 		if (s->stopping_all) {
 			tri_sx_stop_for_shutdown(
 			    c); /* handed over as it began */
 		}
-		if (tri_sx_has_work(c)) {
-			tri_sx_rq_push(s, c);
-		} else {
-			c->sflags &= (uint16_t)~TRI_SF_QUEUED;
+		c->sflags &= (uint16_t)~TRI_SF_QUEUED;
+		tri_sched_notify(c); /* runnable unless still fenced */
+	}
+}
+
+void
+tri_sx_fence(tri_sched *s, tr_ref who)
+{
+	/* Only actors this scheduler adopted are looked at: another's may
+	 * still be on its way here, and its fields are not ours yet. */
+	for (unsigned i = 0; i < s->nfenced; i++) {
+		tri_ctx *c = s->fenced[i];
+		if (tr_ref_equal(c->ref, who)) {
+			s->fenced[i] = s->fenced[--s->nfenced];
+			c->sflags &= (uint16_t)~TRI_SF_FENCED;
+			tri_sched_notify(c);
+			return;
 		}
+	}
+	if (s->nearly < sizeof(s->early_fence) /
+	        sizeof(s->early_fence[0])) {
+		/* Not adopted yet (the fence leaves first): keep it for
+		 * tri_sx_take_adopted.  A forged one is dropped when the
+		 * few places are full, harmlessly. */
+		s->early_fence[s->nearly++] = who;
 	}
 }
 
@@ -70,33 +111,43 @@ movable(const tri_ctx *c)
 }
 
 /*
- * Hands c (just taken off the run queue) to t.  The adoption is queued
- * at t before the slot word names t as c's home, so t never sees a
- * frame for c before it can take c; the move itself fails if anything
- * is in flight to c (that keeps every sender's order).
+ * Hands c (just taken off the run queue) to t, if nothing is in flight
+ * to it (that keeps the order of every message sent to c).
+ *
+ * The order of what c itself sent must hold too: frames c sent to actors
+ * of t went through t's port and may not have arrived; once on t, c
+ * hands its messages to them directly, which would overtake those.  So
+ * a fence follows them through the same port, and c runs on t only once
+ * it came.  The fence leaves first (a move that cannot send it is given
+ * up); then c is queued for adoption at t, before its slot names t as
+ * home, so that t never sees a frame for c before it can take c.
  */
 static bool
 hand_over(tri_sched *s, tri_sched *t, tri_ctx *c)
 {
-	bool moved;
+	tri_slotrec *r = c->mb.rec;
+	uint8_t body[TRI_CONTROL_BODY];
+	tri_frame f;
 
+	if (!tri_slot_move_begin(r, c->ref.gen, s->idx + 1)) {
+		return false;
+	}
+	tri_control_frame(&f, body, TRI_K_FENCE, TR_REF_NIL, c->ref,
+	    TR_REASON_NORMAL, 0);
+	f.body_len = 0;
+	if (tri_port_send(tri_mailbox_port(t->host), &f) != TR_OK) {
+		tri_slot_move_end(r, c->ref.gen, s->idx + 1);
+		return false;
+	}
 	tri_sx_list_remove(s, c);
 	tri_sx_swait_free(c); /* its timer belongs to this loop */
+	c->sflags |= TRI_SF_FENCED;
 	pthread_mutex_lock(&t->rmtx);
 	c->rq_next = t->adopt;
 	t->adopt = c;
 	atomic_fetch_add(&t->adopt_pending, 1);
-	moved = tri_slot_move(c->mb.rec, c->ref.gen, s->idx + 1, t->idx + 1);
-	if (!moved) {
-		t->adopt = c->rq_next;
-		c->rq_next = NULL;
-		atomic_fetch_sub(&t->adopt_pending, 1);
-	}
 	pthread_mutex_unlock(&t->rmtx);
-	if (!moved) {
-		tri_sx_list_add(s, c);
-		return false;
-	}
+	tri_slot_move_end(r, c->ref.gen, t->idx + 1);
 	uv_async_send(&t->wake);
 	return true;
 }

@@ -23,6 +23,7 @@ void
 tri_sx_start_failed(tri_ctx *c, int rv)
 {
 	tri_start_undo(c, rv);
+	TRI_STAT(exited); /* counted as spawned when its context was made */
 	if (tri_sched_current() != NULL) {
 		tri_sx_uncache(tri_sched_current(), c);
 	}

@@ -237,6 +237,12 @@ tri_sx_list_remove(tri_sched *s, tri_ctx *c)
 	}
 	c->all_prev = c->all_next = NULL;
 	tri_sx_uncache(s, c);
+	for (unsigned i = 0; i < s->nfenced; i++) {
+		if (s->fenced[i] == c) {
+			s->fenced[i] = s->fenced[--s->nfenced];
+			break;
+		}
+	}
 	s->nall--;
 	c->sflags &= (uint16_t)~TRI_SF_LISTED;
 	atomic_fetch_sub_explicit(&s->nactors, 1, memory_order_relaxed);
@@ -256,7 +262,7 @@ tri_sched_notify(tri_ctx *c)
 	}
 	if ((c->sflags &
 	        (TRI_SF_RUNNING | TRI_SF_QUEUED | TRI_SF_STARTING |
-	            TRI_SF_ENDED)) != 0) {
+	            TRI_SF_ENDED | TRI_SF_FENCED)) != 0) {
 		return;
 	}
 	if (tri_sx_has_work(c)) {
@@ -497,6 +503,10 @@ tri_sched_route(tri_sched *s, const tri_frame *f)
 		return;
 	}
 	tri_sx_take_adopted(s); /* a frame for an actor just handed to us */
+	if (f->kind == TRI_K_FENCE) {
+		tri_sx_fence(s, f->dest);
+		return;
+	}
 	c = tri_registry_get(f->dest);
 	if (c == NULL || c->kind != TRI_CTX_SCHED) {
 		/* Gone.  A user message was counted as a dead letter when
@@ -771,7 +781,8 @@ stack_size(void)
 	const char *e = getenv("TROUPE_STACK");
 	size_t n = tri_rt.stack_size;
 
-	if (e != NULL && e[0] != '\0') {
+	/* tr_options first, as for the number of schedulers. */
+	if (n == 0 && e != NULL && e[0] != '\0') {
 		char *end;
 		unsigned long v = strtoul(e, &end, 10);
 		if (*end == 'k' || *end == 'K') {
@@ -787,11 +798,13 @@ count_wanted(uint32_t n)
 {
 	const char *e = getenv("TROUPE_SCHEDULERS");
 
-	if (n == 0 && e != NULL && e[0] != '\0') {
-		n = (uint32_t)strtoul(e, NULL, 10);
-	}
+	/* The program's own choice first (tr_options), then the
+	 * environment's, then the machine's. */
 	if (n == 0) {
 		n = tri_rt.schedulers;
+	}
+	if (n == 0 && e != NULL && e[0] != '\0') {
+		n = (uint32_t)strtoul(e, NULL, 10);
 	}
 	if (n == 0) {
 		n = tr_cores();

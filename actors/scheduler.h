@@ -39,6 +39,7 @@
 #define TRI_SF_LOOP 0x0020     /* has a loop of its own (tr_loop) */
 #define TRI_SF_ENDED 0x0040    /* over: only references keep it */
 #define TRI_SF_LISTED 0x0080   /* in its scheduler's list of actors */
+#define TRI_SF_FENCED 0x0100   /* moved here; runs once its fence came */
 
 typedef struct tri_sched tri_sched;
 

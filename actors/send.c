@@ -362,14 +362,34 @@ tri_wait_batch(tri_ctx *self, bool (*done)(tri_ctx *))
 	    (self->call_batch == NULL || self->call_batch->left == 0);
 }
 
+/* How long an all-or-nothing spawn that failed waits for the ones it
+ * started to be gone. */
+#define UNDO_WAIT_MS 10000
+
 void
 tri_spawn_many_undo(tr_ref *refs, uint32_t n)
 {
+	uint64_t deadline = tri_now_ms() + UNDO_WAIT_MS;
+	uint32_t left;
+
 	for (uint32_t i = 0; i < n; i++) {
 		if (!tr_ref_is_nil(refs[i])) {
 			(void)tr_stop(refs[i], TR_REASON_KILL);
-			refs[i] = TR_REF_NIL;
 		}
+	}
+	/* Gone when the spawn returns, as it says: none is left to be
+	 * found by a name lookup or a stats count a moment later.  A kill
+	 * takes a turn of each one's scheduler; look again each ms. */
+	do {
+		left = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			if (!tr_ref_is_nil(refs[i]) && tr_alive(refs[i])) {
+				left++;
+			}
+		}
+	} while (left > 0 && tri_now_ms() < deadline && tr_sleep(1) == TR_OK);
+	for (uint32_t i = 0; i < n; i++) {
+		refs[i] = TR_REF_NIL;
 	}
 }
 

@@ -344,35 +344,37 @@ tri_slot_home(tri_slotrec *r, uint32_t gen)
 }
 
 bool
-tri_slot_move(tri_slotrec *r, uint32_t gen, uint32_t from, uint32_t to)
+tri_slot_move_begin(tri_slotrec *r, uint32_t gen, uint32_t from)
 {
 	uint64_t w = atomic_load(&r->word);
-	uint64_t mw;
 
 	for (;;) {
 		if (GEN(w) != gen || HOME(w) != from || MOVING(w)) {
 			return false;
 		}
-		mw = w | MOVING_BIT;
-		if (atomic_compare_exchange_weak(&r->word, &w, mw)) {
+		if (atomic_compare_exchange_weak(
+		        &r->word, &w, w | MOVING_BIT)) {
 			break;
 		}
 	}
 	/* No sender can take a slot or count itself in flight now without
 	 * seeing the move; if one is in flight already, give up. */
 	if (atomic_load(&r->inflight) != 0) {
-		w = mw;
-		while (!atomic_compare_exchange_weak(
-		    &r->word, &w, w & ~(uint64_t)MOVING_BIT)) {
-		}
+		tri_slot_move_end(r, gen, from);
 		return false;
 	}
-	w = mw;
-	for (;;) {
-		uint64_t nw = WORD(gen, to, DEPTH(w));
-		if (atomic_compare_exchange_weak(&r->word, &w, nw)) {
-			return true;
-		}
+	return true;
+}
+
+void
+tri_slot_move_end(tri_slotrec *r, uint32_t gen, uint32_t to)
+{
+	uint64_t w = atomic_load(&r->word);
+
+	/* Only the mover changes gen or home while the bit is set; others
+	 * may change the depth (a release). */
+	while (GEN(w) == gen &&
+	    !atomic_compare_exchange_weak(&r->word, &w, WORD(gen, to, DEPTH(w)))) {
 	}
 }
 

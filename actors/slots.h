@@ -148,10 +148,13 @@ void tri_slot_routed(tri_slotrec *r, uint32_t gen);
 /* The home of gen now (0 if it is gone, or lives in its own inbox). */
 uint32_t tri_slot_home(tri_slotrec *r, uint32_t gen);
 /*
- * Moves gen from home `from` to home `to` if nothing is in flight to it
- * (only its home's scheduler thread calls this).  Whether it moved.
+ * A move of gen from home `from` (only its home's scheduler thread
+ * moves it): begin sets the moving bit if nothing is in flight to it
+ * (whether it did); senders wait it out until end names its home `to`
+ * (or `from` again, to give up) and clears the bit.
  */
-bool tri_slot_move(tri_slotrec *r, uint32_t gen, uint32_t from, uint32_t to);
+bool tri_slot_move_begin(tri_slotrec *r, uint32_t gen, uint32_t from);
+void tri_slot_move_end(tri_slotrec *r, uint32_t gen, uint32_t to);
 /* Gives n slots back, if gen is still the one living there. */
 void tri_slot_release(tri_slotrec *r, uint32_t gen, uint32_t n);
 uint32_t tri_slot_depth(tri_slotrec *r, uint32_t gen);

@@ -111,10 +111,10 @@ typedef struct tr_options {
 	 * TR_MSG_MAX. */
 	uint32_t max_body;
 	/* Scheduler threads for scheduled actors (TR_PLACE_SCHEDULED).
-	 * Default: $TROUPE_SCHEDULERS, else one per core (tr_cores()). */
+	 * 0: $TROUPE_SCHEDULERS if set, else one per core (tr_cores()). */
 	uint32_t schedulers;
 	/* Stack of a scheduled actor's callback while it waits (tr_call,
-	 * tr_recv, a full mailbox), in bytes.  Default: $TROUPE_STACK
+	 * tr_recv, a full mailbox), in bytes.  0: $TROUPE_STACK if set
 	 * (bytes, or "256k"), else 256 KiB. */
 	uint32_t stack_size;
 } tr_options;

@@ -46,7 +46,8 @@ enum tri_frame_kind {
 	TRI_K_PROC_DOWN = 12, /* process dest.proc... see below */
 	TRI_K_READY = 13,     /* a new process's actor started, or failed to */
 	TRI_K_REDIRECT = 14,  /* a call was passed on to sender (pools) */
-	TRI_K_MAX_ = 15
+	TRI_K_FENCE = 15,     /* a scheduled actor moved: see below */
+	TRI_K_MAX_ = 16
 };
 
 /*
@@ -58,6 +59,12 @@ enum tri_frame_kind {
  *
  * TRI_K_REDIRECT: a pool passed the call corr on to the member named
  * by sender; the caller now watches that member for the call's length.
+ *
+ * TRI_K_FENCE: scheduler k handed actor dest over to the scheduler
+ * whose inbox this is, through that inbox's port of its process, after
+ * every frame dest had sent to actors there: dest runs there only once
+ * this arrived, so none of those frames is overtaken by a message dest
+ * hands over directly (actors/sched_share.c).  Body empty.
  *
  * TRI_K_READY: a fork member or exec'd program reports to its spawner;
  * corr = the spawn's id, sender = the new actor's ref, body [kind, code,
