@@ -2157,67 +2157,25 @@ static const struct CMUnitTest tests[] = {
     T1(test_dead_letters),
     T1(test_dead_letters_on_failure),
     T2(test_large_bodies),
-};
-
-/*
- * KNOWN BUGS: tests that fail against the runtime as it is (each
- * names the promise it holds the runtime to; the report of h/schedtest
- * has the diagnosis).  They run only when named on the command line;
- * tests/meson.build registers each group as a `sched-bug-*` test with
- * should_fail, so the suite stays green while they fail and says
- * UNEXPECTEDPASS once the runtime is fixed: then move them up.
- */
-static const struct CMUnitTest known_bugs[] = {
-    /* per-sender order breaks when a sender moves to the receiver's
-     * scheduler while its frames are still on the way there */
     T2(test_order_senders_move),
     T2(test_order_while_moving),
-    /* a scheduler spins while an actor with a ready handle waits */
     T1(test_loop_wait_does_not_spin),
-    /* tr_spawn of a thread actor blocks the spawner's scheduler */
     T1(test_spawn_waits_do_not_block_scheduler),
-    /* tr_spawn_many returns TR_EINIT while the started ones live on */
     T2(test_spawn_many_no_survivors),
-    /* a scheduled start that did not happen stays "alive" in tr_stats */
     T2(test_stats_failed_starts),
-    /* $TROUPE_SCHEDULERS overrides tr_options.schedulers */
     cmocka_unit_test(test_options_beat_environment),
 };
 
-/*
- * No argument: the tests of what works.  Arguments: names of tests of
- * known_bugs[] to run.  TEST_SCHED_FILTER=pattern runs only the tests
- * whose names match, to loop over some of them.
- */
-int
-main(int argc, char **argv)
-{
-	struct CMUnitTest pick[sizeof(known_bugs) / sizeof(known_bugs[0])];
-	size_t n = 0;
 
+int
+main(void)
+{
 	/* Each test chooses its own number of schedulers. */
 	unsetenv("TROUPE_SCHEDULERS");
 	if (getenv("TEST_SCHED_FILTER") != NULL) {
+		/* TEST_SCHED_FILTER=pattern: only the tests whose names
+		 * match, to loop over some of them. */
 		cmocka_set_test_filter(getenv("TEST_SCHED_FILTER"));
 	}
-	if (argc < 2) {
-		return cmocka_run_group_tests(tests, NULL, NULL);
-	}
-	for (int i = 1; i < argc; i++) {
-		size_t k;
-		for (k = 0; k < sizeof(known_bugs) / sizeof(known_bugs[0]);
-		     k++) {
-			if (strcmp(known_bugs[k].name, argv[i]) == 0) {
-				break;
-			}
-		}
-		if (k == sizeof(known_bugs) / sizeof(known_bugs[0]) ||
-		    n == sizeof(pick) / sizeof(pick[0])) {
-			fprintf(stderr, "%s: no known-bug test %s\n", argv[0],
-			    argv[i]);
-			return 2;
-		}
-		pick[n++] = known_bugs[k];
-	}
-	return _cmocka_run_group_tests("known bugs", pick, n, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
