@@ -67,7 +67,15 @@ inbox_cb(void *arg, tri_buf *b)
 	}
 	was_empty = mb->narr == 0;
 	mb->arr[mb->narr++] = b;
-	atomic_store_explicit(&mb->pending, mb->narr, memory_order_release);
+	/* Seen by the owner's drain without the lock; and seen before we
+	 * look whether its loop still has a wake-up pending: uv_async_send
+	 * first reads the handle's flag, which the owner clears before it
+	 * drains.  Without a full fence between our store and that read,
+	 * both could read the other's old value (store buffering): our
+	 * wake-up merged into one the owner has already handled, and its
+	 * drain finding nothing.  It then sleeps on an arrival for good. */
+	atomic_store_explicit(&mb->pending, mb->narr, memory_order_seq_cst);
+	atomic_thread_fence(memory_order_seq_cst);
 	if (was_empty) {
 		if (mb->owner_waiting) {
 			pthread_cond_signal(&mb->arrived);
@@ -133,7 +141,7 @@ bool
 tri_mailbox_pending(tri_ctx *c)
 {
 	return c->mb.io != NULL &&
-	    atomic_load_explicit(&c->mb.io->pending, memory_order_acquire) !=
+	    atomic_load_explicit(&c->mb.io->pending, memory_order_seq_cst) !=
 	    0;
 }
 
@@ -317,7 +325,7 @@ tri_mailbox_drain(tri_ctx *c)
 	size_t n, routed = 0;
 
 	if (mb == NULL || mb->draining ||
-	    atomic_load_explicit(&mb->pending, memory_order_acquire) == 0) {
+	    atomic_load_explicit(&mb->pending, memory_order_seq_cst) == 0) {
 		return 0;
 	}
 	pthread_mutex_lock(&mb->mtx);
