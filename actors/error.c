@@ -26,8 +26,8 @@ static const char *const messages[] = {
     [TR_ENOTSUP] = "not supported",
     [TR_ETRANSPORT] = "transport error",
     [TR_ESYSTEM] = "operating system error",
-    [TR_ERESOURCE] = "out of resources (file descriptors, processes or "
-                     "threads)",
+    [TR_ERESOURCE] =
+        ("out of resources (file descriptors, processes or threads)"),
 };
 
 const char *
