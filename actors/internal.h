@@ -118,7 +118,6 @@ typedef struct tri_mailbox {
 	size_t cspare;
 	bool owner_waiting;
 	bool closed;
-	int checking;     /* tri_mailboxes_check() holds the inbox */
 	uv_async_t *wake; /* the owner's loop, if it runs one */
 
 	/* Capacity and depth live in the process's shared slot table, so
@@ -137,13 +136,6 @@ int tri_mailbox_open(tri_ctx *c);
 void tri_mailbox_seal(tri_ctx *c);
 /* Closes the sockets. */
 void tri_mailbox_close(tri_ctx *c);
-/* Checks that the mailbox of every context of this process still takes
- * connections from other processes, and repairs one that does not
- * (socket.c, tri_inbox_check: an nng 1.5.2 fault that a process killed
- * while it connects causes).  Called when a process of the node ended;
- * blocks for a fraction of a millisecond per context, more for one it
- * repairs.  Returns how many it repaired. */
-unsigned tri_mailboxes_check(void);
 /* Gives back n slots taken by messages the owner took. */
 void tri_mailbox_release(tri_ctx *c, uint32_t n);
 /* Owner: decodes what arrived into the context's queues.  Returns the

@@ -14,7 +14,6 @@
  * takes the message.  Control frames, replies and timer messages take
  * none, so a full mailbox never holds up an exit signal.
  */
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -83,8 +82,11 @@ tri_mailbox_open(tri_ctx *c)
 	        TR_OK) {
 		return rv;
 	}
-	if ((rv = tri_inbox_open(&mb->inbox, local, ipc, inbox_cb, c)) !=
-	    TR_OK) {
+	/* Dialers of other processes see in the note whether the socket
+	 * took their connection (watch.h). */
+	tri_note_reset(&tri_rt.slots->note[c->ref.slot]);
+	if ((rv = tri_inbox_open(&mb->inbox, local, ipc,
+	         &tri_rt.slots->note[c->ref.slot], inbox_cb, c)) != TR_OK) {
 		return rv;
 	}
 	if ((rv = tri_port_open(&mb->port, local, true)) != TR_OK) {
@@ -119,12 +121,6 @@ tri_mailbox_close(tri_ctx *c)
 	pthread_mutex_lock(&mb->mtx);
 	mb->closed = true;
 	mb->wake = NULL;
-	/* A check of the inbox finishes first (it is short). */
-	while (mb->checking > 0) {
-		pthread_mutex_unlock(&mb->mtx);
-		sched_yield();
-		pthread_mutex_lock(&mb->mtx);
-	}
 	pthread_mutex_unlock(&mb->mtx);
 	/* Our own port first, from its sending side: nng 1.5.2 can lose a
 	 * message that a push socket hands to a pipe whose pull end is
@@ -139,54 +135,6 @@ tri_mailbox_close(tri_ctx *c)
 		tri_buf_free(mb->arr[i]);
 	}
 	mb->narr = 0;
-}
-
-/* How long a probe may take before the inbox counts as deaf: far more
- * than a working one needs (well under a millisecond), so that a loaded
- * machine does not make a working inbox look deaf. */
-#define CHECK_TIMEOUT_MS 500
-
-unsigned
-tri_mailboxes_check(void)
-{
-	tri_ctx **v;
-	size_t n;
-	unsigned fixed = 0;
-
-	if (tri_registry_all(&v, &n) != TR_OK) {
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		tri_mailbox *mb = &v[i]->mb;
-		tri_inbox *ib = NULL;
-		bool repaired = false;
-
-		pthread_mutex_lock(&mb->mtx);
-		if (!mb->closed && mb->inbox != NULL) {
-			ib = mb->inbox;
-			mb->checking++;
-		}
-		pthread_mutex_unlock(&mb->mtx);
-		if (ib != NULL) {
-			(void)tri_inbox_check(ib, CHECK_TIMEOUT_MS, &repaired);
-			pthread_mutex_lock(&mb->mtx);
-			mb->checking--;
-			pthread_mutex_unlock(&mb->mtx);
-		}
-		if (repaired) {
-			fixed++;
-			TRI_STAT(repaired);
-			fprintf(stderr,
-			    "troupe: pid %d: the mailbox of actor %u.%u.%u had "
-			    "stopped taking connections (an nng 1.5.2 fault): "
-			    "listening again\n",
-			    (int)getpid(), v[i]->ref.proc, v[i]->ref.slot,
-			    v[i]->ref.gen);
-		}
-		tri_ctx_rele(v[i]);
-	}
-	tri_free(v);
-	return fixed;
 }
 
 void

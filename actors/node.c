@@ -308,11 +308,6 @@ proc_ended(int pid, int wstatus)
 	}
 	tri_remote_forget_proc(proc);
 	tri_names_drop_proc(proc);
-	/* If it died while it connected to one of our mailboxes, nng 1.5.2
-	 * stopped taking connections there (mailbox.c): repaired before
-	 * anybody hears of the death and, say, restarts it. */
-	(void)tri_mailboxes_check();
-
 	pthread_mutex_lock(&N.mtx);
 	e = find_locked(proc);
 	e->ended = true;

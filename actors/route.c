@@ -91,8 +91,6 @@ proc_down_fanout(tri_ctx *c, const tri_frame *f)
 	if (c->kind != TRI_CTX_MAIN || tri_rt.is_root) {
 		return;
 	}
-	/* A process that died may have wedged our listeners (mailbox.c). */
-	(void)tri_mailboxes_check();
 	if (tri_registry_actors(&v, &n) != TR_OK) {
 		return;
 	}

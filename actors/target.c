@@ -7,9 +7,23 @@
  * first use, and dropped once the slot table says the incarnation is
  * gone or its process ended.  They are not paced: their receiver is in
  * another process; they coalesce while a send is in flight.
+ *
+ * A port is used only once the receiver's socket has taken its
+ * connection, as the accept note in the receiver's slot table shows:
+ * nng 1.5.2 can stop a listener for good while its transport still
+ * completes connections, and what is sent on those is never read
+ * (watch.h).  A dialer that is not taken asks the receiver's watch for
+ * a check, and dials again.
+ *
+ * As a process exits, it says goodbye on each port and waits until each
+ * receiver has read everything up to it (tri_remote_goodbye): a receiver
+ * that sees the hang-up first drops what it has not read yet (nng checks
+ * a connection for a hang-up before it reads it).
  */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -17,13 +31,16 @@
 
 typedef struct tri_rport {
 	tr_ref ref;
-	tri_port *port;
-	int refs; /* users + 1 for the cache while cached */
+	tri_port *port; /* NULL while dialing, or if the dial failed */
+	int refs;       /* users + 1 for the cache while cached */
 	bool cached;
+	bool dialing; /* one thread dials it; others wait for `dialed` */
+	int err;      /* why the dial failed */
 	struct tri_rport *next;
 } tri_rport;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t dialed = PTHREAD_COND_INITIALIZER;
 static tri_rport *buckets[BUCKETS];
 static tri_slottab **tabs; /* by proc; mapped on first use */
 static uint32_t ntabs;
@@ -59,6 +76,9 @@ uncache_locked(tri_rport *p, tri_rport **to_close)
 {
 	tri_rport **pp = &buckets[hash(p->ref)];
 
+	if (!p->cached) {
+		return;
+	}
 	while (*pp != NULL && *pp != p) {
 		pp = &(*pp)->next;
 	}
@@ -90,6 +110,11 @@ table_locked(uint32_t proc)
 
 /* Dials of a live actor's mailbox that may be refused, 1 ms apart. */
 #define DIAL_TRIES 20
+/* How long a dialer waits for the receiver to take its connection (far
+ * more than it takes: well under a millisecond); and how long it tries
+ * in all before it sends on a connection that was not seen taken. */
+#define CONFIRM_MS 100
+#define DIAL_DEADLINE_MS 3000
 
 static bool
 incarnation_lives(tri_slottab *tab, tr_ref r)
@@ -98,13 +123,83 @@ incarnation_lives(tri_slottab *tab, tr_ref r)
 	    (uint32_t)(atomic_load(&tab->slot[r.slot].word) >> 32) == r.gen;
 }
 
+/* A port to r's mailbox whose connection r's socket took. */
+static int
+dial_confirmed(tri_slottab *tab, tr_ref r, tri_port **out)
+{
+	tri_accept_note *note = &tab->note[r.slot];
+	uint64_t deadline = tri_now_ms() + DIAL_DEADLINE_MS;
+	char url[512];
+	int rv;
+
+	if ((rv = tri_addr_ipc(url, sizeof(url), r, tri_rt.sockdir)) != TR_OK) {
+		return rv;
+	}
+	for (;;) {
+		uint32_t since = tri_note_seq(note);
+		rv = tri_port_open(out, url, false);
+		/* Refused though its slot says it lives: its mailbox may be
+		 * between two listeners (watch.c); try again for a little
+		 * while. */
+		for (int tries = 0; rv == TR_ENOPROC && tries < DIAL_TRIES &&
+		     incarnation_lives(tab, r);
+		     tries++) {
+			struct timespec ms = {0, 1000000L};
+			nanosleep(&ms, NULL);
+			rv = tri_port_open(out, url, false);
+		}
+		if (rv != TR_OK) {
+			return rv;
+		}
+		if (tri_note_wait_accepted(note, since, CONFIRM_MS)) {
+			return TR_OK;
+		}
+
+		if (!incarnation_lives(tab, r)) {
+			tri_port_free(*out);
+			*out = NULL;
+			return TR_ENOPROC;
+		}
+		if (tri_now_ms() >= deadline) {
+			fprintf(stderr,
+			    "troupe: pid %d: the mailbox of actor %u.%u.%u did "
+			    "not take our connection within %d ms: using it "
+			    "anyway\n",
+			    (int)getpid(), r.proc, r.slot, r.gen,
+			    DIAL_DEADLINE_MS);
+			return TR_OK;
+		}
+		/* Nothing was sent on it: drop it, have the receiver's watch
+		 * check its listener (and replace it if it stopped), then
+		 * dial again. */
+		tri_port_free(*out);
+		*out = NULL;
+		tri_note_request_check(note, &tab->watch);
+		while (!tri_note_wait_checked(note, 20) &&
+		    incarnation_lives(tab, r) && tri_now_ms() < deadline) {
+		}
+	}
+}
+
+static tri_rport *
+find_locked(tr_ref r)
+{
+	tri_rport *p;
+
+	for (p = buckets[hash(r)]; p != NULL; p = p->next) {
+		if (tr_ref_equal(p->ref, r)) {
+			break;
+		}
+	}
+	return p;
+}
+
 int
 tri_target_get(tr_ref r, tri_target *t)
 {
 	tri_rport *p, *to_close = NULL;
 	tri_slottab *tab;
-	char url[512];
-	int rv;
+	int rv = TR_OK;
 
 	memset(t, 0, sizeof(*t));
 	t->ref = r;
@@ -122,54 +217,46 @@ tri_target_get(tr_ref r, tri_target *t)
 	pthread_mutex_lock(&lock);
 	if ((tab = table_locked(r.proc)) == NULL ||
 	    !incarnation_lives(tab, r)) {
-		for (p = buckets[hash(r)]; p != NULL; p = p->next) {
-			if (tr_ref_equal(p->ref, r)) {
-				uncache_locked(p, &to_close);
-				break;
-			}
+		if ((p = find_locked(r)) != NULL) {
+			uncache_locked(p, &to_close);
 		}
 		pthread_mutex_unlock(&lock);
 		close_list(to_close);
 		return TR_ENOPROC;
 	}
-	for (p = buckets[hash(r)]; p != NULL; p = p->next) {
-		if (tr_ref_equal(p->ref, r)) {
-			break;
-		}
-	}
-	if (p == NULL) {
-		/* Dial outside the lock would race a second dialer; dialing
-		 * ipc is a local connect, short enough to hold it. */
+	if ((p = find_locked(r)) == NULL) {
+		/* Dialed outside the lock (it can take a while, watch.h);
+		 * other senders to r wait for it, others go on. */
 		if ((p = tri_calloc(1, sizeof(*p))) == NULL) {
 			pthread_mutex_unlock(&lock);
 			return TR_ENOMEM;
 		}
-		if ((rv = tri_addr_ipc(url, sizeof(url), r, tri_rt.sockdir)) ==
-		    TR_OK) {
-			rv = tri_port_open(&p->port, url, false);
-		}
-		/* Refused though its slot says it lives: its mailbox may be
-		 * between two listeners (tri_mailboxes_check); try again
-		 * for a little while. */
-		for (int tries = 0; rv == TR_ENOPROC && tries < DIAL_TRIES &&
-		     incarnation_lives(tab, r);
-		     tries++) {
-			struct timespec ms = {0, 1000000L};
-			nanosleep(&ms, NULL);
-			rv = tri_port_open(&p->port, url, false);
-		}
-		if (rv != TR_OK) {
-			pthread_mutex_unlock(&lock);
-			tri_free(p);
-			return rv == TR_ENOMEM ? rv : TR_ENOPROC;
-		}
 		p->ref = r;
-		p->refs = 1;
+		p->refs = 2; /* the cache's and ours */
 		p->cached = true;
+		p->dialing = true;
 		p->next = buckets[hash(r)];
 		buckets[hash(r)] = p;
+		pthread_mutex_unlock(&lock);
+		rv = dial_confirmed(tab, r, &p->port);
+		pthread_mutex_lock(&lock);
+		p->dialing = false;
+		p->err = rv == TR_ENOMEM ? rv : TR_ENOPROC;
+		pthread_cond_broadcast(&dialed);
+	} else {
+		p->refs++;
+		while (p->dialing) {
+			pthread_cond_wait(&dialed, &lock);
+		}
 	}
-	p->refs++;
+	if (p->port == NULL) {
+		rv = p->err;
+		uncache_locked(p, &to_close);
+		rport_rele_locked(p, &to_close);
+		pthread_mutex_unlock(&lock);
+		close_list(to_close);
+		return rv;
+	}
 	pthread_mutex_unlock(&lock);
 	t->remote = p;
 	t->tab = tab;
@@ -245,6 +332,9 @@ tri_remote_flush(uint64_t deadline_ms)
 	for (unsigned b = 0; b < BUCKETS && n < 256; b++) {
 		for (tri_rport *p = buckets[b]; p != NULL && n < 256;
 		     p = p->next) {
+			if (p->port == NULL) {
+				continue; /* dialing: nothing sent on it yet */
+			}
 			p->refs++;
 			list[n++] = p;
 		}

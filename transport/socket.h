@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "frame.h"
+#include "watch.h"
 
 /* One received nng message: one or more frames. */
 typedef struct tri_buf tri_buf;
@@ -35,22 +36,24 @@ typedef void (*tri_inbox_cb)(void *arg, tri_buf *b);
 typedef struct tri_inbox tri_inbox;
 
 /* Listens at url, and also at url2 unless NULL, and starts receiving.
- * Errors mapped by tri_err_nng. */
+ * url2 (ipc://, for other processes) is watched (watch.h): its accepted
+ * connections are noted in *note (NULL: a note of its own), where its
+ * dialers also ask for checks.  Errors mapped by tri_err_nng. */
 int tri_inbox_open(tri_inbox **out, const char *url, const char *url2,
-    tri_inbox_cb cb, void *arg);
+    tri_accept_note *note, tri_inbox_cb cb, void *arg);
 
 /* Stops receiving (waits for a running callback to return), closes the
  * socket, frees.  No callback runs after it returns.  NULL is fine. */
 void tri_inbox_close(tri_inbox *ib);
 
 /*
- * Checks that the inbox's second (ipc) listener still takes new
- * connections: dials it afresh and waits up to timeout_ms for an empty
- * probe message to arrive.  If it does not, listens again (socket.c
- * says which nng 1.5.2 fault this repairs) and sets *repaired.  TR_OK:
- * it works (again); other errors: it could not tell, or listen again.
- * Blocks up to timeout_ms; not from an nng callback; not concurrently
- * with tri_inbox_close() of the same inbox.
+ * Checks now that the inbox's second (ipc) listener still takes new
+ * connections, as the watch does when asked (watch.h): dials it and
+ * waits up to timeout_ms for the connection to be accepted; if it is
+ * not, listens again and sets *repaired.  TR_OK: it works (again);
+ * other errors: it could not tell, or listen again.  Blocks up to
+ * timeout_ms; not from an nng callback; not concurrently with
+ * tri_inbox_close() of the same inbox.
  */
 int tri_inbox_check(tri_inbox *ib, int timeout_ms, bool *repaired);
 
