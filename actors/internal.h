@@ -463,6 +463,10 @@ void tri_rundir_remove(const char *dir, const char *sockdir);
 int tri_timer_start(void);
 void tri_timer_stop(void);
 
+/* Counts n dead letters: in tr_stats, and in this process's slot table
+ * for the root to add up when the process ends. */
+void tri_count_dead(uint64_t n);
+
 #define TRI_STAT(field) \
 	atomic_fetch_add_explicit(&tri_rt.field, 1, memory_order_relaxed)
 #define TRI_STAT_ADD(field, n) \

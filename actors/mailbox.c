@@ -108,7 +108,7 @@ tri_mailbox_seal(tri_ctx *c)
 
 	if (mb->rec != NULL) {
 		/* What the slot still counts was accepted and never taken. */
-		TRI_STAT_ADD(dead_letters, tri_slot_close(mb->rec, c->ref.gen));
+		tri_count_dead(tri_slot_close(mb->rec, c->ref.gen));
 	}
 }
 

@@ -303,7 +303,11 @@ proc_ended(int pid, int wstatus)
 			why = TR_REASON(
 			    (tr_exit_kind)tab->reason_kind, tab->reason_code);
 		}
-		tri_slots_wake_all(tab);
+		/* Its dead letters become the root's: those it counted, and
+		 * the messages its mailboxes had accepted and not handed to
+		 * an actor (all of them, for a process that was killed). */
+		TRI_STAT_ADD(dead_letters,
+		    tri_slots_close_all(tab) + atomic_load(&tab->dead_letters));
 		tri_slots_unmap(tab);
 	}
 	tri_remote_forget_proc(proc);

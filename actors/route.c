@@ -116,7 +116,7 @@ tri_route(tri_ctx *c, const tri_frame *f)
 		 * to its successor.  (Addresses name the incarnation, so only
 		 * a forged frame gets here.) */
 		if (counted || f->kind == TRI_K_TIMER) {
-			TRI_STAT(dead_letters);
+			tri_count_dead(1);
 		}
 		return;
 	}

@@ -333,6 +333,18 @@ tr_shutdown(void)
 	return TR_OK;
 }
 
+void
+tri_count_dead(uint64_t n)
+{
+	tri_slottab *t = tri_rt.slots;
+
+	TRI_STAT_ADD(dead_letters, n);
+	if (t != NULL && !tri_rt.is_root) {
+		atomic_fetch_add_explicit(
+		    &t->dead_letters, n, memory_order_relaxed);
+	}
+}
+
 int
 tr_stats_get(tr_stats *out)
 {

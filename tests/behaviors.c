@@ -11,6 +11,7 @@ test_behaviors_register(void)
 	test_behaviors_life_register();
 	test_behaviors_proc_register();
 	test_behaviors_sup_register();
+	test_behaviors_exit_register();
 }
 
 bool
