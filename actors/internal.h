@@ -273,9 +273,18 @@ void tri_target_put(tri_target *t);
 int tri_target_deliver(tri_target *t, const tri_frame *f);
 /* Takes a mailbox slot, then queues; gives the slot back on failure. */
 int tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms);
-/* Waits until every port to another process has handed what it holds
- * to nng (a process about to exit), or the deadline. */
-bool tri_remote_flush(uint64_t deadline_ms);
+/*
+ * For a process about to exit (nng has no linger, and a receiver that
+ * sees the hang-up may drop what it has not read yet): hands what every
+ * port to another process holds to nng, then sends a goodbye on each
+ * and waits until each receiver has read everything up to its goodbye
+ * (or its process has ended), or the deadline.  Whether all did.
+ */
+bool tri_remote_goodbye(uint64_t deadline_ms);
+/* A goodbye numbered token arrived from process proc, after everything
+ * it sent before on that connection: tells it (its slot table).  Any
+ * thread (an nng callback). */
+void tri_bye_ack(uint32_t proc, uint64_t token);
 /* Drops every cached port to process proc (it is gone). */
 void tri_remote_forget_proc(uint32_t proc);
 void tri_remote_fini(void);

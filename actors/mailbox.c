@@ -21,13 +21,36 @@
 
 #include "internal.h"
 
+/* Whether b is a goodbye (an nng message of its own, one frame). */
+static bool
+is_goodbye(tri_buf *b, tri_frame *f)
+{
+	const uint8_t *d = tri_buf_data(b);
+	size_t len = tri_buf_len(b), off = 0;
+
+	return len > 1 && d[1] == TRI_K_BYE &&
+	    tri_frame_decode(d, len, &off, tri_rt.max_body, f) == TR_OK &&
+	    off == len;
+}
+
 static void
 inbox_cb(void *arg, tri_buf *b)
 {
 	tri_ctx *c = arg;
 	tri_mailbox *mb = &c->mb;
 	bool was_empty;
+	tri_frame f;
 
+	/* A process that exits said goodbye after its last frames on this
+	 * connection: messages arrive one callback at a time, in order, so
+	 * everything it sent before is in our arrival list now. */
+	if (is_goodbye(b, &f)) {
+		if (f.sender.node == tri_rt.node) {
+			tri_bye_ack(f.sender.proc, f.corr);
+		}
+		tri_buf_free(b);
+		return;
+	}
 	pthread_mutex_lock(&mb->mtx);
 	if (mb->narr == mb->carr) {
 		size_t ncap = mb->carr ? mb->carr * 2 : 64;

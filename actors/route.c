@@ -123,6 +123,7 @@ tri_route(tri_ctx *c, const tri_frame *f)
 	if (f->kind >= TRI_K_EXIT && f->kind != TRI_K_TIMER &&
 	    f->kind != TRI_K_LINK && f->kind != TRI_K_UNLINK &&
 	    f->kind != TRI_K_DEMON && f->kind != TRI_K_REDIRECT &&
+	    f->kind != TRI_K_BYE &&
 	    tri_reason_parse(f->body, f->body_len, &why, &mon) != TR_OK) {
 		TRI_STAT(malformed);
 		return;
@@ -233,6 +234,11 @@ tri_route(tri_ctx *c, const tri_frame *f)
 	case TRI_K_PROC_DOWN:
 		proc_down_fanout(c, f);
 		proc_down(c, f->tag, why);
+		return;
+
+	case TRI_K_BYE:
+		/* Taken by the inbox when it comes alone (mailbox.c); one
+		 * sent otherwise asks for nothing. */
 		return;
 
 	default:

@@ -321,36 +321,154 @@ tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms)
 	return rv;
 }
 
-bool
-tri_remote_flush(uint64_t deadline_ms)
+/* Every cached port that has a connection, held (refs + 1). */
+static tri_rport **
+hold_all(size_t *n)
 {
-	tri_rport *list[256];
-	size_t n = 0;
-	bool all = true;
+	tri_rport **list = NULL;
+	size_t cap = 0;
 
+	*n = 0;
 	pthread_mutex_lock(&lock);
-	for (unsigned b = 0; b < BUCKETS && n < 256; b++) {
-		for (tri_rport *p = buckets[b]; p != NULL && n < 256;
-		     p = p->next) {
+	for (unsigned b = 0; b < BUCKETS; b++) {
+		for (tri_rport *p = buckets[b]; p != NULL; p = p->next) {
 			if (p->port == NULL) {
 				continue; /* dialing: nothing sent on it yet */
 			}
+			if (*n == cap) {
+				size_t ncap = cap ? 2 * cap : 64;
+				tri_rport **v =
+				    tri_realloc(list, ncap * sizeof(*v));
+				if (v == NULL) {
+					goto out;
+				}
+				list = v;
+				cap = ncap;
+			}
 			p->refs++;
-			list[n++] = p;
+			list[(*n)++] = p;
 		}
 	}
+out:
 	pthread_mutex_unlock(&lock);
+	return list;
+}
+
+static void
+release_all(tri_rport **list, size_t n)
+{
+	tri_rport *to_close = NULL;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < n; i++) {
+		rport_rele_locked(list[i], &to_close);
+	}
+	pthread_mutex_unlock(&lock);
+	close_list(to_close);
+	tri_free(list);
+}
+
+/* Whether r's mailbox still reads what arrives (its slot says so). */
+static bool
+still_reads(tr_ref r)
+{
+	tri_slottab *tab;
+
+	pthread_mutex_lock(&lock);
+	tab = table_locked(r.proc);
+	pthread_mutex_unlock(&lock);
+	return tab != NULL && incarnation_lives(tab, r);
+}
+
+/* Says goodbye on ports v[0..n) (n <= TRI_BYE_MAX), numbered by index,
+ * and waits for the acknowledgements. */
+static bool
+goodbye_some(tri_rport **v, size_t n, uint64_t deadline_ms)
+{
+	tri_slottab *me = tri_rt.slots;
+	bool sent[TRI_BYE_MAX];
+	tri_frame f;
+
+	for (size_t i = 0; i < TRI_BYE_MAX / 32; i++) {
+		atomic_store(&me->bye_bits[i], 0);
+	}
+	for (size_t i = 0; i < n; i++) {
+		memset(&f, 0, sizeof(f));
+		f.kind = TRI_K_BYE;
+		f.sender = tri_rt.main != NULL ?
+		    tri_rt.main->ref :
+		    (tr_ref){tri_rt.node, tri_rt.proc, 0, 0};
+		f.dest = v[i]->ref;
+		f.corr = i;
+		/* Alone in its nng message: the port sent everything before
+		 * (tri_port_flush), so this one leaves at once, by itself. */
+		sent[i] = still_reads(v[i]->ref) &&
+		    tri_port_send(v[i]->port, &f) == TR_OK;
+	}
+	for (;;) {
+		uint32_t seq = atomic_load(&me->bye_seq);
+		bool done = true;
+		for (size_t i = 0; i < n && done; i++) {
+			uint32_t bits = atomic_load(&me->bye_bits[i / 32]);
+			/* A receiver that ended reads nothing more: what it
+			 * had accepted and not handled are dead letters (its
+			 * own count as it ended, or the root's if its process
+			 * died: node.c). */
+			done = !sent[i] || (bits & (1u << (i % 32))) != 0 ||
+			    !still_reads(v[i]->ref);
+		}
+		if (done) {
+			return true;
+		}
+		if (tri_now_ms() >= deadline_ms) {
+			return false;
+		}
+		{
+			uint64_t left = deadline_ms - tri_now_ms();
+			tri_futex_wait(
+			    &me->bye_seq, seq, left < 20 ? (int)left : 20);
+		}
+	}
+}
+
+bool
+tri_remote_goodbye(uint64_t deadline_ms)
+{
+	tri_rport **list;
+	size_t n;
+	bool all = true;
+
+	if ((list = hold_all(&n)) == NULL && n > 0) {
+		return false;
+	}
 	for (size_t i = 0; i < n; i++) {
 		all &= tri_port_flush(list[i]->port, deadline_ms);
 	}
-	for (size_t i = 0; i < n; i++) {
-		tri_rport *to_close = NULL;
-		pthread_mutex_lock(&lock);
-		rport_rele_locked(list[i], &to_close);
-		pthread_mutex_unlock(&lock);
-		close_list(to_close);
+	for (size_t i = 0; i < n && tri_rt.slots != NULL; i += TRI_BYE_MAX) {
+		size_t k = n - i < TRI_BYE_MAX ? n - i : TRI_BYE_MAX;
+		all &= goodbye_some(list + i, k, deadline_ms);
 	}
+	release_all(list, n);
 	return all;
+}
+
+void
+tri_bye_ack(uint32_t proc, uint64_t token)
+{
+	tri_slottab *tab;
+
+	if (token >= TRI_BYE_MAX || proc == tri_rt.proc) {
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	tab = table_locked(proc);
+	pthread_mutex_unlock(&lock);
+	if (tab == NULL) {
+		return;
+	}
+	atomic_fetch_or(&tab->bye_bits[token / 32], 1u << (token % 32));
+	atomic_fetch_add(&tab->bye_seq, 1);
+	tri_futex_wake(&tab->bye_seq);
 }
 
 void
