@@ -20,8 +20,11 @@
  * that sees the hang-up first drops what it has not read yet (nng checks
  * a connection for a hang-up before it reads it).
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,6 +126,26 @@ incarnation_lives(tri_slottab *tab, tr_ref r)
 	    (uint32_t)(atomic_load(&tab->slot[r.slot].word) >> 32) == r.gen;
 }
 
+/* Whether the process that owns tab has exited, reaped or not: the
+ * root, which reaps members and announces their end, may be the very
+ * thread that waits here (node.c announces deaths through ports). */
+static bool
+owner_exited(tri_slottab *tab)
+{
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)tab->pid, 0);
+	struct pollfd pf;
+	bool gone;
+
+	if (fd < 0) {
+		return errno == ESRCH;
+	}
+	pf.fd = fd;
+	pf.events = POLLIN; /* readable once the process has exited */
+	gone = poll(&pf, 1, 0) == 1;
+	close(fd);
+	return gone;
+}
+
 /* A port to r's mailbox whose connection r's socket took. */
 static int
 dial_confirmed(tri_slottab *tab, tr_ref r, tri_port **out)
@@ -155,7 +178,7 @@ dial_confirmed(tri_slottab *tab, tr_ref r, tri_port **out)
 			return TR_OK;
 		}
 
-		if (!incarnation_lives(tab, r)) {
+		if (!incarnation_lives(tab, r) || owner_exited(tab)) {
 			tri_port_free(*out);
 			*out = NULL;
 			return TR_ENOPROC;
@@ -176,7 +199,8 @@ dial_confirmed(tri_slottab *tab, tr_ref r, tri_port **out)
 		*out = NULL;
 		tri_note_request_check(note, &tab->watch);
 		while (!tri_note_wait_checked(note, 20) &&
-		    incarnation_lives(tab, r) && tri_now_ms() < deadline) {
+		    incarnation_lives(tab, r) && !owner_exited(tab) &&
+		    tri_now_ms() < deadline) {
 		}
 	}
 }
@@ -368,16 +392,37 @@ release_all(tri_rport **list, size_t n)
 	tri_free(list);
 }
 
-/* Whether r's mailbox still reads what arrives (its slot says so). */
+/* Whether r's mailbox still reads what arrives: its slot says so, and,
+ * if `look`, its process has not exited (killed, the root may not have
+ * said so yet). */
 static bool
-still_reads(tr_ref r)
+still_reads(tr_ref r, bool look)
 {
 	tri_slottab *tab;
 
 	pthread_mutex_lock(&lock);
 	tab = table_locked(r.proc);
 	pthread_mutex_unlock(&lock);
-	return tab != NULL && incarnation_lives(tab, r);
+	return tab != NULL && incarnation_lives(tab, r) &&
+	    !(look && owner_exited(tab));
+}
+
+/* Names on stderr the receivers that did not confirm a goodbye. */
+static void
+report_unconfirmed(tri_rport **v, size_t n, const bool *sent)
+{
+	tri_slottab *me = tri_rt.slots;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t bits = atomic_load(&me->bye_bits[i / 32]);
+		if (sent[i] && (bits & (1u << (i % 32))) == 0) {
+			fprintf(stderr,
+			    "troupe: pid %d: actor %u.%u.%u did not confirm "
+			    "our goodbye\n",
+			    (int)getpid(), v[i]->ref.proc, v[i]->ref.slot,
+			    v[i]->ref.gen);
+		}
+	}
 }
 
 /* Says goodbye on ports v[0..n) (n <= TRI_BYE_MAX), numbered by index,
@@ -400,14 +445,21 @@ goodbye_some(tri_rport **v, size_t n, uint64_t deadline_ms)
 		    (tr_ref){tri_rt.node, tri_rt.proc, 0, 0};
 		f.dest = v[i]->ref;
 		f.corr = i;
-		/* Alone in its nng message: the port sent everything before
-		 * (tri_port_flush), so this one leaves at once, by itself. */
-		sent[i] = still_reads(v[i]->ref) &&
-		    tri_port_send(v[i]->port, &f) == TR_OK;
+		/* Alone in its nng message, and the port's last. */
+		sent[i] = still_reads(v[i]->ref, false) &&
+		    tri_port_goodbye(v[i]->port, &f, deadline_ms) == TR_OK;
 	}
-	for (;;) {
+	/* Whatever the flushes took, the goodbyes get a moment of their
+	 * own: a round trip takes well under a millisecond. */
+	if (deadline_ms < tri_now_ms() + 100) {
+		deadline_ms = tri_now_ms() + 100;
+	}
+	for (uint64_t next_look = tri_now_ms() + 20;;) {
 		uint32_t seq = atomic_load(&me->bye_seq);
-		bool done = true;
+		bool done = true, look = tri_now_ms() >= next_look;
+		if (look) {
+			next_look = tri_now_ms() + 20;
+		}
 		for (size_t i = 0; i < n && done; i++) {
 			uint32_t bits = atomic_load(&me->bye_bits[i / 32]);
 			/* A receiver that ended reads nothing more: what it
@@ -415,12 +467,13 @@ goodbye_some(tri_rport **v, size_t n, uint64_t deadline_ms)
 			 * own count as it ended, or the root's if its process
 			 * died: node.c). */
 			done = !sent[i] || (bits & (1u << (i % 32))) != 0 ||
-			    !still_reads(v[i]->ref);
+			    !still_reads(v[i]->ref, look);
 		}
 		if (done) {
 			return true;
 		}
 		if (tri_now_ms() >= deadline_ms) {
+			report_unconfirmed(v, n, sent);
 			return false;
 		}
 		{
@@ -442,7 +495,12 @@ tri_remote_goodbye(uint64_t deadline_ms)
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
-		all &= tri_port_flush(list[i]->port, deadline_ms);
+		/* Not to a receiver that ended: what it had accepted is
+		 * counted, and a port to it may never get rid of the rest
+		 * (its push socket waits for a connection). */
+		if (still_reads(list[i]->ref, true)) {
+			all &= tri_port_flush(list[i]->port, deadline_ms);
+		}
 	}
 	for (size_t i = 0; i < n && tri_rt.slots != NULL; i += TRI_BYE_MAX) {
 		size_t k = n - i < TRI_BYE_MAX ? n - i : TRI_BYE_MAX;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -121,8 +122,15 @@ tri_ctl_request(const char *path, const uint8_t *req, size_t len,
 	 * is replaced (watch.h): dial again soon, and the request goes
 	 * again on the new connection. */
 	nng_socket_set_ms(s, NNG_OPT_RECONNMINT, 10);
-	if ((rv = nng_dial(s, url, NULL, 0)) != 0 ||
-	    (rv = nng_send(s, (void *)req, len, 0)) != 0 ||
+	/* Refused for the microseconds its listener is being replaced
+	 * (watch.c): a few more tries, 1 ms apart. */
+	for (int tries = 0; (rv = nng_dial(s, url, NULL, 0)) != 0 &&
+	     (rv == NNG_ECONNREFUSED || rv == NNG_ENOENT) && tries < 20;
+	     tries++) {
+		struct timespec ms = {0, 1000000L};
+		nanosleep(&ms, NULL);
+	}
+	if (rv != 0 || (rv = nng_send(s, (void *)req, len, 0)) != 0 ||
 	    (rv = nng_recv(s, &buf, &n, NNG_FLAG_ALLOC)) != 0) {
 		nng_close(s);
 		return rv == NNG_ECONNREFUSED ? TR_ENOENT : tri_err_nng(rv);

@@ -186,6 +186,7 @@ struct tri_port {
 	bool paced;          /* the receiver paces us: see tri_port_resume */
 	bool unconsumed;     /* paced: a batch not yet taken by the owner */
 	bool closed;
+	bool sealed;         /* said goodbye: nothing more may be sent */
 	int kicking;         /* threads between unlock and nng_send_aio */
 	pthread_cond_t idle; /* kicking went to 0 after close; or nothing
 	                        left to send, for tri_port_flush */
@@ -280,6 +281,66 @@ tri_port_flush(tri_port *p, uint64_t deadline_ms)
 	return done;
 }
 
+int
+tri_port_goodbye(tri_port *p, const tri_frame *f, uint64_t deadline_ms)
+{
+	int rv;
+
+	pthread_mutex_lock(&p->mtx);
+	if (p->closed || p->sealed) {
+		pthread_mutex_unlock(&p->mtx);
+		return TR_ECLOSED;
+	}
+	/* Sealed first: a frame sent from now on would not be covered by
+	 * the goodbye; it fails instead (TR_ECLOSED). */
+	p->sealed = true;
+	p->flushing++;
+	while ((p->inflight || p->pending != NULL) && !p->closed) {
+		struct timespec ts;
+		uint64_t now;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000u +
+		    (uint64_t)ts.tv_nsec / 1000000u;
+		if (now >= deadline_ms) {
+			break;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000000L; /* re-check the deadline */
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&p->idle, &p->mtx, &ts);
+	}
+	p->flushing--;
+	if (p->closed || p->inflight || p->pending != NULL) {
+		pthread_mutex_unlock(&p->mtx);
+		return p->closed ? TR_ECLOSED : TR_ETIMEDOUT;
+	}
+	/* Nothing queued, nothing in flight: f leaves alone, at once. */
+	if ((rv = nng_msg_alloc(&p->pending, 0)) != 0) {
+		p->pending = NULL;
+		pthread_mutex_unlock(&p->mtx);
+		return tri_err_nng(rv);
+	}
+	{
+		uint8_t hdr[TRI_FRAME_HDR];
+		tri_frame_put_header(f, hdr);
+		if ((rv = nng_msg_append(p->pending, hdr, sizeof(hdr))) != 0 ||
+		    (f->body_len > 0 &&
+		        (rv = nng_msg_append(
+		             p->pending, f->body, f->body_len)) != 0)) {
+			nng_msg_free(p->pending);
+			p->pending = NULL;
+			pthread_mutex_unlock(&p->mtx);
+			return tri_err_nng(rv);
+		}
+	}
+	p->pending_n = 1;
+	port_kick_locked(p); /* unlocks */
+	return TR_OK;
+}
+
 void
 tri_port_resume(tri_port *p)
 {
@@ -339,7 +400,7 @@ tri_port_send(tri_port *p, const tri_frame *f)
 	need = TRI_FRAME_HDR + f->body_len;
 
 	pthread_mutex_lock(&p->mtx);
-	if (p->closed) {
+	if (p->closed || p->sealed) {
 		pthread_mutex_unlock(&p->mtx);
 		return TR_ECLOSED;
 	}

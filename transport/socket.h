@@ -82,6 +82,16 @@ int tri_port_send(tri_port *p, const tri_frame *f);
  * monotonic clock) passes.  Whether it was. */
 bool tri_port_flush(tri_port *p, uint64_t deadline_ms);
 
+/*
+ * For a process about to exit: waits (until deadline_ms on the monotonic
+ * clock) until everything queued on the port was handed to nng, then
+ * sends f as an nng message of its own -- the last: every later
+ * tri_port_send() fails with TR_ECLOSED, so that f follows everything
+ * sent on the port.  TR_OK; TR_ETIMEDOUT (not all was handed to nng: f
+ * not sent; the port is sealed all the same); TR_ECLOSED; TR_ENOMEM.
+ */
+int tri_port_goodbye(tri_port *p, const tri_frame *f, uint64_t deadline_ms);
+
 /* Closes the port: sends fail with TR_ECLOSED from now on.  Returns the
  * number of frames that were queued or in flight and will never arrive.
  * The port stays valid (for threads still holding it) until

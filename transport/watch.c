@@ -465,7 +465,6 @@ tri_watch_forget(tri_watched *w)
 	}
 	w->prev = w->next = NULL;
 	W.nperiodic -= w->periodic;
-	w->periodic = false;
 	while (w->busy > 0) {
 		pthread_cond_wait(&W.idle, &W.mtx);
 	}
