@@ -146,7 +146,47 @@ owner_exited(tri_slottab *tab)
 	return gone;
 }
 
-/* A port to r's mailbox whose connection r's socket took. */
+/*
+ * Whether r's mailbox will not take a connection any more: r ended, its
+ * process exited, or is leaving (its actor ended; it only says goodbye,
+ * member.c).  The node's root announces deaths through ports from one
+ * thread, so that a dial to a process that is going must not wait.
+ */
+static bool
+receiver_gone(tri_slottab *tab, tr_ref r)
+{
+	return !incarnation_lives(tab, r) || atomic_load(&tab->leaving) ||
+	    owner_exited(tab);
+}
+
+/* Waits up to ms for r's socket to take a connection of ours made after
+ * `since`, in slices, as long as r is not gone and its listener was not
+ * replaced (`moved`: the count of replacements when we dialed). */
+static bool
+taken(tri_slottab *tab, tr_ref r, uint32_t since, uint32_t moved, int ms)
+{
+	tri_accept_note *note = &tab->note[r.slot];
+	uint64_t until = tri_now_ms() + (uint64_t)ms;
+
+	do {
+		if (tri_note_wait_accepted(note, since, 20)) {
+			return true;
+		}
+	} while (tri_now_ms() < until && !receiver_gone(tab, r) &&
+	    atomic_load(&note->relistens) == moved);
+	return false;
+}
+
+/*
+ * A port to r's mailbox whose connection r's socket took.  A connection
+ * not taken at once is kept while r's watch checks the listener: a
+ * socket that is only slow (a loaded machine, nng's 100 ms pause after
+ * some errors) takes it in the end, and dialing again would only start
+ * over.  Only if the check replaced the listener is the connection dead
+ * (it waits in the old one): then it is dropped, nothing having been
+ * sent on it, and dialed again.  The root's node thread announces
+ * deaths through ports: a dial must not wait longer than it has to.
+ */
 static int
 dial_confirmed(tri_slottab *tab, tr_ref r, tri_port **out)
 {
@@ -160,12 +200,13 @@ dial_confirmed(tri_slottab *tab, tr_ref r, tri_port **out)
 	}
 	for (;;) {
 		uint32_t since = tri_note_seq(note);
+		uint32_t moved = atomic_load(&note->relistens);
 		rv = tri_port_open(out, url, false);
 		/* Refused though its slot says it lives: its mailbox may be
 		 * between two listeners (watch.c); try again for a little
 		 * while. */
 		for (int tries = 0; rv == TR_ENOPROC && tries < DIAL_TRIES &&
-		     incarnation_lives(tab, r);
+		     !receiver_gone(tab, r);
 		     tries++) {
 			struct timespec ms = {0, 1000000L};
 			nanosleep(&ms, NULL);
@@ -174,34 +215,35 @@ dial_confirmed(tri_slottab *tab, tr_ref r, tri_port **out)
 		if (rv != TR_OK) {
 			return rv;
 		}
-		if (tri_note_wait_accepted(note, since, CONFIRM_MS)) {
+		if (taken(tab, r, since, moved, CONFIRM_MS)) {
 			return TR_OK;
 		}
-
-		if (!incarnation_lives(tab, r) || owner_exited(tab)) {
-			tri_port_free(*out);
-			*out = NULL;
-			return TR_ENOPROC;
+		/* Not taken yet: have r's watch check its listener (again
+		 * each CONFIRM_MS), and wait for our connection meanwhile. */
+		while (atomic_load(&note->relistens) == moved) {
+			if (receiver_gone(tab, r)) {
+				tri_port_free(*out);
+				*out = NULL;
+				return TR_ENOPROC;
+			}
+			if (tri_now_ms() >= deadline) {
+				fprintf(stderr,
+				    "troupe: pid %d: the mailbox of actor "
+				    "%u.%u.%u did not take our connection "
+				    "within "
+				    "%d ms: using it anyway\n",
+				    (int)getpid(), r.proc, r.slot, r.gen,
+				    DIAL_DEADLINE_MS);
+				return TR_OK;
+			}
+			tri_note_request_check(note, &tab->watch);
+			if (taken(tab, r, since, moved, CONFIRM_MS)) {
+				return TR_OK;
+			}
 		}
-		if (tri_now_ms() >= deadline) {
-			fprintf(stderr,
-			    "troupe: pid %d: the mailbox of actor %u.%u.%u did "
-			    "not take our connection within %d ms: using it "
-			    "anyway\n",
-			    (int)getpid(), r.proc, r.slot, r.gen,
-			    DIAL_DEADLINE_MS);
-			return TR_OK;
-		}
-		/* Nothing was sent on it: drop it, have the receiver's watch
-		 * check its listener (and replace it if it stopped), then
-		 * dial again. */
+		/* The listener was replaced: ours waits in the old one. */
 		tri_port_free(*out);
 		*out = NULL;
-		tri_note_request_check(note, &tab->watch);
-		while (!tri_note_wait_checked(note, 20) &&
-		    incarnation_lives(tab, r) && !owner_exited(tab) &&
-		    tri_now_ms() < deadline) {
-		}
 	}
 }
 

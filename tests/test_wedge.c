@@ -13,6 +13,7 @@
  * its connection was not taken and has the actor's process check and
  * replace the listener: transport/watch.h).
  */
+#include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -76,7 +77,15 @@ peer(const char *path, const char *garbage, bool stay)
 
 	assert_true(fd >= 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	/* Refused for the microseconds a listener is being replaced (the
+	 * watch closing an old one): tried again, as any dialer would. */
+	for (int tries = 0;
+	     connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0; tries++) {
+		struct timespec ms = {0, 1000000L};
+		assert_true(errno == ENOENT || errno == ECONNREFUSED);
+		assert_true(tries < 20);
+		nanosleep(&ms, NULL);
+	}
 	if (garbage != NULL) {
 		assert_int_equal(write(fd, garbage, strlen(garbage)),
 		    (ssize_t)strlen(garbage));

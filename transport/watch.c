@@ -624,6 +624,7 @@ tri_watch_check(tri_watched *w, int timeout_ms, bool *repaired)
 		return tri_err_nng(rv);
 	}
 	atomic_fetch_add(&W.repairs, 1);
+	atomic_fetch_add(&w->note->relistens, 1);
 	fprintf(stderr,
 	    "troupe: pid %d: %s had stopped taking connections (an nng "
 	    "1.5.2 fault): listening again\n",

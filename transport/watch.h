@@ -50,6 +50,9 @@ typedef struct tri_accept_note {
 	/* 1: a dialer asks the owner to check the listener; the watch sets
 	 * it back to 0 when it has (a futex word). */
 	_Atomic uint32_t check;
+	/* Bumped each time the listener was replaced: a connection made
+	 * before that waits in the old one for ever. */
+	_Atomic uint32_t relistens;
 } tri_accept_note;
 
 /* Clears a note for a new listener (seq keeps counting). */

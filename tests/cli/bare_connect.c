@@ -6,11 +6,13 @@
  * close, and one that writes garbage and stays until the program ends.
  * Exit status 0 if every connect() succeeded.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static int
@@ -25,10 +27,17 @@ peer(const char *path, const char *garbage, int stay)
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		perror("bare_connect: connect");
-		close(fd);
-		return -1;
+	/* Refused for the microseconds a listener is being replaced: tried
+	 * again, as any dialer would. */
+	for (int tries = 0;
+	     connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0; tries++) {
+		struct timespec ms = {0, 1000000L};
+		if ((errno != ENOENT && errno != ECONNREFUSED) || tries >= 20) {
+			perror("bare_connect: connect");
+			close(fd);
+			return -1;
+		}
+		nanosleep(&ms, NULL);
 	}
 	if (garbage != NULL &&
 	    write(fd, garbage, strlen(garbage)) != (ssize_t)strlen(garbage)) {
