@@ -14,7 +14,6 @@
  * takes the message.  Control frames, replies and timer messages take
  * none, so a full mailbox never holds up an exit signal.
  */
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -22,13 +21,36 @@
 
 #include "internal.h"
 
+/* Whether b is a goodbye (an nng message of its own, one frame). */
+static bool
+is_goodbye(tri_buf *b, tri_frame *f)
+{
+	const uint8_t *d = tri_buf_data(b);
+	size_t len = tri_buf_len(b), off = 0;
+
+	return len > 1 && d[1] == TRI_K_BYE &&
+	    tri_frame_decode(d, len, &off, tri_rt.max_body, f) == TR_OK &&
+	    off == len;
+}
+
 static void
 inbox_cb(void *arg, tri_buf *b)
 {
 	tri_ctx *c = arg;
 	tri_mailbox *mb = &c->mb;
 	bool was_empty;
+	tri_frame f;
 
+	/* A process that exits said goodbye after its last frames on this
+	 * connection: messages arrive one callback at a time, in order, so
+	 * everything it sent before is in our arrival list now. */
+	if (is_goodbye(b, &f)) {
+		if (f.sender.node == tri_rt.node) {
+			tri_bye_ack(f.sender.proc, f.corr);
+		}
+		tri_buf_free(b);
+		return;
+	}
 	pthread_mutex_lock(&mb->mtx);
 	if (mb->narr == mb->carr) {
 		size_t ncap = mb->carr ? mb->carr * 2 : 64;
@@ -83,8 +105,11 @@ tri_mailbox_open(tri_ctx *c)
 	        TR_OK) {
 		return rv;
 	}
-	if ((rv = tri_inbox_open(&mb->inbox, local, ipc, inbox_cb, c)) !=
-	    TR_OK) {
+	/* Dialers of other processes see in the note whether the socket
+	 * took their connection (watch.h). */
+	tri_note_reset(&tri_rt.slots->note[c->ref.slot]);
+	if ((rv = tri_inbox_open(&mb->inbox, local, ipc,
+	         &tri_rt.slots->note[c->ref.slot], inbox_cb, c)) != TR_OK) {
 		return rv;
 	}
 	if ((rv = tri_port_open(&mb->port, local, true)) != TR_OK) {
@@ -106,7 +131,7 @@ tri_mailbox_seal(tri_ctx *c)
 
 	if (mb->rec != NULL) {
 		/* What the slot still counts was accepted and never taken. */
-		TRI_STAT_ADD(dead_letters, tri_slot_close(mb->rec, c->ref.gen));
+		tri_count_dead(tri_slot_close(mb->rec, c->ref.gen));
 	}
 }
 
@@ -119,12 +144,6 @@ tri_mailbox_close(tri_ctx *c)
 	pthread_mutex_lock(&mb->mtx);
 	mb->closed = true;
 	mb->wake = NULL;
-	/* A check of the inbox finishes first (it is short). */
-	while (mb->checking > 0) {
-		pthread_mutex_unlock(&mb->mtx);
-		sched_yield();
-		pthread_mutex_lock(&mb->mtx);
-	}
 	pthread_mutex_unlock(&mb->mtx);
 	/* Our own port first, from its sending side: nng 1.5.2 can lose a
 	 * message that a push socket hands to a pipe whose pull end is
@@ -139,54 +158,6 @@ tri_mailbox_close(tri_ctx *c)
 		tri_buf_free(mb->arr[i]);
 	}
 	mb->narr = 0;
-}
-
-/* How long a probe may take before the inbox counts as deaf: far more
- * than a working one needs (well under a millisecond), so that a loaded
- * machine does not make a working inbox look deaf. */
-#define CHECK_TIMEOUT_MS 500
-
-unsigned
-tri_mailboxes_check(void)
-{
-	tri_ctx **v;
-	size_t n;
-	unsigned fixed = 0;
-
-	if (tri_registry_all(&v, &n) != TR_OK) {
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		tri_mailbox *mb = &v[i]->mb;
-		tri_inbox *ib = NULL;
-		bool repaired = false;
-
-		pthread_mutex_lock(&mb->mtx);
-		if (!mb->closed && mb->inbox != NULL) {
-			ib = mb->inbox;
-			mb->checking++;
-		}
-		pthread_mutex_unlock(&mb->mtx);
-		if (ib != NULL) {
-			(void)tri_inbox_check(ib, CHECK_TIMEOUT_MS, &repaired);
-			pthread_mutex_lock(&mb->mtx);
-			mb->checking--;
-			pthread_mutex_unlock(&mb->mtx);
-		}
-		if (repaired) {
-			fixed++;
-			TRI_STAT(repaired);
-			fprintf(stderr,
-			    "troupe: pid %d: the mailbox of actor %u.%u.%u had "
-			    "stopped taking connections (an nng 1.5.2 fault): "
-			    "listening again\n",
-			    (int)getpid(), v[i]->ref.proc, v[i]->ref.slot,
-			    v[i]->ref.gen);
-		}
-		tri_ctx_rele(v[i]);
-	}
-	tri_free(v);
-	return fixed;
 }
 
 void

@@ -18,12 +18,15 @@
 #include <stdint.h>
 
 #include "troupe.h"
+#include "watch.h"
 
 #define TRI_SLOTS_MAX 16384u
 /* Changes with the layout: a process of another layout is refused. */
-#define TRI_SLOTS_MAGIC 0x74727377u /* "trsw": pid and pending timers */
+#define TRI_SLOTS_MAGIC 0x74727377u /* "trsw": pid, timers, accept notes, goodbyes */
 /* Entries of a table's record of timers pending for other processes. */
 #define TRI_XTIMERS 256
+/* Goodbyes one exiting process has outstanding at a time (target.c). */
+#define TRI_BYE_MAX 256u
 
 typedef struct tri_slotrec {
 	/* gen in the high half, depth in the low half: one CAS checks
@@ -76,7 +79,22 @@ typedef struct tri_slottab {
 	 * does not fit is counted in xtimers_lost. */
 	tri_xtimer xtimers[TRI_XTIMERS];
 	uint32_t xtimers_lost;
+	/* The process's listener watch sleeps on this futex word; a dialer
+	 * that could not get through bumps it (watch.h). */
+	_Atomic uint32_t watch;
+	/* Goodbyes: as it exits, the process sends one on each of its
+	 * ports to other processes, numbered; the receiver sets that bit
+	 * once it has read everything before it, and bumps bye_seq (a
+	 * futex word). */
+	_Atomic uint32_t bye_seq;
+	_Atomic uint32_t bye_bits[TRI_BYE_MAX / 32];
+	/* The dead letters this process counted (its tr_stats), for the
+	 * root to add to its own when the process ends. */
+	_Atomic uint64_t dead_letters;
 	tri_slotrec slot[TRI_SLOTS_MAX];
+	/* Each slot's mailbox listener: accepted connections, and a
+	 * dialer's request to check it (watch.h). */
+	tri_accept_note note[TRI_SLOTS_MAX];
 } tri_slottab;
 
 /* Creates (and maps) this process's table in dir. */
@@ -109,5 +127,10 @@ void tri_slot_timers_add(tri_slotrec *r, uint32_t gen, int64_t d);
 uint32_t tri_slot_timers(tri_slotrec *r, uint32_t gen);
 /* Wakes every sender waiting on t (the process is gone). */
 void tri_slots_wake_all(tri_slottab *t);
+/* The process of t is gone: marks it dead, ends every incarnation in it
+ * (a sender's reservation after this fails) and wakes its waiters.
+ * Returns the slots that were still taken: messages accepted for its
+ * mailboxes and never handed to an actor. */
+uint64_t tri_slots_close_all(tri_slottab *t);
 
 #endif
