@@ -65,7 +65,7 @@ tri_ctx_rele(tri_ctx *c)
 	 * messages hold no slot and are counted here. */
 	for (tr_msg *m = c->userq.head; m != NULL; m = m->next) {
 		if (m->kind == TRI_K_TIMER) {
-			TRI_STAT(dead_letters);
+			tri_count_dead(1);
 		}
 	}
 	tri_msgq_clear(&c->userq);

@@ -149,13 +149,6 @@ int tri_mailbox_open(tri_ctx *c);
 void tri_mailbox_seal(tri_ctx *c);
 /* Closes the sockets. */
 void tri_mailbox_close(tri_ctx *c);
-/* Checks that the mailbox of every context of this process still takes
- * connections from other processes, and repairs one that does not
- * (socket.c, tri_inbox_check: an nng 1.5.2 fault that a process killed
- * while it connects causes).  Called when a process of the node ended;
- * blocks for a fraction of a millisecond per context, more for one it
- * repairs.  Returns how many it repaired. */
-unsigned tri_mailboxes_check(void);
 /* Gives back n slots taken by messages the owner took. */
 void tri_mailbox_release(tri_ctx *c, uint32_t n);
 /* Owner: decodes what arrived into the context's queues.  Returns the
@@ -347,9 +340,18 @@ int tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms);
  * once f is queued); on failure it stays the caller's. */
 int tri_target_send_msg(
     tri_target *t, const tri_frame *f, int timeout_ms, tr_msg *msg);
-/* Waits until every port to another process has handed what it holds
- * to nng (a process about to exit), or the deadline. */
-bool tri_remote_flush(uint64_t deadline_ms);
+/*
+ * For a process about to exit (nng has no linger, and a receiver that
+ * sees the hang-up may drop what it has not read yet): hands what every
+ * port to another process holds to nng, then sends a goodbye on each
+ * and waits until each receiver has read everything up to its goodbye
+ * (or its process has ended), or the deadline.  Whether all did.
+ */
+bool tri_remote_goodbye(uint64_t deadline_ms);
+/* A goodbye numbered token arrived from process proc, after everything
+ * it sent before on that connection: tells it (its slot table).  Any
+ * thread (an nng callback). */
+void tri_bye_ack(uint32_t proc, uint64_t token);
 /* Drops every cached port to process proc (it is gone). */
 void tri_remote_forget_proc(uint32_t proc);
 void tri_remote_fini(void);
@@ -597,6 +599,10 @@ void tri_timer_stop(void);
 /* Root: a process died with timers pending for actors of others (its
  * table's list, slots.h): takes them off those actors' counts. */
 void tri_timers_settle(tri_slottab *dead);
+
+/* Counts n dead letters: in tr_stats, and in this process's slot table
+ * for the root to add up when the process ends. */
+void tri_count_dead(uint64_t n);
 
 #define TRI_STAT(field) \
 	atomic_fetch_add_explicit(&tri_rt.field, 1, memory_order_relaxed)

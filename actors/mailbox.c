@@ -14,7 +14,6 @@
  * takes the message.  Control frames, replies and timer messages take
  * none, so a full mailbox never holds up an exit signal.
  */
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -36,10 +35,21 @@ struct tri_mbio {
 	bool owner_waiting;
 	bool closed;
 	bool draining; /* the owner is in tri_mailbox_drain (not reentrant) */
-	int checking;     /* tri_mailboxes_check() holds the inbox */
 	uv_async_t *wake; /* the owner's loop, if it runs one */
 	_Atomic size_t pending; /* narr, readable without the lock */
 };
+
+/* Whether b is a goodbye (an nng message of its own, one frame). */
+static bool
+is_goodbye(tri_buf *b, tri_frame *f)
+{
+	const uint8_t *d = tri_buf_data(b);
+	size_t len = tri_buf_len(b), off = 0;
+
+	return len > 1 && d[1] == TRI_K_BYE &&
+	    tri_frame_decode(d, len, &off, tri_rt.max_body, f) == TR_OK &&
+	    off == len;
+}
 
 static void
 inbox_cb(void *arg, tri_buf *b)
@@ -47,7 +57,18 @@ inbox_cb(void *arg, tri_buf *b)
 	tri_ctx *c = arg;
 	tri_mbio *mb = c->mb.io;
 	bool was_empty;
+	tri_frame f;
 
+	/* A process that exits said goodbye after its last frames on this
+	 * connection: messages arrive one callback at a time, in order, so
+	 * everything it sent before is in our arrival list now. */
+	if (is_goodbye(b, &f)) {
+		if (f.sender.node == tri_rt.node) {
+			tri_bye_ack(f.sender.proc, f.corr);
+		}
+		tri_buf_free(b);
+		return;
+	}
 	pthread_mutex_lock(&mb->mtx);
 	if (mb->narr == mb->carr) {
 		size_t ncap = mb->carr ? mb->carr * 2 : 64;
@@ -151,6 +172,7 @@ static int
 mailbox_io_open(tri_ctx *c)
 {
 	char local[128], ipc[512];
+	tri_accept_note *note;
 	tri_mbio *mb;
 	int rv;
 
@@ -168,7 +190,14 @@ mailbox_io_open(tri_ctx *c)
 		return TR_ENOMEM;
 	}
 	c->mb.io = mb;
-	if ((rv = tri_inbox_open(&mb->inbox, local, ipc, inbox_cb, c)) !=
+	/* Dialers of other processes see in the note whether the socket
+	 * took their connection (watch.h): an actor's own, or its
+	 * scheduler's for all of its actors. */
+	note = c->kind == TRI_CTX_HOST ?
+	    &tri_rt.slots->home_note[tri_sched_home(c->sched)] :
+	    &tri_rt.slots->note[c->ref.slot];
+	tri_note_reset(note);
+	if ((rv = tri_inbox_open(&mb->inbox, local, ipc, note, inbox_cb, c)) !=
 	    TR_OK) {
 		goto fail;
 	}
@@ -210,7 +239,7 @@ tri_mailbox_seal(tri_ctx *c)
 
 	if (mb->rec != NULL) {
 		/* What the slot still counts was accepted and never taken. */
-		TRI_STAT_ADD(dead_letters, tri_slot_close(mb->rec, c->ref.gen));
+		tri_count_dead(tri_slot_close(mb->rec, c->ref.gen));
 	}
 }
 
@@ -226,12 +255,6 @@ tri_mailbox_close(tri_ctx *c)
 	pthread_mutex_lock(&mb->mtx);
 	mb->closed = true;
 	mb->wake = NULL;
-	/* A check of the inbox finishes first (it is short). */
-	while (mb->checking > 0) {
-		pthread_mutex_unlock(&mb->mtx);
-		sched_yield();
-		pthread_mutex_lock(&mb->mtx);
-	}
 	pthread_mutex_unlock(&mb->mtx);
 	/* Our own port first, from its sending side: nng 1.5.2 can lose a
 	 * message that a push socket hands to a pipe whose pull end is
@@ -247,58 +270,6 @@ tri_mailbox_close(tri_ctx *c)
 	}
 	mb->narr = 0;
 	atomic_store(&mb->pending, 0);
-}
-
-/* How long a probe may take before the inbox counts as deaf: far more
- * than a working one needs (well under a millisecond), so that a loaded
- * machine does not make a working inbox look deaf. */
-#define CHECK_TIMEOUT_MS 500
-
-unsigned
-tri_mailboxes_check(void)
-{
-	tri_ctx **v;
-	size_t n;
-	unsigned fixed = 0;
-
-	if (tri_registry_all(&v, &n) != TR_OK) {
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		tri_mbio *mb = v[i]->mb.io;
-		tri_inbox *ib = NULL;
-		bool repaired = false;
-
-		if (mb == NULL) {
-			tri_ctx_rele(v[i]);
-			continue;
-		}
-		pthread_mutex_lock(&mb->mtx);
-		if (!mb->closed && mb->inbox != NULL) {
-			ib = mb->inbox;
-			mb->checking++;
-		}
-		pthread_mutex_unlock(&mb->mtx);
-		if (ib != NULL) {
-			(void)tri_inbox_check(ib, CHECK_TIMEOUT_MS, &repaired);
-			pthread_mutex_lock(&mb->mtx);
-			mb->checking--;
-			pthread_mutex_unlock(&mb->mtx);
-		}
-		if (repaired) {
-			fixed++;
-			TRI_STAT(repaired);
-			fprintf(stderr,
-			    "troupe: pid %d: the mailbox of actor %u.%u.%u had "
-			    "stopped taking connections (an nng 1.5.2 fault): "
-			    "listening again\n",
-			    (int)getpid(), v[i]->ref.proc, v[i]->ref.slot,
-			    v[i]->ref.gen);
-		}
-		tri_ctx_rele(v[i]);
-	}
-	tri_free(v);
-	return fixed;
 }
 
 void

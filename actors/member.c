@@ -27,7 +27,7 @@ send_ready(const tri_pspec *s, tr_ref actor, tr_reason why)
 	    s->spawner, TRI_K_READY, actor, why, s->corr);
 }
 
-/* How long a member that ends waits for its last frames to leave. */
+/* How long a member that ends waits for its last frames to be read. */
 #define FLUSH_WAIT_MS 1000
 
 static void
@@ -41,11 +41,13 @@ leave(tr_reason why)
 	}
 	/* nng has no linger: frames still queued when the process exits
 	 * would be lost (a terminate callback's last messages, its exit
-	 * notices), and the root's news of its death would come alone. */
-	if (!tri_remote_flush(tri_now_ms() + FLUSH_WAIT_MS)) {
+	 * notices), and the root's news of its death would come alone; and
+	 * a receiver that sees our hang-up before it has read what we sent
+	 * drops it.  So: everything is sent, and read (target.c). */
+	if (!tri_remote_goodbye(tri_now_ms() + FLUSH_WAIT_MS)) {
 		fprintf(stderr,
-		    "troupe: member %u: last messages not sent "
-		    "within %d ms\n",
+		    "troupe: member %u: not every receiver confirmed our "
+		    "last messages within %d ms\n",
 		    tri_rt.proc, FLUSH_WAIT_MS);
 	}
 

@@ -331,7 +331,11 @@ proc_mark(death *d)
 			d->why = TR_REASON(
 			    (tr_exit_kind)tab->reason_kind, tab->reason_code);
 		}
-		tri_slots_wake_all(tab);
+		/* Its dead letters become the root's: those it counted, and
+		 * the messages its mailboxes had accepted and not handed to
+		 * an actor (all of them, for a process that was killed). */
+		TRI_STAT_ADD(dead_letters,
+		    tri_slots_close_all(tab) + atomic_load(&tab->dead_letters));
 		tri_timers_settle(tab); /* its timers will never fire */
 	}
 	tri_remote_forget_proc(d->proc);
@@ -398,10 +402,9 @@ procs_ended(death *v, size_t n)
 	if (k == 0) {
 		return;
 	}
-	/* If one died while it connected to one of our mailboxes, nng
-	 * 1.5.2 stopped taking connections there (mailbox.c): repaired
-	 * before anybody hears of the death and, say, restarts it. */
-	(void)tri_mailboxes_check();
+	/* (A death while connecting to one of our mailboxes may have
+	 * wedged its nng 1.5.2 listener: the listener watch repairs it when
+	 * a dialer finds it deaf, transport/watch.h.) */
 	for (size_t i = 0; i < k; i++) {
 		proc_announce(&v[i]);
 	}

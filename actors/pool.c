@@ -120,7 +120,7 @@ pool_handle(void *state, tr_msg *msg)
 		}
 		drop_member(p, to);
 	}
-	TRI_STAT(dead_letters);
+	tri_count_dead(1);
 	return 0;
 }
 

@@ -92,8 +92,6 @@ proc_down_fanout(tri_ctx *c, const tri_frame *f)
 	if (c->kind != TRI_CTX_MAIN || tri_rt.is_root) {
 		return;
 	}
-	/* A process that died may have wedged our listeners (mailbox.c). */
-	(void)tri_mailboxes_check();
 	if (tri_registry_actors(&v, &n) != TR_OK) {
 		return;
 	}
@@ -120,13 +118,14 @@ tri_route(tri_ctx *c, const tri_frame *f)
 		 * to its successor.  (Addresses name the incarnation, so only
 		 * a forged frame gets here.) */
 		if (counted || f->kind == TRI_K_TIMER) {
-			TRI_STAT(dead_letters);
+			tri_count_dead(1);
 		}
 		return;
 	}
 	if (f->kind >= TRI_K_EXIT && f->kind != TRI_K_TIMER &&
 	    f->kind != TRI_K_LINK && f->kind != TRI_K_UNLINK &&
 	    f->kind != TRI_K_DEMON && f->kind != TRI_K_REDIRECT &&
+	    f->kind != TRI_K_BYE &&
 	    tri_reason_parse(f->body, f->body_len, &why, &mon) != TR_OK) {
 		TRI_STAT(malformed);
 		return;
@@ -257,6 +256,11 @@ tri_route(tri_ctx *c, const tri_frame *f)
 	case TRI_K_PROC_DOWN:
 		proc_down_fanout(c, f);
 		proc_down(c, f->tag, why);
+		return;
+
+	case TRI_K_BYE:
+		/* Taken by the inbox when it comes alone (mailbox.c); one
+		 * sent otherwise asks for nothing. */
 		return;
 
 	default:

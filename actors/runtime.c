@@ -133,8 +133,13 @@ runtime_start(const tr_options *opts, const tri_pspec *member)
 	         tri_rt.rundir, tri_rt.proc, &tri_rt.slots)) != TR_OK) {
 		goto fail_dir;
 	}
-	if ((rv = tri_names_open(tri_rt.is_root)) != TR_OK) {
+	/* Dialers of other processes that cannot get through to one of
+	 * our mailboxes ask the watch for a check through the table. */
+	if ((rv = tri_watch_start(&tri_rt.slots->watch)) != TR_OK) {
 		goto fail_slots;
+	}
+	if ((rv = tri_names_open(tri_rt.is_root)) != TR_OK) {
+		goto fail_watch;
 	}
 	if ((rv = tri_registry_init()) != TR_OK) {
 		goto fail_names;
@@ -164,6 +169,8 @@ fail_reg:
 	tri_registry_fini();
 fail_names:
 	tri_names_close();
+fail_watch:
+	tri_watch_stop();
 fail_slots:
 	tri_slots_unmap(tri_rt.slots);
 	tri_slots_remove(tri_rt.rundir, tri_rt.proc);
@@ -355,6 +362,7 @@ tr_shutdown(void)
 	tri_registry_fini();
 	tri_remote_fini();
 	tri_names_close();
+	tri_watch_stop(); /* it sleeps on a word of the table */
 	tri_slots_unmap(tri_rt.slots);
 	tri_rt.slots = NULL;
 	if (tri_rt.is_root) {
@@ -363,6 +371,18 @@ tr_shutdown(void)
 	pthread_cond_destroy(&tri_rt.cv);
 	pthread_mutex_destroy(&tri_rt.mtx);
 	return TR_OK;
+}
+
+void
+tri_count_dead(uint64_t n)
+{
+	tri_slottab *t = tri_rt.slots;
+
+	TRI_STAT_ADD(dead_letters, n);
+	if (t != NULL && !tri_rt.is_root) {
+		atomic_fetch_add_explicit(
+		    &t->dead_letters, n, memory_order_relaxed);
+	}
 }
 
 int

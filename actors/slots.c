@@ -438,3 +438,24 @@ tri_slots_wake_all(tri_slottab *t)
 		}
 	}
 }
+
+uint64_t
+tri_slots_close_all(tri_slottab *t)
+{
+	uint32_t hi = atomic_load(&t->hiwater);
+	uint64_t taken = 0;
+
+	atomic_store(&t->alive, 0);
+	for (uint32_t i = 0; i < hi && i < TRI_SLOTS_MAX; i++) {
+		tri_slotrec *r = &t->slot[i];
+		uint64_t w = atomic_load(&r->word);
+		if (GEN(w) != 0) {
+			/* Closed with a CAS: a sender that reserved first is in
+			 * the depth, one that comes after finds no incarnation.
+			 * Wakes the record's waiters too. */
+			taken += tri_slot_close(r, GEN(w));
+		}
+	}
+	tri_slots_wake_all(t);
+	return taken;
+}

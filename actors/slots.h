@@ -18,12 +18,13 @@
 #include <stdint.h>
 
 #include "troupe.h"
+#include "watch.h"
 
 /* Slots per process: the table is a sparse file, so only the records
  * ever used take memory (128 bytes each). */
 #define TRI_SLOTS_MAX (1u << 21)
 /* Changes with the layout: a process of another layout is refused. */
-#define TRI_SLOTS_MAGIC 0x74727378u /* "trsx": home in the word, pid, timers */
+#define TRI_SLOTS_MAGIC 0x74727379u /* "trsy": homes, pid, timers, notes, goodbyes */
 
 /*
  * A record's word: the incarnation (gen) in the high 32 bits, then a
@@ -48,6 +49,8 @@
 #define TRI_BUSY_BLOCKED (1ull << 63)
 /* Entries of a table's record of timers pending for other processes. */
 #define TRI_XTIMERS 256
+/* Goodbyes one exiting process has outstanding at a time (target.c). */
+#define TRI_BYE_MAX 256u
 
 typedef struct tri_slotrec {
 	_Atomic uint64_t word;
@@ -107,7 +110,25 @@ typedef struct tri_slottab {
 	 * does not fit is counted in xtimers_lost. */
 	tri_xtimer xtimers[TRI_XTIMERS];
 	uint32_t xtimers_lost;
+	/* The process's listener watch sleeps on this futex word; a dialer
+	 * that could not get through bumps it (watch.h). */
+	_Atomic uint32_t watch;
+	/* Goodbyes: as it exits, the process sends one on each of its
+	 * ports to other processes, numbered; the receiver sets that bit
+	 * once it has read everything before it, and bumps bye_seq (a
+	 * futex word). */
+	_Atomic uint32_t bye_seq;
+	_Atomic uint32_t bye_bits[TRI_BYE_MAX / 32];
+	/* The dead letters this process counted (its tr_stats), for the
+	 * root to add to its own when the process ends. */
+	_Atomic uint64_t dead_letters;
+	/* Each scheduler's inbox listener (home k: home_note[k]), as note[]
+	 * for an actor's own. */
+	tri_accept_note home_note[TRI_HOMES_MAX + 1];
 	tri_slotrec slot[TRI_SLOTS_MAX];
+	/* Each slot's mailbox listener: accepted connections, and a
+	 * dialer's request to check it (watch.h). */
+	tri_accept_note note[TRI_SLOTS_MAX];
 } tri_slottab;
 
 /* Creates (and maps) this process's table in dir. */
@@ -164,5 +185,10 @@ void tri_slot_timers_add(tri_slotrec *r, uint32_t gen, int64_t d);
 uint32_t tri_slot_timers(tri_slotrec *r, uint32_t gen);
 /* Wakes every sender waiting on t (the process is gone). */
 void tri_slots_wake_all(tri_slottab *t);
+/* The process of t is gone: marks it dead, ends every incarnation in it
+ * (a sender's reservation after this fails) and wakes its waiters.
+ * Returns the slots that were still taken: messages accepted for its
+ * mailboxes and never handed to an actor. */
+uint64_t tri_slots_close_all(tri_slottab *t);
 
 #endif

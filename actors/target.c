@@ -7,12 +7,26 @@
  * first use, and dropped once the slot table says the incarnation is
  * gone or its process ended.  They are not paced: their receiver is in
  * another process; they coalesce while a send is in flight.
+ *
+ * A port is used only once the receiver's socket has taken its
+ * connection, as the accept note in the receiver's slot table shows:
+ * nng 1.5.2 can stop a listener for good while its transport still
+ * completes connections, and what is sent on those is never read
+ * (watch.h).  A dialer that is not taken asks the receiver's watch for
+ * a check, and dials again.
+ *
+ * As a process exits, it says goodbye on each port and waits until each
+ * receiver has read everything up to it (tri_remote_goodbye): a receiver
+ * that sees the hang-up first drops what it has not read yet (nng checks
+ * a connection for a hang-up before it reads it).
  */
 #include <errno.h>
-#include <signal.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "scheduler.h"
@@ -21,13 +35,16 @@
 
 typedef struct tri_rport {
 	tr_ref ref;
-	tri_port *port;
-	int refs; /* users + 1 for the cache while cached */
+	tri_port *port; /* NULL while dialing, or if the dial failed */
+	int refs;       /* users + 1 for the cache while cached */
 	bool cached;
+	bool dialing; /* one thread dials it; others wait for `dialed` */
+	int err;      /* why the dial failed */
 	struct tri_rport *next;
 } tri_rport;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t dialed = PTHREAD_COND_INITIALIZER;
 static tri_rport *buckets[BUCKETS];
 static tri_slottab **tabs; /* by proc; mapped on first use */
 static uint32_t ntabs;
@@ -63,6 +80,9 @@ uncache_locked(tri_rport *p, tri_rport **to_close)
 {
 	tri_rport **pp = &buckets[hash(p->ref)];
 
+	if (!p->cached) {
+		return;
+	}
 	while (*pp != NULL && *pp != p) {
 		pp = &(*pp)->next;
 	}
@@ -115,6 +135,11 @@ tri_remote_table(uint32_t proc, tri_slottab **out)
 
 /* Dials of a live actor's mailbox that may be refused, 1 ms apart. */
 #define DIAL_TRIES 20
+/* How long a dialer waits for the receiver to take its connection (far
+ * more than it takes: well under a millisecond); and how long it tries
+ * in all before it sends on a connection that was not seen taken. */
+#define CONFIRM_MS 100
+#define DIAL_DEADLINE_MS 3000
 
 static bool
 incarnation_lives(tri_slottab *tab, tr_ref r)
@@ -123,54 +148,166 @@ incarnation_lives(tri_slottab *tab, tr_ref r)
 	    (uint32_t)(atomic_load(&tab->slot[r.slot].word) >> 32) == r.gen;
 }
 
-/*
- * Whether the process pid still runs: it exists and is no zombie.  A
- * process killed a moment ago still has a live slot table until the
- * root has heard of its end; a dial to it is refused, and waiting for
- * its mailbox to come back would be waiting for the dead.
- */
+/* Whether the process that owns tab has exited, reaped or not: the
+ * root, which reaps members and announces their end, may be the very
+ * thread that waits here (node.c announces deaths through ports). */
 static bool
-process_runs(int32_t pid)
+owner_exited(tri_slottab *tab)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	FILE *f;
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)tab->pid, 0);
+	struct pollfd pf;
+	bool gone;
 
-	if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM)) {
-		return false;
+	if (fd < 0) {
+		return errno == ESRCH;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "re")) == NULL) {
-		return errno != ENOENT; /* no /proc: trust kill() */
-	}
-	n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n > 0 ? n : 0] = '\0';
-	/* "pid (comm) S ...": comm may hold anything but ends at the last
-	 * ')'. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ') {
-		return false;
-	}
-	return p[2] != 'Z' && p[2] != 'X';
+	pf.fd = fd;
+	pf.events = POLLIN; /* readable once the process has exited */
+	gone = poll(&pf, 1, 0) == 1;
+	close(fd);
+	return gone;
 }
 
-/* A lookup of ref that dials nothing: local context held, or the slot
- * table and record of another process.  Called with the lock. */
+/*
+ * Whether r's mailbox will not take a connection any more: r ended, its
+ * process exited, or is leaving (its actor ended; it only says goodbye,
+ * member.c).  The node's root announces deaths through ports from one
+ * thread, so that a dial to a process that is going must not wait.
+ */
+static bool
+receiver_gone(tri_slottab *tab, tr_ref r)
+{
+	return !incarnation_lives(tab, r) || atomic_load(&tab->leaving) ||
+	    owner_exited(tab);
+}
+
+/* Waits up to ms for r's socket to take a connection of ours made after
+ * `since`, in slices, as long as r is not gone and its listener was not
+ * replaced (`moved`: the count of replacements when we dialed). */
+/* The accept note of the listener that `key` names: an actor's own
+ * inbox, or a scheduler's (tri_sched_home_ref) for all its actors. */
+static tri_accept_note *
+note_of(tri_slottab *tab, tr_ref key)
+{
+	return key.slot >= TRI_SLOTS_MAX ?
+	    &tab->home_note[(key.slot - TRI_SLOTS_MAX) & TRI_HOMES_MAX] :
+	    &tab->note[key.slot];
+}
+
+static bool
+taken(tri_accept_note *note, tri_slottab *tab, tr_ref r, uint32_t since,
+    uint32_t moved, int ms)
+{
+	uint64_t until = tri_now_ms() + (uint64_t)ms;
+
+	do {
+		if (tri_note_wait_accepted(note, since, 20)) {
+			return true;
+		}
+	} while (tri_now_ms() < until && !receiver_gone(tab, r) &&
+	    atomic_load(&note->relistens) == moved);
+	return false;
+}
+
+/*
+ * A port to r's mailbox whose connection r's socket took.  A connection
+ * not taken at once is kept while r's watch checks the listener: a
+ * socket that is only slow (a loaded machine, nng's 100 ms pause after
+ * some errors) takes it in the end, and dialing again would only start
+ * over.  Only if the check replaced the listener is the connection dead
+ * (it waits in the old one): then it is dropped, nothing having been
+ * sent on it, and dialed again.  The root's node thread announces
+ * deaths through ports: a dial must not wait longer than it has to.
+ */
+static int
+dial_confirmed(tri_slottab *tab, tr_ref key, tr_ref r, tri_port **out)
+{
+	tri_accept_note *note = note_of(tab, key);
+	uint64_t deadline = tri_now_ms() + DIAL_DEADLINE_MS;
+	char url[512];
+	int rv;
+
+	if ((rv = tri_addr_ipc(url, sizeof(url), key, tri_rt.sockdir)) !=
+	    TR_OK) {
+		return rv;
+	}
+	for (;;) {
+		uint32_t since = tri_note_seq(note);
+		uint32_t moved = atomic_load(&note->relistens);
+		rv = tri_port_open(out, url, false);
+		/* Refused though its slot says it lives: its mailbox may be
+		 * between two listeners (watch.c); try again for a little
+		 * while. */
+		for (int tries = 0; rv == TR_ENOPROC && tries < DIAL_TRIES &&
+		     !receiver_gone(tab, r);
+		     tries++) {
+			struct timespec ms = {0, 1000000L};
+			nanosleep(&ms, NULL);
+			rv = tri_port_open(out, url, false);
+		}
+		if (rv != TR_OK) {
+			return rv;
+		}
+		if (taken(note, tab, r, since, moved, CONFIRM_MS)) {
+			return TR_OK;
+		}
+		/* Not taken yet: have r's watch check its listener (again
+		 * each CONFIRM_MS), and wait for our connection meanwhile. */
+		while (atomic_load(&note->relistens) == moved) {
+			if (receiver_gone(tab, r)) {
+				tri_port_free(*out);
+				*out = NULL;
+				return TR_ENOPROC;
+			}
+			if (tri_now_ms() >= deadline) {
+				fprintf(stderr,
+				    "troupe: pid %d: the mailbox of actor "
+				    "%u.%u.%u did not take our connection "
+				    "within "
+				    "%d ms: using it anyway\n",
+				    (int)getpid(), r.proc, r.slot, r.gen,
+				    DIAL_DEADLINE_MS);
+				return TR_OK;
+			}
+			tri_note_request_check(note, &tab->watch);
+			if (taken(note, tab, r, since, moved, CONFIRM_MS)) {
+				return TR_OK;
+			}
+		}
+		/* The listener was replaced: ours waits in the old one. */
+		tri_port_free(*out);
+		*out = NULL;
+	}
+}
+
+static tri_rport *
+find_locked(tr_ref r)
+{
+	tri_rport *p;
+
+	for (p = buckets[hash(r)]; p != NULL; p = p->next) {
+		if (tr_ref_equal(p->ref, r)) {
+			break;
+		}
+	}
+	return p;
+}
+
+/* A lookup of ref that dials nothing: the slot table and record of
+ * another process.  Called with the lock. */
 static int
 peek_locked(tr_ref r, tri_target *t, tri_rport **to_close)
 {
 	tri_slottab *tab;
+	tri_rport *p;
 	int rv;
 
 	if ((rv = table_locked(r.proc, &tab)) != TR_OK) {
 		return rv;
 	}
 	if (!incarnation_lives(tab, r)) {
-		for (tri_rport *p = buckets[hash(r)]; p != NULL; p = p->next) {
-			if (tr_ref_equal(p->ref, r)) {
-				uncache_locked(p, to_close);
-				break;
-			}
+		if ((p = find_locked(r)) != NULL) {
+			uncache_locked(p, to_close);
 		}
 		return TR_ENOPROC;
 	}
@@ -179,68 +316,15 @@ peek_locked(tr_ref r, tri_target *t, tri_rport **to_close)
 	return TR_OK;
 }
 
-/* A held port to what `key` names (an actor's own inbox, or a
- * scheduler's: tri_sched_home_ref), for sends to the live incarnation r
- * whose slot table t holds.  Called with the lock; dials if need be. */
-static int
-rport_get_locked(tr_ref key, const tri_target *t, tri_rport **out)
-{
-	tri_rport *p;
-	char url[512];
-	int rv;
-
-	for (p = buckets[hash(key)]; p != NULL; p = p->next) {
-		if (tr_ref_equal(p->ref, key)) {
-			break;
-		}
-	}
-	if (p == NULL) {
-		/* Dial outside the lock would race a second dialer; dialing
-		 * ipc is a local connect, short enough to hold it. */
-		if ((p = tri_calloc(1, sizeof(*p))) == NULL) {
-			return TR_ENOMEM;
-		}
-		if ((rv = tri_addr_ipc(url, sizeof(url), key, tri_rt.sockdir)) ==
-		    TR_OK) {
-			rv = tri_port_open(&p->port, url, false);
-		}
-		/* Refused though its slot says it lives: its mailbox may be
-		 * between two listeners (tri_mailboxes_check); try again
-		 * for a little while -- while its process runs. */
-		for (int tries = 0; rv == TR_ENOPROC && tries < DIAL_TRIES &&
-		     incarnation_lives(t->tab, t->ref) &&
-		     process_runs(t->tab->pid);
-		     tries++) {
-			struct timespec ms = {0, 1000000L};
-			nanosleep(&ms, NULL);
-			rv = tri_port_open(&p->port, url, false);
-		}
-		if (rv != TR_OK) {
-			tri_free(p);
-			/* Out of descriptors or memory says nothing of the
-			 * actor, which may well live: never TR_ENOPROC. */
-			if (rv != TR_ERESOURCE && rv != TR_ENOMEM) {
-				rv = TR_ENOPROC;
-			}
-			return rv;
-		}
-		p->ref = key;
-		p->refs = 1;
-		p->cached = true;
-		p->next = buckets[hash(key)];
-		buckets[hash(key)] = p;
-	}
-	p->refs++;
-	*out = p;
-	return TR_OK;
-}
+static int rport_get_locked(
+    tr_ref key, const tri_target *t, tri_rport **out);
 
 static int
 target_find(tr_ref r, tri_target *t, bool dial)
 {
 	tri_rport *p, *to_close = NULL;
 	uint32_t home;
-	int rv;
+	int rv = TR_OK;
 
 	memset(t, 0, sizeof(*t));
 	t->ref = r;
@@ -272,6 +356,53 @@ target_find(tr_ref r, tri_target *t, bool dial)
 	}
 	t->remote = p;
 	t->remote_home = home;
+	return TR_OK;
+}
+
+/* A held port to what `key` names (an actor's own inbox, or a
+ * scheduler's: tri_sched_home_ref), for sends to the live incarnation
+ * t->ref of table t->tab.  Called with the lock; drops it while it dials
+ * (other senders to the same key wait for that dial, others go on). */
+static int
+rport_get_locked(tr_ref key, const tri_target *t, tri_rport **out)
+{
+	tri_rport *p, *to_close = NULL;
+	int rv = TR_OK;
+
+	if ((p = find_locked(key)) == NULL) {
+		if ((p = tri_calloc(1, sizeof(*p))) == NULL) {
+			return TR_ENOMEM;
+		}
+		p->ref = key;
+		p->refs = 2; /* the cache's and ours */
+		p->cached = true;
+		p->dialing = true;
+		p->next = buckets[hash(key)];
+		buckets[hash(key)] = p;
+		pthread_mutex_unlock(&lock);
+		rv = dial_confirmed(t->tab, key, t->ref, &p->port);
+		pthread_mutex_lock(&lock);
+		p->dialing = false;
+		/* Out of descriptors or memory says nothing of the actor,
+		 * which may well live: never TR_ENOPROC. */
+		p->err = rv == TR_ENOMEM || rv == TR_ERESOURCE ? rv : TR_ENOPROC;
+		pthread_cond_broadcast(&dialed);
+	} else {
+		p->refs++;
+		while (p->dialing) {
+			pthread_cond_wait(&dialed, &lock);
+		}
+	}
+	if (p->port == NULL) {
+		rv = p->err;
+		uncache_locked(p, &to_close);
+		rport_rele_locked(p, &to_close);
+		pthread_mutex_unlock(&lock);
+		close_list(to_close);
+		pthread_mutex_lock(&lock);
+		return rv;
+	}
+	*out = p;
 	return TR_OK;
 }
 
@@ -473,33 +604,184 @@ tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms)
 	return rv;
 }
 
-bool
-tri_remote_flush(uint64_t deadline_ms)
+/* Every cached port that has a connection, held (refs + 1). */
+static tri_rport **
+hold_all(size_t *n)
 {
-	tri_rport *list[256];
-	size_t n = 0;
-	bool all = true;
+	tri_rport **list = NULL;
+	size_t cap = 0;
 
+	*n = 0;
 	pthread_mutex_lock(&lock);
-	for (unsigned b = 0; b < BUCKETS && n < 256; b++) {
-		for (tri_rport *p = buckets[b]; p != NULL && n < 256;
-		     p = p->next) {
+	for (unsigned b = 0; b < BUCKETS; b++) {
+		for (tri_rport *p = buckets[b]; p != NULL; p = p->next) {
+			if (p->port == NULL) {
+				continue; /* dialing: nothing sent on it yet */
+			}
+			if (*n == cap) {
+				size_t ncap = cap ? 2 * cap : 64;
+				tri_rport **v =
+				    tri_realloc(list, ncap * sizeof(*v));
+				if (v == NULL) {
+					goto out;
+				}
+				list = v;
+				cap = ncap;
+			}
 			p->refs++;
-			list[n++] = p;
+			list[(*n)++] = p;
 		}
 	}
+out:
 	pthread_mutex_unlock(&lock);
+	return list;
+}
+
+static void
+release_all(tri_rport **list, size_t n)
+{
+	tri_rport *to_close = NULL;
+
+	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < n; i++) {
-		all &= tri_port_flush(list[i]->port, deadline_ms);
-	}
-	for (size_t i = 0; i < n; i++) {
-		tri_rport *to_close = NULL;
-		pthread_mutex_lock(&lock);
 		rport_rele_locked(list[i], &to_close);
-		pthread_mutex_unlock(&lock);
-		close_list(to_close);
 	}
+	pthread_mutex_unlock(&lock);
+	close_list(to_close);
+	tri_free(list);
+}
+
+/* Whether r's mailbox still reads what arrives: its slot says so, and,
+ * if `look`, its process has not exited (killed, the root may not have
+ * said so yet). */
+static bool
+still_reads(tr_ref r, bool look)
+{
+	tri_slottab *tab;
+
+	if (tri_remote_table(r.proc, &tab) != TR_OK) {
+		return false;
+	}
+	return incarnation_lives(tab, r) && !(look && owner_exited(tab));
+}
+
+/* Names on stderr the receivers that did not confirm a goodbye. */
+static void
+report_unconfirmed(tri_rport **v, size_t n, const bool *sent)
+{
+	tri_slottab *me = tri_rt.slots;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t bits = atomic_load(&me->bye_bits[i / 32]);
+		if (sent[i] && (bits & (1u << (i % 32))) == 0) {
+			fprintf(stderr,
+			    "troupe: pid %d: actor %u.%u.%u did not confirm "
+			    "our goodbye\n",
+			    (int)getpid(), v[i]->ref.proc, v[i]->ref.slot,
+			    v[i]->ref.gen);
+		}
+	}
+}
+
+/* Says goodbye on ports v[0..n) (n <= TRI_BYE_MAX), numbered by index,
+ * and waits for the acknowledgements. */
+static bool
+goodbye_some(tri_rport **v, size_t n, uint64_t deadline_ms)
+{
+	tri_slottab *me = tri_rt.slots;
+	bool sent[TRI_BYE_MAX];
+	tri_frame f;
+
+	for (size_t i = 0; i < TRI_BYE_MAX / 32; i++) {
+		atomic_store(&me->bye_bits[i], 0);
+	}
+	for (size_t i = 0; i < n; i++) {
+		memset(&f, 0, sizeof(f));
+		f.kind = TRI_K_BYE;
+		f.sender = tri_rt.main != NULL ?
+		    tri_rt.main->ref :
+		    (tr_ref){tri_rt.node, tri_rt.proc, 0, 0};
+		f.dest = v[i]->ref;
+		f.corr = i;
+		/* Alone in its nng message, and the port's last. */
+		sent[i] = still_reads(v[i]->ref, false) &&
+		    tri_port_goodbye(v[i]->port, &f, deadline_ms) == TR_OK;
+	}
+	/* Whatever the flushes took, the goodbyes get a moment of their
+	 * own: a round trip takes well under a millisecond. */
+	if (deadline_ms < tri_now_ms() + 100) {
+		deadline_ms = tri_now_ms() + 100;
+	}
+	for (uint64_t next_look = tri_now_ms() + 20;;) {
+		uint32_t seq = atomic_load(&me->bye_seq);
+		bool done = true, look = tri_now_ms() >= next_look;
+		if (look) {
+			next_look = tri_now_ms() + 20;
+		}
+		for (size_t i = 0; i < n && done; i++) {
+			uint32_t bits = atomic_load(&me->bye_bits[i / 32]);
+			/* A receiver that ended reads nothing more: what it
+			 * had accepted and not handled are dead letters (its
+			 * own count as it ended, or the root's if its process
+			 * died: node.c). */
+			done = !sent[i] || (bits & (1u << (i % 32))) != 0 ||
+			    !still_reads(v[i]->ref, look);
+		}
+		if (done) {
+			return true;
+		}
+		if (tri_now_ms() >= deadline_ms) {
+			report_unconfirmed(v, n, sent);
+			return false;
+		}
+		{
+			uint64_t left = deadline_ms - tri_now_ms();
+			tri_futex_wait(
+			    &me->bye_seq, seq, left < 20 ? (int)left : 20);
+		}
+	}
+}
+
+bool
+tri_remote_goodbye(uint64_t deadline_ms)
+{
+	tri_rport **list;
+	size_t n;
+	bool all = true;
+
+	if ((list = hold_all(&n)) == NULL && n > 0) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* Not to a receiver that ended: what it had accepted is
+		 * counted, and a port to it may never get rid of the rest
+		 * (its push socket waits for a connection). */
+		if (still_reads(list[i]->ref, true)) {
+			all &= tri_port_flush(list[i]->port, deadline_ms);
+		}
+	}
+	for (size_t i = 0; i < n && tri_rt.slots != NULL; i += TRI_BYE_MAX) {
+		size_t k = n - i < TRI_BYE_MAX ? n - i : TRI_BYE_MAX;
+		all &= goodbye_some(list + i, k, deadline_ms);
+	}
+	release_all(list, n);
 	return all;
+}
+
+void
+tri_bye_ack(uint32_t proc, uint64_t token)
+{
+	tri_slottab *tab;
+
+	if (token >= TRI_BYE_MAX || proc == tri_rt.proc) {
+		return;
+	}
+	if (tri_remote_table(proc, &tab) != TR_OK) {
+		return;
+	}
+	atomic_fetch_or(&tab->bye_bits[token / 32], 1u << (token % 32));
+	atomic_fetch_add(&tab->bye_seq, 1);
+	tri_futex_wake(&tab->bye_seq);
 }
 
 void

@@ -168,12 +168,12 @@ fire(entry *e)
 	f.body = tri_msg_bytes(e->msg);
 	f.body_len = (uint32_t)tri_msg_len(e->msg);
 	if (tri_target_get(e->to, &t) != TR_OK) {
-		TRI_STAT(dead_letters);
+		tri_count_dead(1);
 	} else {
 		if (tri_target_deliver(&t, &f) == TR_OK) {
 			TRI_STAT(sent);
 		} else {
-			TRI_STAT(dead_letters);
+			tri_count_dead(1);
 		}
 		tri_target_put(&t);
 	}
@@ -263,7 +263,7 @@ tri_timer_stop(void)
 	for (size_t i = 0; i < T.n; i++) {
 		count_locked(&T.heap[i], -1);
 		tr_msg_free(T.heap[i].msg);
-		TRI_STAT(dead_letters);
+		tri_count_dead(1);
 	}
 	tri_free(T.heap);
 	pthread_cond_destroy(&T.cv);

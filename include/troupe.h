@@ -152,12 +152,24 @@ int tr_init(const tr_options *opts);
  */
 int tr_shutdown(void);
 
-/* Counters of the whole runtime (this process), since tr_init(). */
+/*
+ * Counters of the whole runtime (this process), since tr_init().
+ *
+ * dead_letters in the root of a node (the process that called tr_init()
+ * first) also takes in those of the node's other processes (fork
+ * members, exec'd programs), each once it has ended: what the process
+ * counted itself, and the messages its mailboxes had accepted and not
+ * handed to an actor -- all of them, for a process that was killed.
+ * The root adds them before it tells links and monitors of the
+ * process's end (a killed process's actors say nothing themselves, so
+ * for them a DOWN means the count is in).  In a member, the count is
+ * the member's own.
+ */
 typedef struct tr_stats {
 	uint64_t sent;         /* user messages accepted by tr_send* */
 	uint64_t delivered;    /* user messages handed to an actor */
 	uint64_t dead_letters; /* messages dropped: receiver died first,
-	                          stale ref, or shutdown */
+	                          stale ref, or shutdown (see above) */
 	uint64_t malformed;    /* frames rejected by the decoder */
 	uint64_t late_replies; /* replies that arrived after their call
 	                          timed out, discarded */

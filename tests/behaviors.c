@@ -13,6 +13,7 @@ test_behaviors_register(void)
 	test_behaviors_sup_register();
 	test_behaviors_pic_register();
 	test_behaviors_sched_register();
+	test_behaviors_exit_register();
 }
 
 bool

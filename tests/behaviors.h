@@ -48,5 +48,6 @@ void test_behaviors_proc_register(void);
 void test_behaviors_sup_register(void);
 void test_behaviors_pic_register(void);
 void test_behaviors_sched_register(void);
+void test_behaviors_exit_register(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -12,6 +13,7 @@
 
 #include "alloc.h"
 #include "control.h"
+#include "listener.h"
 #include "socket.h"
 
 struct tri_ctl {
@@ -20,6 +22,10 @@ struct tri_ctl {
 	tri_ctl_cb cb;
 	void *arg;
 	char path[512];
+	/* The listener: watched, and checked every period (watch.h), for
+	 * a health check's bare connect can stop it and its dialers (the
+	 * troupe command) cannot ask for a check. */
+	tri_watched *w;
 };
 
 static void
@@ -55,9 +61,11 @@ tri_ctl_listen(tri_ctl **out, const char *path, tri_ctl_cb cb, void *arg)
 		tri_free(c);
 		return tri_err_nng(rv);
 	}
-	if ((rv = nng_listen(c->sock, url, NULL, 0)) != 0 ||
+	if ((rv = tri_watch_listen(&c->w, c->sock, url, NULL, true)) != 0 ||
 	    (rv = nng_aio_alloc(&c->aio, recv_cb, c)) != 0) {
+		tri_watch_forget(c->w);
 		nng_close(c->sock);
+		tri_watch_free(c->w);
 		tri_free(c);
 		return tri_err_nng(rv);
 	}
@@ -87,7 +95,9 @@ tri_ctl_close(tri_ctl *c)
 		return;
 	}
 	nng_aio_stop(c->aio);
+	tri_watch_forget(c->w);
 	nng_close(c->sock);
+	tri_watch_free(c->w);
 	nng_aio_free(c->aio);
 	unlink(c->path);
 	tri_free(c);
@@ -112,8 +122,19 @@ tri_ctl_request(const char *path, const uint8_t *req, size_t len,
 	}
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms);
 	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, timeout_ms);
-	if ((rv = nng_dial(s, url, NULL, 0)) != 0 ||
-	    (rv = nng_send(s, (void *)req, len, 0)) != 0 ||
+	/* A connection the server never took is closed when its listener
+	 * is replaced (watch.h): dial again soon, and the request goes
+	 * again on the new connection. */
+	nng_socket_set_ms(s, NNG_OPT_RECONNMINT, 10);
+	/* Refused for the microseconds its listener is being replaced
+	 * (watch.c): a few more tries, 1 ms apart. */
+	for (int tries = 0; (rv = nng_dial(s, url, NULL, 0)) != 0 &&
+	     (rv == NNG_ECONNREFUSED || rv == NNG_ENOENT) && tries < 20;
+	     tries++) {
+		struct timespec ms = {0, 1000000L};
+		nanosleep(&ms, NULL);
+	}
+	if (rv != 0 || (rv = nng_send(s, (void *)req, len, 0)) != 0 ||
 	    (rv = nng_recv(s, &buf, &n, NNG_FLAG_ALLOC)) != 0) {
 		nng_close(s);
 		return rv == NNG_ECONNREFUSED ? TR_ENOENT : tri_err_nng(rv);

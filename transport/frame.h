@@ -46,8 +46,9 @@ enum tri_frame_kind {
 	TRI_K_PROC_DOWN = 12, /* process dest.proc... see below */
 	TRI_K_READY = 13,     /* a new process's actor started, or failed to */
 	TRI_K_REDIRECT = 14,  /* a call was passed on to sender (pools) */
-	TRI_K_FENCE = 15,     /* a scheduled actor moved: see below */
-	TRI_K_MAX_ = 16
+	TRI_K_BYE = 15,       /* an exiting process's last frame: see below */
+	TRI_K_FENCE = 16,     /* a scheduled actor moved: see below */
+	TRI_K_MAX_ = 17
 };
 
 /*
@@ -59,6 +60,12 @@ enum tri_frame_kind {
  *
  * TRI_K_REDIRECT: a pool passed the call corr on to the member named
  * by sender; the caller now watches that member for the call's length.
+ *
+ * TRI_K_BYE: the last frame a process sends on a connection before it
+ * exits, alone in its nng message: sender = its main context, corr = a
+ * number of the sender's.  The receiver does not deliver it: having
+ * read it (and so everything before it), it tells the sender through
+ * the sender's slot table, and the sender may exit.
  *
  * TRI_K_FENCE: scheduler k handed actor dest over to the scheduler
  * whose inbox this is, through that inbox's port of its process, after

@@ -18,6 +18,7 @@
 #include <nng/protocol/pipeline0/push.h>
 
 #include "alloc.h"
+#include "listener.h"
 #include "socket.h"
 
 /* nng buffers, in messages.  A push socket left at SENDBUF 0 stalls
@@ -103,41 +104,25 @@ struct tri_inbox {
 	nng_aio *aio;
 	tri_inbox_cb cb;
 	void *arg;
-	/* The second (ipc) listener, which tri_inbox_check() may replace. */
-	nng_listener l2;
-	char *url2;
-	/* Probes received (empty messages: no port sends one), and the
-	 * wait for them. */
-	pthread_mutex_t mtx;
-	pthread_cond_t probed;
-	uint64_t probes;
+	/* The second (ipc) listener: watched (watch.c). */
+	tri_watched *w;
 };
 
 static void
 inbox_recv_cb(void *arg)
 {
 	tri_inbox *ib = arg;
-	nng_msg *m;
 
 	if (nng_aio_result(ib->aio) != 0) {
 		return; /* stopped or closed: tri_inbox_close is running */
 	}
-	m = nng_aio_get_msg(ib->aio);
-	if (nng_msg_len(m) == 0) {
-		nng_msg_free(m);
-		pthread_mutex_lock(&ib->mtx);
-		ib->probes++;
-		pthread_cond_broadcast(&ib->probed);
-		pthread_mutex_unlock(&ib->mtx);
-	} else {
-		ib->cb(ib->arg, (tri_buf *)m);
-	}
+	ib->cb(ib->arg, (tri_buf *)nng_aio_get_msg(ib->aio));
 	nng_recv_aio(ib->sock, ib->aio);
 }
 
 int
 tri_inbox_open(tri_inbox **out, const char *url, const char *url2,
-    tri_inbox_cb cb, void *arg)
+    tri_accept_note *note, tri_inbox_cb cb, void *arg)
 {
 	tri_inbox *ib;
 	int rv;
@@ -147,125 +132,37 @@ tri_inbox_open(tri_inbox **out, const char *url, const char *url2,
 	}
 	ib->cb = cb;
 	ib->arg = arg;
-	pthread_mutex_init(&ib->mtx, NULL);
-	{
-		pthread_condattr_t ca;
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&ib->probed, &ca);
-		pthread_condattr_destroy(&ca);
-	}
-	if (url2 != NULL && (ib->url2 = tri_malloc(strlen(url2) + 1)) == NULL) {
-		rv = NNG_ENOMEM;
-		goto fail_free;
-	}
-	if (url2 != NULL) {
-		memcpy(ib->url2, url2, strlen(url2) + 1);
-	}
 	if ((rv = nng_pull0_open(&ib->sock)) != 0) {
-		goto fail_free;
+		tri_free(ib);
+		return tri_err_nng(rv);
 	}
 	if ((rv = nng_socket_set_int(
 	         ib->sock, NNG_OPT_RECVBUF, INBOX_RECVBUF)) != 0 ||
 	    (rv = nng_socket_set_size(ib->sock, NNG_OPT_RECVMAXSZ, 0)) != 0 ||
-	    (rv = nng_listen(ib->sock, url, NULL, 0)) != 0 ||
 	    (url2 != NULL &&
-	        (rv = nng_listen(ib->sock, url2, &ib->l2, 0)) != 0) ||
+	        (rv = tri_watch_listen(&ib->w, ib->sock, url2, note, false)) !=
+	            0) ||
+	    (rv = nng_listen(ib->sock, url, NULL, 0)) != 0 ||
 	    (rv = nng_aio_alloc(&ib->aio, inbox_recv_cb, ib)) != 0) {
-		goto fail_close;
+		tri_watch_forget(ib->w);
+		nng_close(ib->sock);
+		tri_watch_free(ib->w);
+		tri_free(ib);
+		return tri_err_nng(rv);
 	}
 	nng_recv_aio(ib->sock, ib->aio);
 	*out = ib;
 	return TR_OK;
-
-fail_close:
-	nng_close(ib->sock);
-fail_free:
-	pthread_cond_destroy(&ib->probed);
-	pthread_mutex_destroy(&ib->mtx);
-	tri_free(ib->url2);
-	tri_free(ib);
-	return tri_err_nng(rv);
 }
 
-/*
- * Why this exists: nng 1.5.2 stops accepting for good on a listener when
- * a peer dies while its connection is being set up.  The listener sends
- * its protocol header first; to a dead peer that fails with EPIPE,
- * which nng maps to NNG_ECLOSED and hands to the socket's accept loop,
- * which takes NNG_ECLOSED for "the listener was closed" and never
- * accepts again (src/sp/transport/ipc/ipc.c ipc_pipe_neg_cb, and
- * src/core/listener.c listener_accept_cb, in nng 1.5.2).  Connections
- * keep completing their setup underneath, so dialers believe they are
- * connected and their messages vanish.  A process killed while it dials
- * an actor (a member killed just after it started, say) does that.
- *
- * So: dial the listener afresh, send an empty message, and see whether
- * it arrives; if not, listen again at the same address.
- */
 int
 tri_inbox_check(tri_inbox *ib, int timeout_ms, bool *repaired)
 {
-	nng_socket probe;
-	nng_listener fresh;
-	nng_msg *m;
-	struct timespec ts;
-	uint64_t seen;
-	bool arrived;
-	int rv;
-
 	*repaired = false;
-	if (ib == NULL || ib->url2 == NULL) {
+	if (ib == NULL || ib->w == NULL) {
 		return TR_OK;
 	}
-	if ((rv = nng_push0_open(&probe)) != 0) {
-		return tri_err_nng(rv);
-	}
-	pthread_mutex_lock(&ib->mtx);
-	seen = ib->probes;
-	pthread_mutex_unlock(&ib->mtx);
-	if ((rv = nng_socket_set_ms(probe, NNG_OPT_SENDTIMEO, timeout_ms)) !=
-	        0 ||
-	    (rv = nng_dial(probe, ib->url2, NULL, 0)) != 0 ||
-	    (rv = nng_msg_alloc(&m, 0)) != 0) {
-		nng_close(probe);
-		/* No dial: nobody listens -- not the fault this repairs. */
-		return tri_err_nng(rv);
-	}
-	if ((rv = nng_sendmsg(probe, m, 0)) != 0) {
-		nng_msg_free(m);
-	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&ib->mtx);
-	while (ib->probes == seen &&
-	    pthread_cond_timedwait(&ib->probed, &ib->mtx, &ts) == 0) {
-	}
-	arrived = ib->probes != seen;
-	pthread_mutex_unlock(&ib->mtx);
-	nng_close(probe);
-	if (arrived) {
-		return TR_OK;
-	}
-	/* Listen again, beside the old listener: the path is taken from it
-	 * (unlink) and given to a new one, so new connections reach the new
-	 * one while the old one's working pipes go on (closing it would
-	 * close them, and lose what they carry).  Its connections that were
-	 * never handed over stay dead; it goes when the socket closes. */
-	if (strncmp(ib->url2, "ipc://", 6) == 0) {
-		(void)unlink(ib->url2 + 6);
-	}
-	if ((rv = nng_listen(ib->sock, ib->url2, &fresh, 0)) != 0) {
-		return tri_err_nng(rv);
-	}
-	ib->l2 = fresh;
-	*repaired = true;
-	return TR_OK;
+	return tri_watch_check(ib->w, timeout_ms, repaired);
 }
 
 void
@@ -275,11 +172,10 @@ tri_inbox_close(tri_inbox *ib)
 		return;
 	}
 	nng_aio_stop(ib->aio);
+	tri_watch_forget(ib->w);
 	nng_close(ib->sock);
+	tri_watch_free(ib->w);
 	nng_aio_free(ib->aio);
-	pthread_cond_destroy(&ib->probed);
-	pthread_mutex_destroy(&ib->mtx);
-	tri_free(ib->url2);
 	tri_free(ib);
 }
 
@@ -297,6 +193,7 @@ struct tri_port {
 	bool paced;          /* the receiver paces us: see tri_port_resume */
 	bool unconsumed;     /* paced: a batch not yet taken by the owner */
 	bool closed;
+	bool sealed;         /* said goodbye: nothing more may be sent */
 	int kicking;         /* threads between unlock and nng_send_aio */
 	pthread_cond_t idle; /* kicking went to 0 after close; or nothing
 	                        left to send, for tri_port_flush */
@@ -391,6 +288,66 @@ tri_port_flush(tri_port *p, uint64_t deadline_ms)
 	return done;
 }
 
+int
+tri_port_goodbye(tri_port *p, const tri_frame *f, uint64_t deadline_ms)
+{
+	int rv;
+
+	pthread_mutex_lock(&p->mtx);
+	if (p->closed || p->sealed) {
+		pthread_mutex_unlock(&p->mtx);
+		return TR_ECLOSED;
+	}
+	/* Sealed first: a frame sent from now on would not be covered by
+	 * the goodbye; it fails instead (TR_ECLOSED). */
+	p->sealed = true;
+	p->flushing++;
+	while ((p->inflight || p->pending != NULL) && !p->closed) {
+		struct timespec ts;
+		uint64_t now;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000u +
+		    (uint64_t)ts.tv_nsec / 1000000u;
+		if (now >= deadline_ms) {
+			break;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000000L; /* re-check the deadline */
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&p->idle, &p->mtx, &ts);
+	}
+	p->flushing--;
+	if (p->closed || p->inflight || p->pending != NULL) {
+		pthread_mutex_unlock(&p->mtx);
+		return p->closed ? TR_ECLOSED : TR_ETIMEDOUT;
+	}
+	/* Nothing queued, nothing in flight: f leaves alone, at once. */
+	if ((rv = nng_msg_alloc(&p->pending, 0)) != 0) {
+		p->pending = NULL;
+		pthread_mutex_unlock(&p->mtx);
+		return tri_err_nng(rv);
+	}
+	{
+		uint8_t hdr[TRI_FRAME_HDR];
+		tri_frame_put_header(f, hdr);
+		if ((rv = nng_msg_append(p->pending, hdr, sizeof(hdr))) != 0 ||
+		    (f->body_len > 0 &&
+		        (rv = nng_msg_append(
+		             p->pending, f->body, f->body_len)) != 0)) {
+			nng_msg_free(p->pending);
+			p->pending = NULL;
+			pthread_mutex_unlock(&p->mtx);
+			return tri_err_nng(rv);
+		}
+	}
+	p->pending_n = 1;
+	port_kick_locked(p); /* unlocks */
+	return TR_OK;
+}
+
 void
 tri_port_resume(tri_port *p)
 {
@@ -450,7 +407,7 @@ tri_port_send(tri_port *p, const tri_frame *f)
 	need = TRI_FRAME_HDR + f->body_len;
 
 	pthread_mutex_lock(&p->mtx);
-	if (p->closed) {
+	if (p->closed || p->sealed) {
 		pthread_mutex_unlock(&p->mtx);
 		return TR_ECLOSED;
 	}

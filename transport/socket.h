@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "frame.h"
+#include "watch.h"
 
 /* One received nng message: one or more frames. */
 typedef struct tri_buf tri_buf;
@@ -35,22 +36,24 @@ typedef void (*tri_inbox_cb)(void *arg, tri_buf *b);
 typedef struct tri_inbox tri_inbox;
 
 /* Listens at url, and also at url2 unless NULL, and starts receiving.
- * Errors mapped by tri_err_nng. */
+ * url2 (ipc://, for other processes) is watched (watch.h): its accepted
+ * connections are noted in *note (NULL: a note of its own), where its
+ * dialers also ask for checks.  Errors mapped by tri_err_nng. */
 int tri_inbox_open(tri_inbox **out, const char *url, const char *url2,
-    tri_inbox_cb cb, void *arg);
+    tri_accept_note *note, tri_inbox_cb cb, void *arg);
 
 /* Stops receiving (waits for a running callback to return), closes the
  * socket, frees.  No callback runs after it returns.  NULL is fine. */
 void tri_inbox_close(tri_inbox *ib);
 
 /*
- * Checks that the inbox's second (ipc) listener still takes new
- * connections: dials it afresh and waits up to timeout_ms for an empty
- * probe message to arrive.  If it does not, listens again (socket.c
- * says which nng 1.5.2 fault this repairs) and sets *repaired.  TR_OK:
- * it works (again); other errors: it could not tell, or listen again.
- * Blocks up to timeout_ms; not from an nng callback; not concurrently
- * with tri_inbox_close() of the same inbox.
+ * Checks now that the inbox's second (ipc) listener still takes new
+ * connections, as the watch does when asked (watch.h): dials it and
+ * waits up to timeout_ms for the connection to be accepted; if it is
+ * not, listens again and sets *repaired.  TR_OK: it works (again);
+ * other errors: it could not tell, or listen again.  Blocks up to
+ * timeout_ms; not from an nng callback; not concurrently with
+ * tri_inbox_close() of the same inbox.
  */
 int tri_inbox_check(tri_inbox *ib, int timeout_ms, bool *repaired);
 
@@ -78,6 +81,16 @@ int tri_port_send(tri_port *p, const tri_frame *f);
  * process about to exit: nng has no linger), or the deadline (ms on the
  * monotonic clock) passes.  Whether it was. */
 bool tri_port_flush(tri_port *p, uint64_t deadline_ms);
+
+/*
+ * For a process about to exit: waits (until deadline_ms on the monotonic
+ * clock) until everything queued on the port was handed to nng, then
+ * sends f as an nng message of its own -- the last: every later
+ * tri_port_send() fails with TR_ECLOSED, so that f follows everything
+ * sent on the port.  TR_OK; TR_ETIMEDOUT (not all was handed to nng: f
+ * not sent; the port is sealed all the same); TR_ECLOSED; TR_ENOMEM.
+ */
+int tri_port_goodbye(tri_port *p, const tri_frame *f, uint64_t deadline_ms);
 
 /* Closes the port: sends fail with TR_ECLOSED from now on.  Returns the
  * number of frames that were queued or in flight and will never arrive.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The troupe command end to end: check, run, status, stop/start/restart,
-# SIGTERM, and a tree that gives up.  usage: cli_test.sh TROUPE CLI_DIR
+# SIGTERM, a tree that gives up, and status after bare and garbage
+# connections on the control socket.
+# usage: cli_test.sh TROUPE CLI_DIR BARE_CONNECT
 set -u
-troupe=$1; dir=$2
+troupe=$1; dir=$2; bare=$3
 export TROUPE_RUNDIR=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$TROUPE_RUNDIR"' EXIT
@@ -55,6 +57,23 @@ echo "$st" | grep -q '"path":"sub/sleeper"' || fail "nested child missing: $st"
 echo "$st" | grep -q '"state":"running"' || fail "not running: $st"
 echo "$st" | grep -q '"msgs_out":[0-9]*,"timers":0}' || fail "no timers: $st"
 "$troupe" status clitest | grep -q 'OUT *TIMERS$' || fail "no TIMERS column"
+
+# Bare connections (connect, close) and garbage on the control socket:
+# nng 1.5.2 stopped taking connections there for good (nanomsg/nng#1518),
+# and every later status timed out.  It must answer within a second --
+# plus what a plain status takes just before, for a loaded machine.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+for round in 1 2 3; do
+	t0=$(now_ms); "$troupe" status clitest >/dev/null || fail "status before bare connects"
+	plain=$(( $(now_ms) - t0 ))
+	"$bare" "$TROUPE_RUNDIR/clitest.ctl" 20 || fail "bare_connect"
+	t0=$(now_ms)
+	out=$("$troupe" status --json clitest) || fail "status after bare connects (round $round): $out"
+	took=$(( $(now_ms) - t0 ))
+	echo "cli_test: status after bare connects answered in ${took} ms (${plain} ms before)"
+	echo "$out" | grep -q '"path":"sub/sleeper"' || fail "status after bare connects: $out"
+	[ "$took" -lt $(( 1000 + plain )) ] || fail "status after bare connects took ${took} ms"
+done
 
 # stop / start / restart a child; options anywhere, as getopt has them
 out=$("$troupe" stop --tree clitest ticker) || fail "stop, option first: $out"
