@@ -239,11 +239,7 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 	pthread_cond_init(&sw.cv, NULL);
 	if (self != NULL && self->kind == TRI_CTX_SCHED) {
 		sw.notify = self->ref;
-		sw.corr = ++self->corr_seq;
-		self->call_corr = sw.corr;
-		self->call_down = false;
-		self->call_reply = NULL;
-		self->call_target = TR_REF_NIL;
+		sw.corr = tri_call_begin(self, 0, TR_REF_NIL, 0);
 	}
 	pthread_mutex_lock(&tri_rt.mtx);
 	tri_rt.threads++;
@@ -255,7 +251,7 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 	if ((rv = pthread_create(&c->th->thread, &attr, actor_main, &sw)) != 0) {
 		rv = tri_err_errno(rv); /* EAGAIN: out of threads */
 		if (!tr_ref_is_nil(sw.notify)) {
-			self->call_corr = 0;
+			tri_call_cancel(self);
 		}
 		pthread_attr_destroy(&attr);
 		tri_ctx_rele(c);

@@ -70,7 +70,7 @@ tri_ctx_rele(tri_ctx *c)
 	}
 	tri_msgq_clear(&c->userq);
 	tri_msgq_clear(&c->ctlq);
-	tr_msg_free(c->call_reply);
+	tr_msg_free(c->call.reply);
 	while (c->links != NULL) {
 		tri_link *l = c->links;
 		c->links = l->next;

@@ -209,6 +209,31 @@ typedef struct tri_batch {
 	tr_reason first_why;
 } tri_batch;
 
+/*
+ * What a context's pending call or spawn waits for -- one at a time
+ * (owner thread only).  send.c sets it up and waits; route.c fills it as
+ * frames arrive; the spawns (process.c, actor.c, sched_spawn.c) use it
+ * for their READY.
+ */
+typedef struct tri_call {
+	uint64_t corr;    /* the reply (or READY) awaited; 0: none */
+	uint64_t mon;     /* the monitor on the callee, if local */
+	tr_ref target;    /* its process ending ends the wait */
+	uint64_t mon2;    /* a pool member holding the call, if local */
+	tr_msg *reply;    /* the reply, once here */
+	bool down;        /* the callee (or its process) is gone */
+	/* A spawn's wait (target.slot 0): an exit signal from the new
+	 * process's actor that came before the spawn could make the link
+	 * (its READY may come in the same batch, or after it). */
+	bool spawn_exited;
+	tr_ref spawn_exit_from;
+	tr_reason spawn_exit_why;
+	/* The process a spawn waits on (0: none): its end, as the node's
+	 * process table knows it, ends the wait too (send.c). */
+	uint32_t spawn_proc;
+	tri_batch *batch; /* tr_spawn_many waits for these */
+} tri_call;
+
 struct tri_ctx {
 	tr_ref ref;
 	int kind;
@@ -225,22 +250,7 @@ struct tri_ctx {
 	bool stopping;
 	tr_reason reason;
 	uint64_t corr_seq;
-	uint64_t call_corr; /* the call we wait for, 0 if none */
-	uint64_t call_mon;
-	tr_ref call_target; /* its process ending ends the wait */
-	uint64_t call_mon2; /* a pool member holding the call, if local */
-	tr_msg *call_reply;
-	bool call_down;
-	/* A spawn's wait (call_target.slot 0): an exit signal from the new
-	 * process's actor that came before the spawn could make the link
-	 * (its READY may come in the same batch, or after it). */
-	bool spawn_exited;
-	tr_ref spawn_exit_from;
-	tr_reason spawn_exit_why;
-	/* The process a spawn waits on (0: none): its end, as the node's
-	 * process table knows it, ends the wait too (send.c). */
-	uint32_t spawn_proc;
-	tri_batch *call_batch; /* tr_spawn_many waits for these */
+	tri_call call; /* what a call or spawn of its waits for */
 	struct tri_mref *mons; /* monitors we hold, for DOWN filtering */
 	size_t nmons, cmons;
 	uint32_t in_callback;
@@ -359,6 +369,12 @@ void tri_remote_fini(void);
 int tri_send_control_ref(
     tr_ref to, int kind, tr_ref about, tr_reason why, uint64_t mon);
 
+/* Begins a wait for a reply or READY numbered corr (0: the next of
+ * self's numbers), whose callee is target (nil: none to watch); returns
+ * corr.  tri_call_cancel undoes it when nothing was sent. */
+uint64_t tri_call_begin(tri_ctx *self, uint64_t corr, tr_ref target,
+    uint64_t mon);
+void tri_call_cancel(tri_ctx *self);
 /* Waits until done(self) (a batch of starts); false if the wait was
  * cut short by a stop request. */
 bool tri_wait_batch(tri_ctx *self, bool (*done)(tri_ctx *));
@@ -366,7 +382,7 @@ bool tri_wait_batch(tri_ctx *self, bool (*done)(tri_ctx *));
  * refs[i] to nil: an all-or-nothing spawn that failed. */
 void tri_spawn_many_undo(tr_ref *refs, uint32_t n);
 
-/* Waits for the reply of the call self->call_corr (or its callee's
+/* Waits for the reply of the call self->call.corr (or its callee's
  * death), then clears the call. */
 int tri_wait_reply(tri_ctx *self, uint64_t deadline, tr_msg **reply);
 

@@ -30,8 +30,8 @@ link_to_ended(tri_ctx *self, uint32_t proc, tr_ref actor)
 	tr_reason r;
 	tr_ref ignored;
 
-	if (self->spawn_exited && tr_ref_equal(self->spawn_exit_from, actor)) {
-		r = self->spawn_exit_why;
+	if (self->call.spawn_exited && tr_ref_equal(self->call.spawn_exit_from, actor)) {
+		r = self->call.spawn_exit_why;
 	} else if (!tri_node_proc_reason(proc, &r, &ignored)) {
 		r = TR_REASON(TR_EXIT_NOPROC, 0);
 	}
@@ -85,7 +85,7 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	if (self == NULL) {
 		return TR_ESTATE; /* the READY needs a mailbox to come to */
 	}
-	if (self->call_corr != 0) {
+	if (self->call.corr != 0) {
 		return TR_ESTATE;
 	}
 	if (place == TR_PLACE_FORK && !tri_fork_server_running()) {
@@ -141,19 +141,14 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	}
 
 	/* Wait as for a call, whose callee is the whole process. */
-	self->call_corr = ps.corr;
-	self->call_mon = 0;
-	self->call_target = (tr_ref){tri_rt.node, proc, 0, 0};
-	self->call_down = false;
-	self->call_reply = NULL;
-	self->spawn_exited = false;
+	(void)tri_call_begin(
+	    self, ps.corr, (tr_ref){tri_rt.node, proc, 0, 0}, 0);
 
 	rv = place == TR_PLACE_FORK ?
 	    tri_fork_server_spawn(proc, tri_rt.member_threads, path, &pid) :
 	    tri_node_exec(proc, spec, path, &pid);
 	if (rv != TR_OK) {
-		self->call_corr = 0;
-		self->call_target = TR_REF_NIL;
+		tri_call_cancel(self);
 		unlink(path);
 		return rv;
 	}
@@ -163,9 +158,9 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	deadline =
 	    tri_deadline(spec->start_timeout_ms ? (int)spec->start_timeout_ms :
 	                                          START_TIMEOUT_MS);
-	self->spawn_proc = proc;
+	self->call.spawn_proc = proc;
 	rv = tri_wait_reply(self, deadline, &ready);
-	self->spawn_proc = 0;
+	self->call.spawn_proc = 0;
 	if (rv == TR_ECANCELED) {
 		/* The spawner is asked to stop: it will not take this actor,
 		 * and no process is left half-adopted. */
@@ -249,9 +244,9 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 		/* It may have ended already: its own exit signal, or the
 		 * news of its process's death, came while we waited and
 		 * went by before there was a link to act on. */
-		if ((self->spawn_exited &&
-		        tr_ref_equal(self->spawn_exit_from, *out)) ||
-		    self->call_down) {
+		if ((self->call.spawn_exited &&
+		        tr_ref_equal(self->call.spawn_exit_from, *out)) ||
+		    self->call.down) {
 			link_to_ended(self, proc, *out);
 		} else {
 			(void)tri_link_add(self, *out);

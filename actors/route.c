@@ -45,9 +45,9 @@ proc_down(tri_ctx *c, uint32_t proc, tr_reason why)
 {
 	tri_link *gone = NULL;
 
-	if (c->call_corr != 0 && c->call_target.proc == proc &&
-	    c->call_target.node == tri_rt.node) {
-		c->call_down = true;
+	if (c->call.corr != 0 && c->call.target.proc == proc &&
+	    c->call.target.node == tri_rt.node) {
+		c->call.down = true;
 	}
 	for (size_t i = 0; i < c->nmons;) {
 		if (c->mons[i].target.proc == proc) {
@@ -144,9 +144,9 @@ tri_route(tri_ctx *c, const tri_frame *f)
 
 	case TRI_K_REPLY:
 	case TRI_K_READY:
-		if (f->kind == TRI_K_READY && c->call_batch != NULL &&
-		    c->call_corr != 0 && f->corr == c->call_corr) {
-			tri_batch *b = c->call_batch;
+		if (f->kind == TRI_K_READY && c->call.batch != NULL &&
+		    c->call.corr != 0 && f->corr == c->call.corr) {
+			tri_batch *b = c->call.batch;
 			if (b->left > 0) {
 				b->left--;
 			}
@@ -164,11 +164,11 @@ tri_route(tri_ctx *c, const tri_frame *f)
 			}
 			return;
 		}
-		if (c->call_corr != 0 && f->corr == c->call_corr &&
-		    c->call_reply == NULL) {
-			c->call_reply = tri_msg_from_frame(f);
-			if (c->call_reply == NULL) {
-				c->call_down = true; /* treat as lost */
+		if (c->call.corr != 0 && f->corr == c->call.corr &&
+		    c->call.reply == NULL) {
+			c->call.reply = tri_msg_from_frame(f);
+			if (c->call.reply == NULL) {
+				c->call.down = true; /* treat as lost */
 			}
 			return;
 		}
@@ -176,13 +176,13 @@ tri_route(tri_ctx *c, const tri_frame *f)
 		return;
 
 	case TRI_K_REDIRECT:
-		if (c->call_corr != 0 && f->corr == c->call_corr) {
+		if (c->call.corr != 0 && f->corr == c->call.corr) {
 			/* The member that has our call is the one to watch now;
 			 * one already dead ends the wait at once. */
 			tri_target t;
-			c->call_target = f->sender;
+			c->call.target = f->sender;
 			if (tri_target_get(f->sender, &t) != TR_OK) {
-				c->call_down = true;
+				c->call.down = true;
 				return;
 			}
 			if (t.local != NULL) {
@@ -190,9 +190,9 @@ tri_route(tri_ctx *c, const tri_frame *f)
 				    atomic_fetch_add(&tri_rt.next_mon, 1);
 				if (tri_monitor_add(t.local, c->ref, id) ==
 				    TR_OK) {
-					c->call_mon2 = id;
+					c->call.mon2 = id;
 				} else {
-					c->call_down = true;
+					c->call.down = true;
 				}
 			}
 			tri_target_put(&t);
@@ -200,9 +200,9 @@ tri_route(tri_ctx *c, const tri_frame *f)
 		return;
 
 	case TRI_K_DOWN:
-		if ((c->call_mon != 0 && mon == c->call_mon) ||
-		    (c->call_mon2 != 0 && mon == c->call_mon2)) {
-			c->call_down = true;
+		if ((c->call.mon != 0 && mon == c->call.mon) ||
+		    (c->call.mon2 != 0 && mon == c->call.mon2)) {
+			c->call.down = true;
 			return;
 		}
 		if (!tri_mons_take(c, mon, NULL)) {
@@ -215,14 +215,14 @@ tri_route(tri_ctx *c, const tri_frame *f)
 	case TRI_K_EXIT:
 		if (tri_unlink_local(c, f->sender)) {
 			exit_signal(c, f->sender, why);
-		} else if (c->call_corr != 0 && c->call_target.slot == 0 &&
-		    c->call_target.node == f->sender.node &&
-		    c->call_target.proc == f->sender.proc) {
+		} else if (c->call.corr != 0 && c->call.target.slot == 0 &&
+		    c->call.target.node == f->sender.node &&
+		    c->call.target.proc == f->sender.proc) {
 			/* From the actor we are spawning, before the link
 			 * could be made: the spawn fires it (process.c). */
-			c->spawn_exited = true;
-			c->spawn_exit_from = f->sender;
-			c->spawn_exit_why = why;
+			c->call.spawn_exited = true;
+			c->call.spawn_exit_from = f->sender;
+			c->call.spawn_exit_why = why;
 		}
 		return; /* not linked (any more): told already */
 

@@ -163,12 +163,8 @@ start_remote(tri_sched *s, tri_ctx *c, tr_msg *arg, tr_reason *why)
 	}
 	sr->arg = arg;
 	sr->spawner = self->ref;
-	sr->corr = ++self->corr_seq;
+	sr->corr = tri_call_begin(self, 0, TR_REF_NIL, 0);
 	c->start = sr; /* its scheduler's from the send on */
-	self->call_corr = sr->corr;
-	self->call_down = false;
-	self->call_reply = NULL;
-	self->call_target = TR_REF_NIL;
 	tri_control_frame(
 	    &f, body, TRI_K_READY, self->ref, c->ref, TR_REASON_NORMAL, 0);
 	f.corr = sr->corr;
@@ -180,7 +176,7 @@ start_remote(tri_sched *s, tri_ctx *c, tr_msg *arg, tr_reason *why)
 		}
 	}
 	if (rv != TR_OK) {
-		self->call_corr = 0;
+		tri_call_cancel(self);
 		c->start = NULL;
 		tri_free(sr);
 		return rv == TR_ECLOSED ? TR_ENOPROC : rv;
@@ -345,8 +341,8 @@ tri_sched_spawn(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 static bool
 batch_done(tri_ctx *c)
 {
-	return c->call_batch == NULL || c->call_batch->left == 0 ||
-	    c->call_down || (c->ctlq.head != NULL && !c->stopping);
+	return c->call.batch == NULL || c->call.batch->left == 0 ||
+	    c->call.down || (c->ctlq.head != NULL && !c->stopping);
 }
 
 int
@@ -383,11 +379,8 @@ tri_sched_spawn_many(const tr_spec *spec, const tri_behavior *b, uint32_t n,
 	memset(&batch, 0, sizeof(batch));
 	batch.refs = refs;
 	batch.n = n;
-	self->call_corr = ++self->corr_seq;
-	self->call_down = false;
-	self->call_reply = NULL;
-	self->call_target = TR_REF_NIL;
-	self->call_batch = &batch;
+	(void)tri_call_begin(self, 0, TR_REF_NIL, 0);
+	self->call.batch = &batch;
 	for (; made < n; made++) {
 		struct tri_start *sr;
 		uint8_t body[TRI_CONTROL_BODY];
@@ -410,7 +403,7 @@ tri_sched_spawn_many(const tr_spec *spec, const tri_behavior *b, uint32_t n,
 		}
 		sr->arg = arg;
 		sr->spawner = self->ref;
-		sr->corr = self->call_corr;
+		sr->corr = self->call.corr;
 		sr->index = made;
 		v[made]->start = sr;
 		tri_control_frame(&f, body, TRI_K_READY, self->ref,
@@ -439,8 +432,7 @@ tri_sched_spawn_many(const tr_spec *spec, const tri_behavior *b, uint32_t n,
 	if (!tri_wait_batch(self, batch_done) && rv == TR_OK) {
 		rv = TR_ECANCELED;
 	}
-	self->call_batch = NULL;
-	self->call_corr = 0;
+	tri_call_cancel(self);
 	if (rv == TR_OK && batch.failed > 0) {
 		rv = TR_EINIT;
 		if (why != NULL) {

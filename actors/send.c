@@ -282,7 +282,7 @@ wait_until_inner(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 		 * new process's last messages can be lost when it exits at
 		 * once (nng 1.5.2 drops data that arrives with the hang-up),
 		 * and the root's own news of an orderly exit waits a while. */
-		if (c->spawn_proc != 0 &&
+		if (c->call.spawn_proc != 0 &&
 		    tri_now_ms() + SPAWN_POLL_MS < until) {
 			until = tri_now_ms() + SPAWN_POLL_MS;
 		}
@@ -311,7 +311,7 @@ wait_until_sched(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 		if (deadline != UINT64_MAX && tri_now_ms() >= deadline) {
 			return false;
 		}
-		if (c->spawn_proc != 0 && tri_now_ms() + SPAWN_POLL_MS < until) {
+		if (c->call.spawn_proc != 0 && tri_now_ms() + SPAWN_POLL_MS < until) {
 			until = tri_now_ms() + SPAWN_POLL_MS;
 		}
 		(void)tri_sched_block_until(c, pred, until, &err);
@@ -347,19 +347,38 @@ wait_until(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 static bool
 call_done(tri_ctx *c)
 {
-	if (c->call_reply == NULL && !c->call_down && c->spawn_proc != 0 &&
-	    tri_node_proc_ended(c->spawn_proc)) {
-		c->call_down = true; /* as if its news had come */
+	if (c->call.reply == NULL && !c->call.down && c->call.spawn_proc != 0 &&
+	    tri_node_proc_ended(c->call.spawn_proc)) {
+		c->call.down = true; /* as if its news had come */
 	}
-	return c->call_reply != NULL || c->call_down ||
+	return c->call.reply != NULL || c->call.down ||
 	    (c->ctlq.head != NULL && !c->stopping);
+}
+
+uint64_t
+tri_call_begin(tri_ctx *self, uint64_t corr, tr_ref target, uint64_t mon)
+{
+	tri_call *k = &self->call;
+
+	memset(k, 0, sizeof(*k));
+	k->corr = corr != 0 ? corr : ++self->corr_seq;
+	k->target = target;
+	k->mon = mon;
+	return k->corr;
+}
+
+void
+tri_call_cancel(tri_ctx *self)
+{
+	tr_msg_free(self->call.reply);
+	memset(&self->call, 0, sizeof(self->call));
 }
 
 bool
 tri_wait_batch(tri_ctx *self, bool (*done)(tri_ctx *))
 {
 	return wait_until(self, done, UINT64_MAX) &&
-	    (self->call_batch == NULL || self->call_batch->left == 0);
+	    (self->call.batch == NULL || self->call.batch->left == 0);
 }
 
 /* How long an all-or-nothing spawn that failed waits for the ones it
@@ -400,30 +419,30 @@ tri_wait_reply(tri_ctx *self, uint64_t deadline, tr_msg **reply)
 
 	if (!wait_until(self, call_done, deadline)) {
 		rv = TR_ETIMEDOUT;
-	} else if (self->call_reply != NULL) {
-		*reply = self->call_reply;
-		self->call_reply = NULL;
-	} else if (self->call_down) {
+	} else if (self->call.reply != NULL) {
+		*reply = self->call.reply;
+		self->call.reply = NULL;
+	} else if (self->call.down) {
 		rv = TR_ENOPROC;
 	} else {
 		rv = TR_ECANCELED;
 	}
-	if (self->call_mon2 != 0) {
+	if (self->call.mon2 != 0) {
 		tri_target t;
-		if (tri_target_get(self->call_target, &t) == TR_OK) {
+		if (tri_target_get(self->call.target, &t) == TR_OK) {
 			if (t.local != NULL) {
-				tri_monitor_remove(t.local, self->call_mon2);
+				tri_monitor_remove(t.local, self->call.mon2);
 			}
 			tri_target_put(&t);
 		}
-		self->call_mon2 = 0;
+		self->call.mon2 = 0;
 	}
 	/* A reply arriving from now on finds no call and counts as late. */
-	self->call_corr = 0;
-	self->call_mon = 0;
-	self->call_target = TR_REF_NIL;
-	tr_msg_free(self->call_reply);
-	self->call_reply = NULL;
+	self->call.corr = 0;
+	self->call.mon = 0;
+	self->call.target = TR_REF_NIL;
+	tr_msg_free(self->call.reply);
+	self->call.reply = NULL;
 	return rv;
 }
 
@@ -446,7 +465,7 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 	if (!tri_running()) {
 		return TR_ECLOSED;
 	}
-	if (self == NULL || self->call_corr != 0) {
+	if (self == NULL || self->call.corr != 0) {
 		return TR_ESTATE; /* not a context, or a call inside a call */
 	}
 	if (tr_ref_equal(to, self->ref)) {
@@ -469,14 +488,10 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 			return rv;
 		}
 	}
-	self->call_corr = ++self->corr_seq;
-	self->call_mon = mon;
-	self->call_target = to;
-	self->call_down = false;
-	self->call_reply = NULL;
+	(void)tri_call_begin(self, 0, to, mon);
 
 	frame_for(&f, TRI_K_CALL, req, to);
-	f.corr = self->call_corr;
+	f.corr = self->call.corr;
 	rv = tri_target_send_msg(&t, &f, timeout_ms, req);
 	if (rv == TR_OK) {
 		if (sent != NULL) {
@@ -487,9 +502,7 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 			tri_count_in(self);
 		}
 	} else {
-		self->call_corr = 0;
-		self->call_mon = 0;
-		self->call_target = TR_REF_NIL;
+		tri_call_cancel(self);
 	}
 	if (t.local != NULL) {
 		tri_monitor_remove(t.local, mon);

@@ -1717,7 +1717,9 @@ test_spawn_many_beats_one_by_one(void **state)
 	assert_int_equal(tr_shutdown(), TR_OK);
 	free(a);
 	free(b);
-	assert_true(many_us * 4 < one_us);
+	/* 4x in a plain build (measured 10-25x); under a sanitizer each
+	 * allocation costs more than the round trip saved, so 2x. */
+	assert_true(many_us * (SLOW > 1 ? 2 : 4) < one_us);
 }
 
 /* tr_shutdown with scheduled actors waiting for good (tr_call to an
