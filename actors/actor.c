@@ -9,7 +9,17 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "actor.h"
+#include "alloc.h"
+#include "behavior.h"
+#include "call.h"
+#include "ctx.h"
+#include "link.h"
+#include "mailbox.h"
+#include "registry.h"
+#include "route.h"
+#include "runtime.h"
+#include "target.h"
 #include "scheduler.h"
 
 #define BATCH 256
@@ -248,7 +258,8 @@ tri_actor_spawn_ex(const tr_spec *spec, const tri_behavior *b, tr_ref peer,
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	ref = c->ref;    /* c may be gone as soon as init returns */
 	tri_ctx_hold(c); /* the thread's reference */
-	if ((rv = pthread_create(&c->th->thread, &attr, actor_main, &sw)) != 0) {
+	if ((rv = pthread_create(&c->th->thread, &attr, actor_main, &sw)) !=
+	    0) {
 		rv = tri_err_errno(rv); /* EAGAIN: out of threads */
 		if (!tr_ref_is_nil(sw.notify)) {
 			tri_call_cancel(self);

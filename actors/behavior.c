@@ -4,8 +4,10 @@
  * before tr_init(), and are kept across tr_shutdown().
  */
 #include <string.h>
+#include <pthread.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "behavior.h"
 
 #define MAX_BEHAVIORS 256
 

@@ -3,7 +3,14 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "actor.h"
+#include "alloc.h"
+#include "behavior.h"
+#include "ctx.h"
+#include "mailbox.h"
+#include "msg.h"
+#include "registry.h"
+#include "runtime.h"
 
 tri_ctx *
 tri_ctx_new(const tri_behavior *b, uint32_t capacity)

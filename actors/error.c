@@ -4,8 +4,9 @@
  * file that sees it.)
  */
 #include <errno.h>
+#include <uv.h>
 
-#include "internal.h"
+#include "runtime.h"
 
 static const char *const messages[] = {
     [TR_OK] = "no error",

@@ -33,7 +33,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "process.h"
+#include "runtime.h"
 
 typedef struct fs_req {
 	uint32_t proc;

@@ -16,7 +16,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "troupe.h"
+#include "rundir.h"
 
 /*
  * Counting the open descriptors (/proc/self/fd) costs the kernel some

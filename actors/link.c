@@ -8,7 +8,14 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "ctx.h"
+#include "link.h"
+#include "mailbox.h"
+#include "msg.h"
+#include "registry.h"
+#include "runtime.h"
+#include "target.h"
 
 /* ------------------------------------------------------------------ */
 /* The watcher's side: which monitors it holds.                        */
@@ -185,7 +192,8 @@ tr_monitor(tr_ref target, tr_mon *mon)
 		}
 		tri_msgq_push(&self->userq, m);
 		if (self->kind == TRI_CTX_THREAD && self->in_callback == 0) {
-			uv_async_send(&self->th->async); /* from a libuv callback */
+			uv_async_send(
+			    &self->th->async); /* from a libuv callback */
 		}
 		mon->id = id;
 		return TR_OK;
@@ -361,8 +369,8 @@ tri_start_undo(tri_ctx *c, int rv)
 		}
 		tri_free(l);
 	}
-	c->reason = rv == TR_IGNORE ? TR_REASON_NORMAL :
-	                              TR_REASON(TR_EXIT_ERROR, rv);
+	c->reason =
+	    rv == TR_IGNORE ? TR_REASON_NORMAL : TR_REASON(TR_EXIT_ERROR, rv);
 	tri_mailbox_seal(c);
 	tri_registry_remove(c);
 	pthread_mutex_lock(&c->lmtx);

@@ -19,7 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "ctx.h"
+#include "mailbox.h"
+#include "route.h"
+#include "runtime.h"
+#include "target.h"
 #include "scheduler.h"
 
 struct tri_mbio {
@@ -35,7 +40,7 @@ struct tri_mbio {
 	bool owner_waiting;
 	bool closed;
 	bool draining; /* the owner is in tri_mailbox_drain (not reentrant) */
-	uv_async_t *wake; /* the owner's loop, if it runs one */
+	uv_async_t *wake;       /* the owner's loop, if it runs one */
 	_Atomic size_t pending; /* narr, readable without the lock */
 };
 
@@ -162,8 +167,7 @@ bool
 tri_mailbox_pending(tri_ctx *c)
 {
 	return c->mb.io != NULL &&
-	    atomic_load_explicit(&c->mb.io->pending, memory_order_seq_cst) !=
-	    0;
+	    atomic_load_explicit(&c->mb.io->pending, memory_order_seq_cst) != 0;
 }
 
 /* Opens the inbox and port of a context that receives on its own
@@ -177,8 +181,8 @@ mailbox_io_open(tri_ctx *c)
 	int rv;
 
 	if (c->kind == TRI_CTX_HOST) {
-		rv = tri_sched_addrs(c->sched, local, sizeof(local), ipc,
-		    sizeof(ipc));
+		rv = tri_sched_addrs(
+		    c->sched, local, sizeof(local), ipc, sizeof(ipc));
 	} else if ((rv = tri_addr_inproc(local, sizeof(local), c->ref)) ==
 	    TR_OK) {
 		rv = tri_addr_ipc(ipc, sizeof(ipc), c->ref, tri_rt.sockdir);

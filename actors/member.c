@@ -12,7 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "actor.h"
+#include "behavior.h"
+#include "ctx.h"
+#include "msg.h"
+#include "process.h"
+#include "runtime.h"
+#include "target.h"
 
 /* The spec this process was started with (exec'd programs keep it from
  * tr_init() to tr_exec_main()). */

@@ -15,7 +15,9 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "ctx.h"
+#include "msg.h"
 #include "nmsg.h"
 
 /* Messages a thread keeps for reuse, and the largest body kept. */
@@ -178,8 +180,8 @@ tr_msg_dup(tr_msg **out, const tr_msg *src)
 	m->corr = src->corr;
 	m->mon = src->mon;
 	m->reason = src->reason;
-	if (len > 0 && tri_nmsg_append(m->body, tri_nmsg_body(src->body),
-	                   len) != 0) {
+	if (len > 0 &&
+	    tri_nmsg_append(m->body, tri_nmsg_body(src->body), len) != 0) {
 		tr_msg_free(m);
 		return TR_ENOMEM;
 	}

@@ -17,7 +17,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "registry.h"
+#include "runtime.h"
+#include "target.h"
 
 #define NAMES_MAX 4096
 #define NAMES_MAGIC 0x74726e6du /* "trnm" */

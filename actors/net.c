@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "runtime.h"
 
 int
 tr_tcp_listen(const char *ip, int port, int backlog, int *fd)

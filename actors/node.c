@@ -23,7 +23,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "ctx.h"
+#include "msg.h"
+#include "process.h"
+#include "registry.h"
+#include "rundir.h"
+#include "runtime.h"
+#include "target.h"
+#include "timer.h"
 #include "scheduler.h"
 
 extern char **environ;

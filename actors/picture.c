@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "troupe.h"
 #include "picture.h"
 
 /* The letters, in the order of troupe.h's table. */

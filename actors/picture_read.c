@@ -17,7 +17,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "internal.h"
+#include "ctx.h"
 #include "picture.h"
 
 /* Where the reader is in a body. */

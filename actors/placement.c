@@ -1,15 +1,17 @@
 /*
  * placement.c -- where an actor runs.  `auto` is decided from the spec:
  * a program means exec, an isolated spec means fork, anything else a
- * scheduled actor (measured: docs/design.md, "Light actors").  TROUPE_PLACEMENT=thread|fork|exec forces every auto spec into
- * one placement, so that one test suite runs under all three.
+ * scheduled actor (measured: docs/design.md, "Light actors").
+ * TROUPE_PLACEMENT=thread|fork|exec forces every auto spec into one placement,
+ * so that one test suite runs under all three.
  */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "registry.h"
+#include "runtime.h"
 
 /* A misspelt TROUPE_PLACEMENT would quietly leave every actor where the
  * spec puts it: say so, once. */

@@ -15,7 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "actor.h"
+#include "alloc.h"
+#include "behavior.h"
+#include "call.h"
+#include "runtime.h"
 #include "scheduler.h"
 
 typedef struct pool {

@@ -13,7 +13,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "behavior.h"
+#include "call.h"
+#include "ctx.h"
+#include "link.h"
+#include "msg.h"
+#include "process.h"
+#include "registry.h"
+#include "route.h"
+#include "runtime.h"
+#include "target.h"
 
 #define START_TIMEOUT_MS 5000
 
@@ -30,7 +39,8 @@ link_to_ended(tri_ctx *self, uint32_t proc, tr_ref actor)
 	tr_reason r;
 	tr_ref ignored;
 
-	if (self->call.spawn_exited && tr_ref_equal(self->call.spawn_exit_from, actor)) {
+	if (self->call.spawn_exited &&
+	    tr_ref_equal(self->call.spawn_exit_from, actor)) {
 		r = self->call.spawn_exit_why;
 	} else if (!tri_node_proc_reason(proc, &r, &ignored)) {
 		r = TR_REASON(TR_EXIT_NOPROC, 0);
@@ -91,7 +101,8 @@ tri_process_spawn(const tr_spec *spec, const tri_behavior *b,
 	if (place == TR_PLACE_FORK && !tri_fork_server_running()) {
 		return TR_ENOTSUP;
 	}
-	if (spec->init_arg != NULL && tri_msg_len(spec->init_arg) > tri_rt.max_body) {
+	if (spec->init_arg != NULL &&
+	    tri_msg_len(spec->init_arg) > tri_rt.max_body) {
 		return TR_EMSGSIZE;
 	}
 	if (spec->name != NULL) {

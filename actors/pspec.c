@@ -9,7 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "frame.h"
+#include "process.h"
+#include "runtime.h"
 
 static void
 pack_str(msgpack_packer *pk, const char *k, const char *v)

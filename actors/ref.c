@@ -1,10 +1,15 @@
 /*
  * ref.c -- refs and exit reasons as values: compare, format, pack.
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include <msgpack.h>
+
+#include "troupe.h"
+#include "troupe.h"
 
 bool
 tr_ref_equal(tr_ref a, tr_ref b)

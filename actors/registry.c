@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "ctx.h"
+#include "registry.h"
+#include "runtime.h"
 
 typedef struct slot {
 	uint32_t gen;

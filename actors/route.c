@@ -11,7 +11,14 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "ctx.h"
+#include "link.h"
+#include "msg.h"
+#include "registry.h"
+#include "route.h"
+#include "runtime.h"
+#include "target.h"
 #include "scheduler.h"
 
 static void
@@ -150,7 +157,8 @@ tri_route(tri_ctx *c, const tri_frame *f)
 			if (b->left > 0) {
 				b->left--;
 			}
-			if (why.kind == TR_EXIT_NORMAL && why.code == TR_IGNORE) {
+			if (why.kind == TR_EXIT_NORMAL &&
+			    why.code == TR_IGNORE) {
 				if (f->tag < b->n) {
 					b->refs[f->tag] = TR_REF_NIL;
 				}

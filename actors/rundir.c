@@ -37,7 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "rundir.h"
+#include "runtime.h"
 
 /* The longest socket name we append: "/4294967295.4294967295.4294967295". */
 #define SOCK_NAME_MAX 34

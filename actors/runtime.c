@@ -15,7 +15,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "actor.h"
+#include "alloc.h"
+#include "behavior.h"
+#include "call.h"
+#include "ctx.h"
+#include "link.h"
+#include "mailbox.h"
+#include "process.h"
+#include "registry.h"
+#include "rundir.h"
+#include "runtime.h"
+#include "target.h"
+#include "timer.h"
 #include "scheduler.h"
 
 tri_runtime tri_rt;

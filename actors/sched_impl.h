@@ -16,8 +16,15 @@
 #ifndef TRI_SCHED_IMPL_H
 #define TRI_SCHED_IMPL_H
 
+#include "alloc.h"
+#include "call.h"
 #include "fiber.h"
+#include "link.h"
+#include "mailbox.h"
+#include "msg.h"
+#include "route.h"
 #include "scheduler.h"
+#include "target.h"
 
 /* Messages one actor handles per turn before the next runnable actor
  * gets its turn (fairness; an actor that floods its own mailbox or is

@@ -59,7 +59,8 @@ tri_sx_take_adopted(tri_sched *s)
 			}
 		}
 		if ((c->sflags & TRI_SF_FENCED) != 0) {
-			if (s->nfenced < sizeof(s->fenced) / sizeof(s->fenced[0])) {
+			if (s->nfenced <
+			    sizeof(s->fenced) / sizeof(s->fenced[0])) {
 				s->fenced[s->nfenced++] = c;
 			} else {
 				/* No room to wait for its fence (sixteen moves
@@ -91,8 +92,7 @@ tri_sx_fence(tri_sched *s, tr_ref who)
 			return;
 		}
 	}
-	if (s->nearly < sizeof(s->early_fence) /
-	        sizeof(s->early_fence[0])) {
+	if (s->nearly < sizeof(s->early_fence) / sizeof(s->early_fence[0])) {
 		/* Not adopted yet (the fence leaves first): keep it for
 		 * tri_sx_take_adopted.  A forged one is dropped when the
 		 * few places are full, harmlessly. */
@@ -132,8 +132,8 @@ hand_over(tri_sched *s, tri_sched *t, tri_ctx *c)
 	if (!tri_slot_move_begin(r, c->ref.gen, s->idx + 1)) {
 		return false;
 	}
-	tri_control_frame(&f, body, TRI_K_FENCE, TR_REF_NIL, c->ref,
-	    TR_REASON_NORMAL, 0);
+	tri_control_frame(
+	    &f, body, TRI_K_FENCE, TR_REF_NIL, c->ref, TR_REASON_NORMAL, 0);
 	f.body_len = 0;
 	if (tri_port_send(tri_mailbox_port(t->host), &f) != TR_OK) {
 		tri_slot_move_end(r, c->ref.gen, s->idx + 1);

@@ -28,7 +28,10 @@
 #ifndef TRI_SCHED_H
 #define TRI_SCHED_H
 
-#include "internal.h"
+#include "ctx.h"
+#include "frame.h"
+#include "registry.h"
+#include "runtime.h"
 
 /* ctx->sflags */
 #define TRI_SF_QUEUED 0x0001   /* in the run queue */

@@ -12,7 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "call.h"
+#include "ctx.h"
+#include "link.h"
+#include "mailbox.h"
+#include "msg.h"
+#include "process.h"
+#include "runtime.h"
+#include "target.h"
 #include "scheduler.h"
 
 int
@@ -311,7 +318,8 @@ wait_until_sched(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 		if (deadline != UINT64_MAX && tri_now_ms() >= deadline) {
 			return false;
 		}
-		if (c->call.spawn_proc != 0 && tri_now_ms() + SPAWN_POLL_MS < until) {
+		if (c->call.spawn_proc != 0 &&
+		    tri_now_ms() + SPAWN_POLL_MS < until) {
 			until = tri_now_ms() + SPAWN_POLL_MS;
 		}
 		(void)tri_sched_block_until(c, pred, until, &err);
@@ -579,7 +587,7 @@ tr_sleep(int ms)
 		return TR_OK;
 	}
 	return wait_until(self, stop_pending, tri_deadline(ms)) ? TR_ECANCELED :
-	                                                         TR_OK;
+	                                                          TR_OK;
 }
 
 int

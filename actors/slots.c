@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "runtime.h"
 #include "slots.h"
 
 _Static_assert(sizeof(tri_slotrec) == TRI_SLOTREC_SIZE,
@@ -374,7 +374,8 @@ tri_slot_move_end(tri_slotrec *r, uint32_t gen, uint32_t to)
 	/* Only the mover changes gen or home while the bit is set; others
 	 * may change the depth (a release). */
 	while (GEN(w) == gen &&
-	    !atomic_compare_exchange_weak(&r->word, &w, WORD(gen, to, DEPTH(w)))) {
+	    !atomic_compare_exchange_weak(
+	        &r->word, &w, WORD(gen, to, DEPTH(w)))) {
 	}
 }
 

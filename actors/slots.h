@@ -24,7 +24,8 @@
  * ever used take memory (128 bytes each). */
 #define TRI_SLOTS_MAX (1u << 21)
 /* Changes with the layout: a process of another layout is refused. */
-#define TRI_SLOTS_MAGIC 0x74727379u /* "trsy": homes, pid, timers, notes, goodbyes */
+#define TRI_SLOTS_MAGIC \
+	0x74727379u /* "trsy": homes, pid, timers, notes, goodbyes */
 
 /*
  * A record's word: the incarnation (gen) in the high 32 bits, then a
@@ -155,15 +156,14 @@ int tri_slot_reserve(
     tri_slottab *t, tri_slotrec *r, uint32_t gen, int timeout_ms, bool nowait);
 /* The same, never waiting; *home is where the actor lived as the slot
  * was taken.  TR_OK, TR_ENOPROC, TR_EFULL. */
-int tri_slot_try(tri_slottab *t, tri_slotrec *r, uint32_t gen,
-    uint32_t *home);
+int tri_slot_try(tri_slottab *t, tri_slotrec *r, uint32_t gen, uint32_t *home);
 /*
  * Where to send a frame to incarnation gen, counted as in flight if its
  * home is a scheduler (*home > 0): the receiving scheduler uncounts it
  * with tri_slot_routed().  Waits out a move.  TR_ENOPROC if gen is gone.
  */
-int tri_slot_route(tri_slottab *t, tri_slotrec *r, uint32_t gen,
-    uint32_t *home);
+int tri_slot_route(
+    tri_slottab *t, tri_slotrec *r, uint32_t gen, uint32_t *home);
 /* A frame counted by tri_slot_route() was routed (or given up). */
 void tri_slot_routed(tri_slotrec *r, uint32_t gen);
 /* The home of gen now (0 if it is gone, or lives in its own inbox). */

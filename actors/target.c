@@ -28,7 +28,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "ctx.h"
+#include "msg.h"
+#include "registry.h"
+#include "runtime.h"
+#include "target.h"
 #include "scheduler.h"
 
 #define BUCKETS 256
@@ -316,8 +321,7 @@ peek_locked(tr_ref r, tri_target *t, tri_rport **to_close)
 	return TR_OK;
 }
 
-static int rport_get_locked(
-    tr_ref key, const tri_target *t, tri_rport **out);
+static int rport_get_locked(tr_ref key, const tri_target *t, tri_rport **out);
 
 static int
 target_find(tr_ref r, tri_target *t, bool dial)
@@ -385,7 +389,8 @@ rport_get_locked(tr_ref key, const tri_target *t, tri_rport **out)
 		p->dialing = false;
 		/* Out of descriptors or memory says nothing of the actor,
 		 * which may well live: never TR_ENOPROC. */
-		p->err = rv == TR_ENOMEM || rv == TR_ERESOURCE ? rv : TR_ENOPROC;
+		p->err =
+		    rv == TR_ENOMEM || rv == TR_ERESOURCE ? rv : TR_ENOPROC;
 		pthread_cond_broadcast(&dialed);
 	} else {
 		p->refs++;
@@ -472,9 +477,8 @@ deliver_remote_sched(tri_target *t, const tri_frame *f)
 	if (home != t->remote_home) {
 		tri_rport *p, *to_close = NULL;
 		pthread_mutex_lock(&lock);
-		rv = rport_get_locked(tri_sched_home_ref(t->ref.node,
-		                          t->ref.proc, home),
-		    t, &p);
+		rv = rport_get_locked(
+		    tri_sched_home_ref(t->ref.node, t->ref.proc, home), t, &p);
 		if (rv == TR_OK) {
 			rport_rele_locked(t->remote, &to_close);
 			t->remote = p;

@@ -11,7 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "ctx.h"
+#include "msg.h"
+#include "runtime.h"
+#include "target.h"
+#include "timer.h"
 
 /* Nanoseconds: a millisecond clock would fire up to 1 ms early. */
 static uint64_t

@@ -9,7 +9,11 @@
  */
 #include <time.h>
 
-#include "internal.h"
+#include "ctx.h"
+#include "mailbox.h"
+#include "msg.h"
+#include "route.h"
+#include "runtime.h"
 
 void
 tri_run_control(tri_ctx *c)

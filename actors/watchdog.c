@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "alloc.h"
 #include "scheduler.h"
 #include "watchdog.h"
 

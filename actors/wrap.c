@@ -27,7 +27,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "actor.h"
+#include "alloc.h"
+#include "behavior.h"
+#include "ctx.h"
+#include "msg.h"
+#include "process.h"
+#include "runtime.h"
 
 extern char **environ;
 
