@@ -95,3 +95,25 @@ tri_ctx_rele(tri_ctx *c)
 	pthread_mutex_destroy(&c->lmtx);
 	tri_free(c);
 }
+
+/* The context of the calling thread: the actor whose callback runs on
+ * it (a scheduler sets it for each turn), or the main context. */
+static _Thread_local tri_ctx *tls_self;
+
+tri_ctx *
+tri_self(void)
+{
+	return tls_self;
+}
+
+void
+tri_set_self(tri_ctx *c)
+{
+	tls_self = c;
+}
+
+tr_ref
+tr_self(void)
+{
+	return tls_self != NULL ? tls_self->ref : TR_REF_NIL;
+}

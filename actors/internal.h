@@ -14,7 +14,8 @@
  *   actor.h      thread actors                      actor.c
  *   link.h       links and monitors                 link.c
  *   registry.h   contexts by ref, names, placement  registry.c, names.c
- *   runtime.h    this process's runtime             runtime.c, error.c
+ *   runtime.h    this process's runtime             runtime.c, clock.c,
+ *                                                   info.c, error.c
  *   process.h    the node's processes               node.c, member.c, ...
  *   rundir.h     the run directory, descriptors     rundir.c, limits.c
  *   timer.h      delayed sends                      timer.c

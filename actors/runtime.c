@@ -1,6 +1,8 @@
 /*
- * runtime.c -- tr_init / tr_shutdown, the calling thread's context,
- * clocks, counters, and introspection.
+ * runtime.c -- tr_init, tr_shutdown, tr_spawn: the runtime of this
+ * process, its start and its end, and where actors are started.
+ * (Clocks: clock.c; the calling thread's context: ctx.c; counters and
+ * introspection: info.c.)
  *
  * The runtime is one per process, like nng's own library state: refs
  * name a (node, process) pair, and a process is one member of a node.
@@ -32,56 +34,8 @@
 
 tri_runtime tri_rt;
 
-static _Thread_local tri_ctx *tls_self;
-
 /* How long tr_shutdown() waits for one actor to end. */
 #define SHUTDOWN_WAIT_MS 10000
-
-tri_ctx *
-tri_self(void)
-{
-	return tls_self;
-}
-
-void
-tri_set_self(tri_ctx *c)
-{
-	tls_self = c;
-}
-
-tr_ref
-tr_self(void)
-{
-	return tls_self != NULL ? tls_self->ref : TR_REF_NIL;
-}
-
-bool
-tri_running(void)
-{
-	return __atomic_load_n(&tri_rt.running, __ATOMIC_ACQUIRE);
-}
-
-uint64_t
-tri_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-uint64_t
-tri_deadline(int timeout_ms)
-{
-	return timeout_ms < 0 ? UINT64_MAX :
-	                        tri_now_ms() + (uint64_t)timeout_ms;
-}
-
-void
-tri_deadline_ts(uint64_t deadline, struct timespec *ts)
-{
-	ts->tv_sec = (time_t)(deadline / 1000u);
-	ts->tv_nsec = (long)(deadline % 1000u) * 1000000L;
-}
 
 static uint32_t
 make_node_id(void)
@@ -382,86 +336,6 @@ tr_shutdown(void)
 	}
 	pthread_cond_destroy(&tri_rt.cv);
 	pthread_mutex_destroy(&tri_rt.mtx);
-	return TR_OK;
-}
-
-void
-tri_count_dead(uint64_t n)
-{
-	tri_slottab *t = tri_rt.slots;
-
-	TRI_STAT_ADD(dead_letters, n);
-	if (t != NULL && !tri_rt.is_root) {
-		atomic_fetch_add_explicit(
-		    &t->dead_letters, n, memory_order_relaxed);
-	}
-}
-
-int
-tr_stats_get(tr_stats *out)
-{
-	if (out == NULL) {
-		return TR_EINVAL;
-	}
-	out->sent = atomic_load(&tri_rt.sent);
-	out->delivered = atomic_load(&tri_rt.delivered);
-	out->dead_letters = atomic_load(&tri_rt.dead_letters);
-	out->malformed = atomic_load(&tri_rt.malformed);
-	out->late_replies = atomic_load(&tri_rt.late_replies);
-	out->actors_spawned = atomic_load(&tri_rt.spawned);
-	out->actors_exited = atomic_load(&tri_rt.exited);
-	return TR_OK;
-}
-
-int
-tr_actor_info_get(tr_ref ref, tr_actor_info *out)
-{
-	tri_target t;
-	tri_slotrec *r;
-	int rv;
-
-	if (out == NULL) {
-		return TR_EINVAL;
-	}
-	if (!tri_running()) {
-		return TR_ECLOSED;
-	}
-	/* The slot record says it all: no connection is needed. */
-	if ((rv = tri_target_peek(ref, &t)) != TR_OK) {
-		return rv;
-	}
-	/* Everything comes from the slot table of the actor's process, so
-	 * it reads the same for an actor of any placement. */
-	r = t.rec;
-	memset(out, 0, sizeof(*out));
-	out->ref = ref;
-	out->placement = (tr_placement)r->placement;
-	snprintf(out->behavior, sizeof(out->behavior), "%.*s", TR_NAME_MAX,
-	    r->behavior);
-	tri_names_of(ref, out->name, sizeof(out->name));
-	out->mailbox_depth = tri_slot_depth(r, ref.gen);
-	out->mailbox_capacity = r->capacity;
-	out->msgs_in = atomic_load(&r->msgs_in);
-	out->msgs_out = atomic_load(&r->msgs_out);
-	out->timers = tri_slot_timers(r, ref.gen);
-	/* A wrapped program's own process, else the one hosting it. */
-	out->pid = atomic_load(&r->pid);
-	if (out->pid <= 0) {
-		out->pid = t.tab->pid;
-	}
-	{
-		uint64_t since = atomic_load(&r->busy_since);
-		bool blocked = (since & TRI_BUSY_BLOCKED) != 0;
-		struct timespec ts;
-		uint64_t now;
-		since &= ~TRI_BUSY_BLOCKED;
-		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-		now = (uint64_t)ts.tv_sec * 1000u +
-		    (uint64_t)ts.tv_nsec / 1000000u;
-		out->callback_ms = since != 0 && now > since ? now - since : 0;
-		out->waiting = since != 0 && blocked;
-	}
-	tri_target_put(&t);
 	return TR_OK;
 }
 
