@@ -25,6 +25,7 @@
 
 #include "alloc.h"
 #include "frame.h"
+#include "refset.h"
 #include "slots.h"
 #include "socket.h"
 #include "troupe.h"
@@ -190,21 +191,11 @@ struct tri_swait;
 struct tri_aloop;
 struct tri_start;
 
-typedef struct tri_link {
-	tr_ref peer;
-	struct tri_link *next;
-} tri_link;
-
 typedef struct tri_monitor {
 	tr_ref watcher;
 	uint64_t id;
 	struct tri_monitor *next;
 } tri_monitor;
-
-typedef struct tri_mref {
-	uint64_t id;
-	tr_ref target;
-} tri_mref;
 
 /* A batch of starts a spawner waits for (tr_spawn_many): the READY of
  * start i carries i in its tag. */
@@ -248,8 +239,7 @@ struct tri_ctx {
 	 * process table knows it, ends the wait too (send.c). */
 	uint32_t spawn_proc;
 	tri_batch *call_batch; /* tr_spawn_many waits for these */
-	struct tri_mref *mons; /* monitors we hold, for DOWN filtering */
-	size_t nmons, cmons;
+	tri_monmap mons;       /* monitors we hold, for DOWN filtering */
 	uint32_t in_callback;
 
 	/* thread actors */
@@ -268,7 +258,7 @@ struct tri_ctx {
 	/* under lmtx */
 	pthread_mutex_t lmtx;
 	bool dead;
-	tri_link *links;
+	tri_refset links;
 	tri_monitor *monitors; /* who watches us */
 
 	tr_placement place; /* for introspection: how it was started */
