@@ -871,9 +871,10 @@ int tr_actor_info_get(tr_ref ref, tr_actor_info *out);
 /* ------------------------------------------------------------------ */
 
 /*
- * A supervisor is an actor (a thread of the calling process) that starts
- * children -- of any placement, and other supervisors -- links to them,
- * and restarts them by Erlang/OTP's rules.  It is built on the calls
+ * A supervisor is an actor of the calling process (a thread, or a
+ * scheduled actor: see tr_sup_spec.placement) that starts children --
+ * of any placement, and other supervisors -- links to them, and
+ * restarts them by Erlang/OTP's rules.  It is built on the calls
  * above (spawn, links, monitors, stop) and nothing else.
  *
  *  strategy   one_for_one: restart the child that ended;
@@ -917,10 +918,11 @@ int tr_actor_info_get(tr_ref ref, tr_actor_info *out);
  *             others).  Children start in order, each once its init has
  *             returned, and stop in reverse order -- but the children of
  *             a simple_one_for_one stop all at once, in parallel, within
- *             one shutdown time (as in OTP).  A thread cannot be killed
- *             in the middle of a callback (see tr_kill): one that
- *             outlives its shutdown time and a grace of 500 ms after the
- *             kill is *stuck* -- logged on stderr, listed as
+ *             one shutdown time (as in OTP).  A thread or a scheduled
+ *             actor cannot be killed in the middle of a callback (see
+ *             tr_kill): one that outlives its shutdown time and a grace
+ *             of 500 ms after the kill is *stuck* -- logged on stderr,
+ *             listed as
  *             TR_CHILD_STUCK with its ref, and no longer waited for; when
  *             its callback returns at last it ends, and is then handled
  *             as stopped (restarted, if a group restart wanted it).
@@ -986,6 +988,14 @@ struct tr_sup_spec {
 	const tr_child_spec *children; /* simple_one_for_one: exactly one,
 	                                  the template (not started) */
 	size_t nchildren;
+	/* Where the supervisor itself runs: TR_PLACE_THREAD, a thread of
+	 * its own; TR_PLACE_SCHEDULED, a scheduled actor (a few hundred
+	 * bytes instead of a thread: for many small supervisors, and for
+	 * supervising scheduled children on their own scheduler); or
+	 * TR_PLACE_AUTO (0): a thread -- scheduled when
+	 * TROUPE_PLACEMENT=scheduled.  Fork and exec are refused
+	 * (TR_EINVAL): a supervisor runs in its caller's process. */
+	tr_placement placement;
 };
 
 /*

@@ -5,6 +5,7 @@
  * the caller's strings and messages need live only for the call.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -183,7 +184,7 @@ trs_child_check(const tr_child_spec *c, tr_auto_shutdown auto_shutdown,
 		    "needs exactly one of a behavior or program, or a "
 		    "supervisor");
 	}
-	if ((unsigned)c->start.placement > TR_PLACE_EXEC) {
+	if ((unsigned)c->start.placement > TR_PLACE_SCHEDULED) {
 		return fail(
 		    err, len, "child '%s': %s", c->id, "unknown placement");
 	}
@@ -228,6 +229,12 @@ tr_sup_check(const tr_sup_spec *s, char *err, size_t len)
 		return fail(err, len, "%s%s", "",
 		    "backoff maximum below its initial delay");
 	}
+	if (s->placement != TR_PLACE_AUTO && s->placement != TR_PLACE_THREAD &&
+	    s->placement != TR_PLACE_SCHEDULED) {
+		/* Its specs travel by address: it runs in this process. */
+		return fail(err, len, "%s%s", "",
+		    "a supervisor's placement is auto, thread or scheduled");
+	}
 	if (s->nchildren > 0 && s->children == NULL) {
 		return fail(err, len, "%s%s", "", "children missing");
 	}
@@ -257,4 +264,20 @@ tr_sup_check(const tr_sup_spec *s, char *err, size_t len)
 		}
 	}
 	return TR_OK;
+}
+
+tr_placement
+trs_sup_placement(const tr_sup_spec *s)
+{
+	const char *force;
+
+	if (s->placement != TR_PLACE_AUTO) {
+		return s->placement;
+	}
+	/* As for an actor's auto: the environment may ask for scheduled
+	 * (thread, fork and exec all mean a thread for a supervisor). */
+	force = getenv("TROUPE_PLACEMENT");
+	return force != NULL && strcmp(force, "scheduled") == 0 ?
+	    TR_PLACE_SCHEDULED :
+	    TR_PLACE_THREAD;
 }

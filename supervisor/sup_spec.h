@@ -11,6 +11,9 @@ void trs_child_free(tr_child_spec *c);
 /* Checks c as a child of a supervisor with that auto_shutdown. */
 int trs_child_check(const tr_child_spec *c, tr_auto_shutdown auto_shutdown,
     char *err, size_t len);
+/* Where a supervisor of spec s runs: thread or scheduled (auto
+ * resolved as tr_sup_spec.placement says). */
+tr_placement trs_sup_placement(const tr_sup_spec *s);
 /* tr_sup_start for a child supervisor: linked, labelled for the log; on
  * TR_EINIT the path of the child that failed in path. */
 int trs_sup_start(const tr_sup_spec *spec, const char *name, const char *label,

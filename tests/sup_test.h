@@ -78,6 +78,15 @@ ts_auto_placement(void)
 	return TR_PLACE_THREAD;
 }
 
+/* Where a supervisor of placement auto runs: a thread, or a scheduled
+ * actor when TROUPE_PLACEMENT=scheduled (fork and exec: a thread). */
+static inline tr_placement
+ts_sup_placement(void)
+{
+	return ts_auto_placement() == TR_PLACE_SCHEDULED ? TR_PLACE_SCHEDULED :
+	                                                   TR_PLACE_THREAD;
+}
+
 /* How an AUTO child ends when tr_kill()ed: a thread is stopped with
  * reason killed, a process is sent SIGKILL. */
 static inline tr_reason
