@@ -1119,6 +1119,13 @@ const tr_sup_spec *tr_tree_spec(const tr_tree *tree);
 /* The tree's name: the root supervisor's `name`, else the file's base
  * name without extension. */
 const char *tr_tree_name(const tr_tree *tree);
+/*
+ * The runtime options the file's `runtime:` map gives, for tr_init():
+ * sets in *opts the fields the file sets (schedulers -- 0 for `auto`
+ * --, stack_size) and leaves the others as they are.  TR_EINVAL if tree
+ * or opts is NULL.  Any thread.
+ */
+int tr_tree_options(const tr_tree *tree, tr_options *opts);
 void tr_tree_free(tr_tree *tree);
 
 /*

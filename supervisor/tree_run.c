@@ -414,6 +414,7 @@ tr_tree_main(const char *file)
 	tr_behavior control = {
 	    .name = "troupe.control", .handle = control_handle};
 	tr_tree *tree = NULL;
+	tr_options opts = {0};
 	char *errors = NULL, path[PATH_MAX], text[64], failed[256];
 	bool stopping = false;
 	pthread_t st;
@@ -474,7 +475,9 @@ tr_tree_main(const char *file)
 			return 1;
 		}
 	}
-	if ((rv = tr_init(NULL)) != TR_OK) {
+	/* The file's runtime options: its schedulers and stack size. */
+	(void)tr_tree_options(tree, &opts);
+	if ((rv = tr_init(&opts)) != TR_OK) {
 		fprintf(stderr, "troupe: cannot start the runtime: %s\n",
 		    tr_strerror(rv));
 		trs_tree_release(tr_tree_name(tree), claim);
