@@ -19,6 +19,12 @@ tr_placement trs_sup_placement(const tr_sup_spec *s);
 int trs_sup_start(const tr_sup_spec *spec, const char *name, const char *label,
     tr_ref *out, tr_reason *why, char *path, size_t pathlen);
 
+/* tr_sup_children, waiting at most timeout_ms (TR_FOREVER: as long as
+ * it takes) for an answer: TR_ETIMEDOUT for a supervisor held up (by a
+ * neighbour on its scheduler that does not return, say). */
+int trs_sup_children_timed(
+    tr_ref sup, tr_child_info *out, size_t max, size_t *n, int timeout_ms);
+
 /* Tags of the calls a supervisor answers (below the system range). */
 enum {
 	TAG_START_CHILD = 0xFFFE0001u,
