@@ -1078,7 +1078,9 @@ typedef struct tr_child_info {
  * line each, while on.  Off by default; the troupe command turns it on. */
 void tr_sup_log(bool on);
 
-/* Lists up to max children in start order; *n is how many there are. */
+/* Lists up to max children in start order; *n is how many there are.
+ * TR_EMSGSIZE if the list does not fit in one message (TR_MSG_MAX --
+ * some 400,000 children -- or tr_options.max_body). */
 int tr_sup_children(tr_ref sup, tr_child_info *out, size_t max, size_t *n);
 
 /*

@@ -120,6 +120,14 @@ trs_sup_children_timed(
 		}
 		return rv;
 	}
+	if (tr_msg_body(reply, &o) == TR_OK &&
+	    o.type == MSGPACK_OBJECT_POSITIVE_INTEGER && o.via.u64 != 0 &&
+	    o.via.u64 <= TR_ERESOURCE) {
+		/* The supervisor could not list them: why. */
+		rv = (int)o.via.u64;
+		tr_msg_free(reply);
+		return rv;
+	}
 	if (tr_msg_body(reply, &o) != TR_OK || o.type != MSGPACK_OBJECT_ARRAY) {
 		tr_msg_free(reply);
 		return TR_EPROTO;

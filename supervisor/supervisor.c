@@ -394,12 +394,13 @@ call_children(sup *s, tr_msg *m)
 	uint64_t now = trs_now_ms();
 	msgpack_packer *pk;
 	tr_msg *r;
+	int bad, rv;
 
-	if (tr_msg_new(&r, TAG_CHILDREN) != TR_OK) {
-		return;
+	if ((rv = tr_msg_new(&r, TAG_CHILDREN)) != TR_OK) {
+		goto fail;
 	}
 	pk = tr_msg_packer(r);
-	msgpack_pack_array(pk, (uint32_t)(s->nkids - s->nholes));
+	bad = msgpack_pack_array(pk, (uint32_t)(s->nkids - s->nholes));
 	for (size_t i = 0; i < s->nkids; i++) {
 		child *c = s->kids[i];
 		tr_placement place;
@@ -421,18 +422,34 @@ call_children(sup *s, tr_msg *m)
 			    c->spec.start.isolated            ? TR_PLACE_FORK :
 			                                        TR_PLACE_THREAD;
 		}
-		msgpack_pack_array(pk, 7);
-		msgpack_pack_str_with_body(pk, c->spec.id, strlen(c->spec.id));
-		tr_pack_ref(pk, live ? c->ref : TR_REF_NIL);
-		msgpack_pack_int(pk, (int)c->state);
-		msgpack_pack_int(pk, (int)place);
-		msgpack_pack_int(pk, c->spec.sup != NULL);
-		msgpack_pack_uint32(pk, c->restarts);
-		msgpack_pack_uint64(
+		bad |= msgpack_pack_array(pk, 7);
+		bad |= msgpack_pack_str_with_body(
+		    pk, c->spec.id, strlen(c->spec.id));
+		bad |= tr_pack_ref(pk, live ? c->ref : TR_REF_NIL) != TR_OK;
+		bad |= msgpack_pack_int(pk, (int)c->state);
+		bad |= msgpack_pack_int(pk, (int)place);
+		bad |= msgpack_pack_int(pk, c->spec.sup != NULL);
+		bad |= msgpack_pack_uint32(pk, c->restarts);
+		bad |= msgpack_pack_uint64(
 		    pk, c->state == TR_CHILD_RUNNING ? now - c->started_ms : 0);
 	}
-	if (tr_reply(tr_msg_from(m), r) != TR_OK) {
-		tr_msg_free(r);
+	/* A packer fails past TR_MSG_MAX, or out of memory. */
+	rv = !bad ? tr_reply(tr_msg_from(m), r) :
+	    tr_msg_size(r) + 4096 >= (size_t)TR_MSG_MAX ? TR_EMSGSIZE :
+	                                                  TR_ENOMEM;
+	if (rv == TR_OK) {
+		return;
+	}
+	tr_msg_free(r);
+fail:
+	/* No list: the reason instead, or the caller would wait for ever
+	 * (a list past the largest body, 10^5s of children, or past the
+	 * runtime's max_body). */
+	if (tr_msg_new(&r, TAG_CHILDREN) == TR_OK) {
+		msgpack_pack_int(tr_msg_packer(r), rv);
+		if (tr_reply(tr_msg_from(m), r) != TR_OK) {
+			tr_msg_free(r);
+		}
 	}
 }
 

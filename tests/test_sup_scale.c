@@ -329,6 +329,41 @@ test_from_main(void **state)
 	}
 }
 
+/* A list of children that does not fit in a message (here: past a
+ * small max_body) is an error, not a call that never returns. */
+static int
+setup_small(void **state)
+{
+	(void)state;
+	assert_int_equal(tr_init(&(tr_options){.max_body = 1024}), TR_OK);
+	return 0;
+}
+
+static void
+test_children_too_many(void **state)
+{
+	tr_ref sup = start_sup(TR_PLACE_SCHEDULED), c;
+	tr_child_info v[100];
+	size_t n = 0, fit = 0;
+
+	(void)state;
+	for (uint32_t i = 0; i < 100; i++) {
+		assert_int_equal(
+		    tr_sup_start_child(sup, NULL, &c, NULL), TR_OK);
+		if (i == 9) {
+			/* Ten fit in 1024 bytes. */
+			assert_int_equal(
+			    tr_sup_children(sup, v, 100, &fit), TR_OK);
+			assert_int_equal(fit, 10);
+		}
+	}
+	assert_int_equal(tr_sup_children(sup, v, 100, &n), TR_EMSGSIZE);
+	/* It still answers, and stops. */
+	assert_int_equal(tr_sup_terminate_child(sup, "w.100"), TR_OK);
+	assert_false(tr_alive(c));
+	(void)stop_sup(sup);
+}
+
 int
 main(void)
 {
@@ -336,6 +371,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_many_children, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_from_main, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_children_too_many, setup_small, teardown),
 	};
 	const char *e = getenv("TROUPE_SCALE_N");
 
