@@ -989,8 +989,8 @@ struct tr_sup_spec {
 	                                  the template (not started) */
 	size_t nchildren;
 	/* Where the supervisor itself runs: TR_PLACE_THREAD, a thread of
-	 * its own; TR_PLACE_SCHEDULED, a scheduled actor (a few hundred
-	 * bytes instead of a thread: for many small supervisors, and for
+	 * its own; TR_PLACE_SCHEDULED, a scheduled actor (some 1.3 KiB
+	 * instead of a thread: for many small supervisors, and for
 	 * supervising scheduled children on their own scheduler); or
 	 * TR_PLACE_AUTO (0): a thread -- scheduled when
 	 * TROUPE_PLACEMENT=scheduled.  Fork and exec are refused
