@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "internal.h"
+#include "sup_map.h"
 #include "sup_spec.h"
 
 #define MAX_SUP_DEPTH 32   /* supervisors within supervisors */
@@ -51,6 +52,7 @@ typedef struct loader {
 	trc_doc *doc;
 	named *names; /* registered names in the tree, against duplicates */
 	size_t nnames, cnames;
+	trs_map by_name; /* the names, by hash: a tree of 10^4 in O(n) */
 	size_t nchildren;
 } loader;
 
@@ -67,7 +69,34 @@ typedef struct kids {
 	tr_child_spec *v;
 	child_info *info;
 	size_t n, cap;
+	trs_map ids; /* their ids (the strings), against duplicates */
 } kids;
+
+/* Map values are the strings themselves: ids and names are copies that
+ * live as long as the loader needs them. */
+static bool
+same_str(const void *v, const void *arg)
+{
+	return strcmp(v, arg) == 0;
+}
+
+/* Whether s is in m already; if not, adds it.  Out of memory: false,
+ * and d->nomem (the load fails). */
+static bool
+seen_before(trc_doc *d, trs_map *m, const char *s)
+{
+	uint64_t h = trs_hash_str(s);
+
+	if (trs_map_find(m, h, same_str, s) != NULL) {
+		return true;
+	}
+	if (trs_map_reserve(m, m->n + 1) != TR_OK) {
+		d->nomem = true;
+		return false;
+	}
+	trs_map_put(m, h, (void *)s);
+	return false;
+}
 
 static const char *const top_keys[] = {
     "plugins", "sockets", "runtime", "supervisor", NULL};
@@ -209,12 +238,10 @@ load_child(loader *ld, yaml_node_t *m, size_t index, int depth, bool template,
 static void
 add_name(loader *ld, const char *name, yaml_node_t *at)
 {
-	for (size_t i = 0; i < ld->nnames; i++) {
-		if (strcmp(ld->names[i].name, name) == 0) {
-			trc_report(ld->doc, &at->start_mark,
-			    "duplicate name '%s'", name);
-			return;
-		}
+	if (seen_before(ld->doc, &ld->by_name, name)) {
+		trc_report(
+		    ld->doc, &at->start_mark, "duplicate name '%s'", name);
+		return;
 	}
 	if (ld->nnames == ld->cnames) {
 		size_t c = ld->cnames == 0 ? 16 : ld->cnames * 2;
@@ -328,13 +355,9 @@ add_child(
 	trs_child_free(c);
 	for (size_t i = first; i < k->n; i++) {
 		const tr_child_spec *a = &k->v[i];
-		for (size_t j = 0; a->id != NULL && j < i; j++) {
-			if (k->v[j].id != NULL &&
-			    strcmp(k->v[j].id, a->id) == 0) {
-				trc_report(d, &ci->id->start_mark,
-				    "duplicate id '%s'", a->id);
-				break;
-			}
+		if (a->id != NULL && seen_before(d, &k->ids, a->id)) {
+			trc_report(
+			    d, &ci->id->start_mark, "duplicate id '%s'", a->id);
 		}
 		if (a->start.name != NULL && !ci->name_added) {
 			add_name(ld, a->start.name, ci->name);
@@ -393,6 +416,7 @@ load_children(loader *ld, tr_sup_spec *s, yaml_node_t *list, int depth)
 		}
 	}
 	tri_free(k.info);
+	trs_map_fini(&k.ids);
 }
 
 static void
@@ -738,6 +762,7 @@ tr_tree_load(const char *path, tr_tree **out, char **errors)
 		tr_tree_free(t);
 	}
 	tri_free(ld.names);
+	trs_map_fini(&ld.by_name);
 	trc_doc_close(&doc);
 	return rv;
 }

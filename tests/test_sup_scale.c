@@ -329,6 +329,44 @@ test_from_main(void **state)
 	}
 }
 
+/* tr_sup_check (which tr_sup_start runs) on 10^5 static children: each
+ * id against the others by hash, not one by one (5 * 10^9 comparisons,
+ * some 15 s, before). */
+static void
+test_check_many(void **state)
+{
+	enum {
+		N = 100000
+	};
+	tr_child_spec *k = calloc(N, sizeof(*k));
+	char (*ids)[16] = calloc(N, sizeof(*ids));
+	tr_sup_spec s;
+	char err[256];
+	double t0, dt;
+
+	(void)state;
+	assert_non_null(k);
+	assert_non_null(ids);
+	for (size_t i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "c.%zu", i);
+		k[i].id = ids[i];
+		k[i].start.behavior = "scale.idle";
+	}
+	memset(&s, 0, sizeof(s));
+	s.children = k;
+	s.nchildren = N;
+	t0 = now_s();
+	assert_int_equal(tr_sup_check(&s, err, sizeof(err)), TR_OK);
+	snprintf(ids[N - 1], sizeof(ids[N - 1]), "c.5");
+	assert_int_equal(tr_sup_check(&s, err, sizeof(err)), TR_EINVAL);
+	dt = now_s() - t0;
+	assert_string_equal(err, "child 'c.5': duplicate id");
+	print_message("tr_sup_check of %d children, twice: %.3f s\n", N, dt);
+	assert_true(dt < 5.0);
+	free(k);
+	free(ids);
+}
+
 /* A list of children that does not fit in a message (here: past a
  * small max_body) is an error, not a call that never returns. */
 static int
@@ -373,6 +411,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_from_main, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_children_too_many, setup_small, teardown),
+	    cmocka_unit_test(test_check_many),
 	};
 	const char *e = getenv("TROUPE_SCALE_N");
 
