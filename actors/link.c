@@ -308,24 +308,30 @@ tri_start_undo(tri_ctx *c, int rv)
 	pthread_mutex_unlock(&c->lmtx);
 }
 
-/* What tri_notify_exit sends each link. */
+/* What tri_notify_exit sends each link: to those of other processes,
+ * or to those of this one. */
 typedef struct exit_news {
 	tri_ctx *c;
 	tr_reason why;
+	bool remote;
 } exit_news;
 
 static void
 exit_to(void *arg, tr_ref peer)
 {
 	exit_news *en = arg;
+	bool remote = peer.proc != tri_rt.proc || peer.node != tri_rt.node;
 
-	(void)tri_send_control_ref(peer, TRI_K_EXIT, en->c->ref, en->why, 0);
+	if (remote == en->remote) {
+		(void)tri_send_control_ref(
+		    peer, TRI_K_EXIT, en->c->ref, en->why, 0);
+	}
 }
 
 void
 tri_notify_exit(tri_ctx *c, tr_reason why)
 {
-	exit_news en = {c, why};
+	exit_news en = {c, why, true};
 	tri_refset links;
 	tri_monitor *mons;
 
@@ -346,6 +352,11 @@ tri_notify_exit(tri_ctx *c, tr_reason why)
 	}
 	/* The peer's end of the link goes when it takes the signal: a
 	 * signal from a peer it is no longer linked to is dropped there. */
+	/* Other processes first: a member's main context, linked to its
+	 * actor, ends the process as soon as it hears of the end, and
+	 * sends only what is queued by then (member.c). */
+	tri_refset_each(&links, exit_to, &en);
+	en.remote = false;
 	tri_refset_each(&links, exit_to, &en);
 	tri_refset_fini(&links);
 }
