@@ -992,9 +992,10 @@ struct tr_sup_spec {
 	 * its own; TR_PLACE_SCHEDULED, a scheduled actor (some 1.3 KiB
 	 * instead of a thread: for many small supervisors, and for
 	 * supervising scheduled children on their own scheduler); or
-	 * TR_PLACE_AUTO (0): a thread -- scheduled when
-	 * TROUPE_PLACEMENT=scheduled.  Fork and exec are refused
-	 * (TR_EINVAL): a supervisor runs in its caller's process. */
+	 * TR_PLACE_AUTO (0): a thread, unless TROUPE_SUP_PLACEMENT=
+	 * scheduled is in the environment (TROUPE_PLACEMENT does not
+	 * apply).  Fork and exec are refused (TR_EINVAL): a supervisor
+	 * runs in its caller's process. */
 	tr_placement placement;
 };
 

@@ -83,6 +83,7 @@ struct sup {
 	/* A stop request reached us while we waited (for a DOWN, or a
 	 * spawn): what we were doing is abandoned, terminate follows. */
 	bool canceled;
+	bool scheduled;  /* we are a scheduled actor */
 	char label[160]; /* for the log: "demo/sub" */
 };
 

@@ -110,12 +110,18 @@ schedule(sup *s, child *c, uint32_t delay_ms)
 		msgpack_pack_array(pk, 2);
 		msgpack_pack_str_with_body(pk, c->spec.id, strlen(c->spec.id));
 		msgpack_pack_uint64(pk, c->token);
-		if (delay_ms == 0) {
+		if (delay_ms == 0 && !s->scheduled) {
 			/* A message to oneself goes straight to the queue,
 			 * ahead of what has arrived but is not yet in it:
 			 * take that first (kept, and served before the
 			 * retry), so that no call waits for more than one
-			 * attempt. */
+			 * attempt.  Not so for a scheduled supervisor: what
+			 * has arrived waits in its scheduler's inbox, which
+			 * tr_recv does not look at, and a message to oneself
+			 * is handled in the same batch of messages -- a
+			 * loop of slow starts would be deaf for 64 of them.
+			 * The timer's message comes through the inbox,
+			 * after what came before it. */
 			tr_msg *in;
 			for (int i = 0;
 			     i < DRAIN_MAX && tr_recv(&in, TR_NOWAIT) == TR_OK;

@@ -305,9 +305,10 @@ trs_sup_placement(const tr_sup_spec *s)
 	if (s->placement != TR_PLACE_AUTO) {
 		return s->placement;
 	}
-	/* As for an actor's auto: the environment may ask for scheduled
-	 * (thread, fork and exec all mean a thread for a supervisor). */
-	force = getenv("TROUPE_PLACEMENT");
+	/* Not TROUPE_PLACEMENT's: a supervisor is no worker that fork or
+	 * exec could take, and its own switch lets the scheduled leg of
+	 * the suite choose (tests/meson.build). */
+	force = getenv("TROUPE_SUP_PLACEMENT");
 	return force != NULL && strcmp(force, "scheduled") == 0 ?
 	    TR_PLACE_SCHEDULED :
 	    TR_PLACE_THREAD;

@@ -645,6 +645,11 @@ sup_init(void *state, tr_msg *arg)
 	path_out = (char *)(uintptr_t)e[4].via.u64;
 	path_len = (size_t)e[5].via.u64;
 	tr_trap_exits(true, NULL);
+	{
+		tr_actor_info me;
+		s->scheduled = tr_actor_info_get(tr_self(), &me) == TR_OK &&
+		    me.placement == TR_PLACE_SCHEDULED;
+	}
 	if ((s->spec = trs_spec_dup(given)) == NULL) {
 		return TR_ENOMEM;
 	}

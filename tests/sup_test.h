@@ -79,12 +79,14 @@ ts_auto_placement(void)
 }
 
 /* Where a supervisor of placement auto runs: a thread, or a scheduled
- * actor when TROUPE_PLACEMENT=scheduled (fork and exec: a thread). */
+ * actor when TROUPE_SUP_PLACEMENT=scheduled. */
 static inline tr_placement
 ts_sup_placement(void)
 {
-	return ts_auto_placement() == TR_PLACE_SCHEDULED ? TR_PLACE_SCHEDULED :
-	                                                   TR_PLACE_THREAD;
+	const char *p = getenv("TROUPE_SUP_PLACEMENT");
+
+	return p != NULL && strcmp(p, "scheduled") == 0 ? TR_PLACE_SCHEDULED :
+	                                                  TR_PLACE_THREAD;
 }
 
 /* How an AUTO child ends when tr_kill()ed: a thread is stopped with
