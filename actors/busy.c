@@ -30,8 +30,8 @@ tri_busy_scan(uint64_t min_ms,
 	hi = atomic_load(&t->hiwater);
 	for (uint32_t i = 0; i < hi && i < TRI_SLOTS_MAX; i++) {
 		tri_slotrec *r = &t->slot[i];
-		uint64_t since = atomic_load_explicit(
-		    &r->busy_since, memory_order_relaxed);
+		uint64_t since =
+		    atomic_load_explicit(&r->busy_since, memory_order_relaxed);
 		bool waiting = (since & TRI_BUSY_BLOCKED) != 0;
 		tr_ref ref;
 

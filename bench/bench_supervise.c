@@ -146,8 +146,8 @@ stop_sup(tr_ref sup)
 static void
 figure(tr_placement place, bool from_actor, uint64_t n)
 {
-	const char *where = place == TR_PLACE_SCHEDULED ? "scheduled" :
-	                                                  "thread";
+	const char *where =
+	    place == TR_PLACE_SCHEDULED ? "scheduled" : "thread";
 	uint64_t rss0, rss1;
 	double t0, t1, t2;
 	tr_ref sup, drv = TR_REF_NIL;
@@ -263,8 +263,8 @@ main(int argc, char **argv)
 	(void)tr_behavior_register(&idle);
 	(void)tr_behavior_register(&driver);
 	if ((rv = tr_init(NULL)) != TR_OK) {
-		fprintf(stderr, "bench_supervise: tr_init: %s\n",
-		    tr_strerror(rv));
+		fprintf(
+		    stderr, "bench_supervise: tr_init: %s\n", tr_strerror(rv));
 		return 1;
 	}
 	for (size_t i = 0; i < nn; i++) {

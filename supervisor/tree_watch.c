@@ -147,8 +147,8 @@ find_path(tr_ref sup, tr_ref ref, const char *prefix, char *path, size_t len,
 static void
 name_of(trs_watch *w, episode *e, tr_actor_info *info)
 {
-	if (find_path(w->root, e->ref, "", e->path + 1, sizeof(e->path) - 2,
-	        0)) {
+	if (find_path(
+	        w->root, e->ref, "", e->path + 1, sizeof(e->path) - 2, 0)) {
 		e->path[0] = '\'';
 		strcat(e->path, "'");
 	} else {

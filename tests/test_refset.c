@@ -231,7 +231,8 @@ test_monmap_random(void **state)
 			for (size_t k = 0; k < t.n; k++) {
 				size_t i;
 				assert_int_equal(t.v[k].proc, proc);
-				for (i = 0; i < m.n && m.id[i] != t.id[k]; i++) {
+				for (i = 0; i < m.n && m.id[i] != t.id[k];
+				     i++) {
 				}
 				assert_true(i < m.n);
 				assert_true(tr_ref_equal(m.v[i], t.v[k]));
@@ -259,8 +260,8 @@ test_monmap_random(void **state)
 	{
 		uint32_t n = mm.n, cap = mm.cap;
 		tri_alloc_fail_after(0);
-		assert_int_equal(tri_monmap_add(&mm, 999, (tr_ref){1, 1, 1, 1}),
-		    TR_ENOMEM);
+		assert_int_equal(
+		    tri_monmap_add(&mm, 999, (tr_ref){1, 1, 1, 1}), TR_ENOMEM);
 		tri_alloc_fail_after(-1);
 		assert_int_equal(mm.n, n);
 		assert_int_equal(mm.cap, cap);
@@ -324,7 +325,8 @@ test_sup_map(void **state)
 		assert_int_equal(m.n, count);
 		{
 			int tag = (int)(next() % N);
-			item *got = trs_map_find(&m, items[tag].key, tag_is, &tag);
+			item *got =
+			    trs_map_find(&m, items[tag].key, tag_is, &tag);
 			assert_ptr_equal(got, in[tag] ? &items[tag] : NULL);
 		}
 	}

@@ -322,8 +322,8 @@ test_from_main(void **state)
 		    "{\"test\":\"sup_scale\",\"supervisor\":\"%s\","
 		    "\"from\":\"main\",\"children\":%u,\"start_s\":%.3f,"
 		    "\"start_us_per_child\":%.2f,\"stop_s\":%.3f}\n",
-		    places[p] == TR_PLACE_SCHEDULED ? "scheduled" : "thread",
-		    n, t_start, t_start * 1e6 / n, t_stop);
+		    places[p] == TR_PLACE_SCHEDULED ? "scheduled" : "thread", n,
+		    t_start, t_start * 1e6 / n, t_stop);
 		assert_true(t_start < START_LIMIT_S);
 		assert_true(t_stop < STOP_LIMIT_S);
 	}
@@ -339,7 +339,7 @@ test_check_many(void **state)
 		N = 100000
 	};
 	tr_child_spec *k = calloc(N, sizeof(*k));
-	char (*ids)[16] = calloc(N, sizeof(*ids));
+	char(*ids)[16] = calloc(N, sizeof(*ids));
 	tr_sup_spec s;
 	char err[256];
 	double t0, dt;
@@ -407,10 +407,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-		test_many_children, setup, teardown),
+	        test_many_children, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_from_main, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_children_too_many, setup_small, teardown),
+	        test_children_too_many, setup_small, teardown),
 	    cmocka_unit_test(test_check_many),
 	};
 	const char *e = getenv("TROUPE_SCALE_N");
