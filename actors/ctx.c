@@ -78,17 +78,13 @@ tri_ctx_rele(tri_ctx *c)
 	tri_msgq_clear(&c->userq);
 	tri_msgq_clear(&c->ctlq);
 	tr_msg_free(c->call.reply);
-	while (c->links != NULL) {
-		tri_link *l = c->links;
-		c->links = l->next;
-		tri_free(l);
-	}
+	tri_refset_fini(&c->links);
 	while (c->monitors != NULL) {
 		tri_monitor *m = c->monitors;
 		c->monitors = m->next;
 		tri_free(m);
 	}
-	tri_free(c->mons);
+	tri_monmap_fini(&c->mons);
 	tri_free(c->state);
 	tri_mailbox_fini(&c->mb);
 	tri_free(c->th);

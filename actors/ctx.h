@@ -28,6 +28,7 @@
 #include "behavior.h"
 #include "mailbox.h"
 #include "msg.h"
+#include "refset.h"
 #include "troupe.h"
 
 /* Contexts                                                            */
@@ -54,21 +55,11 @@ struct tri_swait;
 struct tri_aloop;
 struct tri_start;
 
-typedef struct tri_link {
-	tr_ref peer;
-	struct tri_link *next;
-} tri_link;
-
 typedef struct tri_monitor {
 	tr_ref watcher;
 	uint64_t id;
 	struct tri_monitor *next;
 } tri_monitor;
-
-typedef struct tri_mref {
-	uint64_t id;
-	tr_ref target;
-} tri_mref;
 
 /* A batch of starts a spawner waits for (tr_spawn_many): the READY of
  * start i carries i in its tag. */
@@ -122,8 +113,7 @@ struct tri_ctx {
 	tr_reason reason;
 	uint64_t corr_seq;
 	tri_call call;         /* what a call or spawn of its waits for */
-	struct tri_mref *mons; /* monitors we hold, for DOWN filtering */
-	size_t nmons, cmons;
+	tri_monmap mons;       /* monitors we hold, for DOWN filtering */
 	uint32_t in_callback;
 
 	/* thread actors */
@@ -142,7 +132,7 @@ struct tri_ctx {
 	/* under lmtx */
 	pthread_mutex_t lmtx;
 	bool dead;
-	tri_link *links;
+	tri_refset links;
 	tri_monitor *monitors; /* who watches us */
 
 	tr_placement place; /* for introspection: how it was started */

@@ -23,34 +23,13 @@
 int
 tri_mons_add(tri_ctx *c, uint64_t id, tr_ref target)
 {
-	if (c->nmons == c->cmons) {
-		size_t n = c->cmons ? c->cmons * 2 : 8;
-		tri_mref *v = tri_realloc(c->mons, n * sizeof(*v));
-		if (v == NULL) {
-			return TR_ENOMEM;
-		}
-		c->mons = v;
-		c->cmons = n;
-	}
-	c->mons[c->nmons].id = id;
-	c->mons[c->nmons].target = target;
-	c->nmons++;
-	return TR_OK;
+	return tri_monmap_add(&c->mons, id, target);
 }
 
 bool
 tri_mons_take(tri_ctx *c, uint64_t id, tr_ref *target)
 {
-	for (size_t i = 0; i < c->nmons; i++) {
-		if (c->mons[i].id == id) {
-			if (target != NULL) {
-				*target = c->mons[i].target;
-			}
-			c->mons[i] = c->mons[--c->nmons];
-			return true;
-		}
-	}
-	return false;
+	return tri_monmap_take(&c->mons, id, target);
 }
 
 /* ------------------------------------------------------------------ */
@@ -98,52 +77,22 @@ tri_monitor_remove(tri_ctx *t, uint64_t id)
 bool
 tri_unlink_local(tri_ctx *c, tr_ref peer)
 {
-	tri_link *found = NULL;
+	bool found;
 
 	pthread_mutex_lock(&c->lmtx);
-	for (tri_link **pp = &c->links; *pp != NULL; pp = &(*pp)->next) {
-		if (tr_ref_equal((*pp)->peer, peer)) {
-			found = *pp;
-			*pp = found->next;
-			break;
-		}
-	}
+	found = tri_refset_del(&c->links, peer);
 	pthread_mutex_unlock(&c->lmtx);
-	tri_free(found);
-	return found != NULL;
-}
-
-static bool
-linked_locked(tri_ctx *c, tr_ref peer)
-{
-	for (tri_link *l = c->links; l != NULL; l = l->next) {
-		if (tr_ref_equal(l->peer, peer)) {
-			return true;
-		}
-	}
-	return false;
+	return found;
 }
 
 int
 tri_link_add(tri_ctx *c, tr_ref peer)
 {
-	tri_link *l = tri_malloc(sizeof(*l));
-	int rv = TR_OK;
+	int rv;
 
-	if (l == NULL) {
-		return TR_ENOMEM;
-	}
-	l->peer = peer;
 	pthread_mutex_lock(&c->lmtx);
-	if (c->dead) {
-		rv = TR_ENOPROC;
-	} else if (!linked_locked(c, peer)) {
-		l->next = c->links;
-		c->links = l;
-		l = NULL;
-	}
+	rv = c->dead ? TR_ENOPROC : tri_refset_add(&c->links, peer);
 	pthread_mutex_unlock(&c->lmtx);
-	tri_free(l);
 	return rv;
 }
 
@@ -251,7 +200,6 @@ tr_link(tr_ref peer)
 {
 	tri_ctx *self = tri_self();
 	tri_ctx *p, *a, *b;
-	tri_link *la, *lb;
 	int rv = TR_OK;
 
 	if (!tri_running()) {
@@ -278,14 +226,6 @@ tr_link(tr_ref peer)
 	if ((p = tri_registry_get(peer)) == NULL) {
 		return TR_ENOPROC;
 	}
-	la = tri_malloc(sizeof(*la));
-	lb = tri_malloc(sizeof(*lb));
-	if (la == NULL || lb == NULL) {
-		tri_free(la);
-		tri_free(lb);
-		tri_ctx_rele(p);
-		return TR_ENOMEM;
-	}
 	/* Lock in address order: two actors may link to each other. */
 	a = self < p ? self : p;
 	b = self < p ? p : self;
@@ -293,21 +233,14 @@ tr_link(tr_ref peer)
 	pthread_mutex_lock(&b->lmtx);
 	if (p->dead || self->dead) {
 		rv = TR_ENOPROC;
-	} else if (linked_locked(self, peer)) {
+	} else if (tri_refset_has(&self->links, peer)) {
 		rv = TR_OK; /* already linked: links are sets */
-	} else {
-		la->peer = peer;
-		la->next = self->links;
-		self->links = la;
-		lb->peer = self->ref;
-		lb->next = p->links;
-		p->links = lb;
-		la = lb = NULL;
+	} else if ((rv = tri_refset_add(&self->links, peer)) == TR_OK &&
+	    (rv = tri_refset_add(&p->links, self->ref)) != TR_OK) {
+		(void)tri_refset_del(&self->links, peer); /* both or none */
 	}
 	pthread_mutex_unlock(&b->lmtx);
 	pthread_mutex_unlock(&a->lmtx);
-	tri_free(la);
-	tri_free(lb);
 	tri_ctx_rele(p);
 	return rv;
 }
@@ -350,27 +283,32 @@ tr_trap_exits(bool on, bool *old)
 	return TR_OK;
 }
 
+/* The other end of a link of c that did not start. */
+static void
+undo_link(void *arg, tr_ref peer)
+{
+	tri_ctx *c = arg;
+	tri_ctx *p = tri_registry_get(peer);
+
+	if (p != NULL) {
+		(void)tri_unlink_local(p, c->ref);
+		tri_ctx_rele(p);
+	}
+}
+
 void
 tri_start_undo(tri_ctx *c, int rv)
 {
-	tri_link *links;
+	tri_refset links;
 
 	pthread_mutex_lock(&c->lmtx);
 	links = c->links;
-	c->links = NULL;
+	memset(&c->links, 0, sizeof(c->links));
 	pthread_mutex_unlock(&c->lmtx);
-	while (links != NULL) {
-		tri_link *l = links;
-		tri_ctx *p = tri_registry_get(l->peer);
-		links = l->next;
-		if (p != NULL) {
-			(void)tri_unlink_local(p, c->ref);
-			tri_ctx_rele(p);
-		}
-		tri_free(l);
-	}
-	c->reason =
-	    rv == TR_IGNORE ? TR_REASON_NORMAL : TR_REASON(TR_EXIT_ERROR, rv);
+	tri_refset_each(&links, undo_link, c);
+	tri_refset_fini(&links);
+	c->reason = rv == TR_IGNORE ? TR_REASON_NORMAL :
+	                              TR_REASON(TR_EXIT_ERROR, rv);
 	tri_mailbox_seal(c);
 	tri_registry_remove(c);
 	pthread_mutex_lock(&c->lmtx);
@@ -378,17 +316,38 @@ tri_start_undo(tri_ctx *c, int rv)
 	pthread_mutex_unlock(&c->lmtx);
 }
 
+/* What tri_notify_exit sends each link: to those of other processes,
+ * or to those of this one. */
+typedef struct exit_news {
+	tri_ctx *c;
+	tr_reason why;
+	bool remote;
+} exit_news;
+
+static void
+exit_to(void *arg, tr_ref peer)
+{
+	exit_news *en = arg;
+	bool remote = peer.proc != tri_rt.proc || peer.node != tri_rt.node;
+
+	if (remote == en->remote) {
+		(void)tri_send_control_ref(
+		    peer, TRI_K_EXIT, en->c->ref, en->why, 0);
+	}
+}
+
 void
 tri_notify_exit(tri_ctx *c, tr_reason why)
 {
-	tri_link *links;
+	exit_news en = {c, why, true};
+	tri_refset links;
 	tri_monitor *mons;
 
 	pthread_mutex_lock(&c->lmtx);
 	c->dead = true;
 	links = c->links;
 	mons = c->monitors;
-	c->links = NULL;
+	memset(&c->links, 0, sizeof(c->links));
 	c->monitors = NULL;
 	pthread_mutex_unlock(&c->lmtx);
 
@@ -401,10 +360,11 @@ tri_notify_exit(tri_ctx *c, tr_reason why)
 	}
 	/* The peer's end of the link goes when it takes the signal: a
 	 * signal from a peer it is no longer linked to is dropped there. */
-	while (links != NULL) {
-		tri_link *l = links;
-		links = l->next;
-		(void)tri_send_control_ref(l->peer, TRI_K_EXIT, c->ref, why, 0);
-		tri_free(l);
-	}
+	/* Other processes first: a member's main context, linked to its
+	 * actor, ends the process as soon as it hears of the end, and
+	 * sends only what is queued by then (member.c). */
+	tri_refset_each(&links, exit_to, &en);
+	en.remote = false;
+	tri_refset_each(&links, exit_to, &en);
+	tri_refset_fini(&links);
 }

@@ -47,43 +47,43 @@ exit_signal(tri_ctx *c, tr_ref peer, tr_reason why)
 	}
 }
 
+/* What proc_down tells c of each link and monitor it loses. */
+typedef struct proc_news {
+	tri_ctx *c;
+	tr_reason why;
+} proc_news;
+
+static void
+down_of(void *arg, uint64_t id, tr_ref target)
+{
+	proc_news *pn = arg;
+
+	push_notice(
+	    pn->c, &pn->c->userq, TR_TAG_DOWN, TRI_K_DOWN, target, pn->why, id);
+}
+
+static void
+exit_of(void *arg, tr_ref peer)
+{
+	proc_news *pn = arg;
+
+	exit_signal(pn->c, peer, pn->why);
+}
+
 static void
 proc_down(tri_ctx *c, uint32_t proc, tr_reason why)
 {
-	tri_link *gone = NULL;
+	proc_news pn = {c, why};
 
 	if (c->call.corr != 0 && c->call.target.proc == proc &&
 	    c->call.target.node == tri_rt.node) {
 		c->call.down = true;
 	}
-	for (size_t i = 0; i < c->nmons;) {
-		if (c->mons[i].target.proc == proc) {
-			tri_mref m = c->mons[i];
-			c->mons[i] = c->mons[--c->nmons];
-			push_notice(c, &c->userq, TR_TAG_DOWN, TRI_K_DOWN,
-			    m.target, why, m.id);
-		} else {
-			i++;
-		}
-	}
+	tri_monmap_take_proc(&c->mons, proc, down_of, &pn);
+	/* The signals are c's own queues': no other lock is taken. */
 	pthread_mutex_lock(&c->lmtx);
-	for (tri_link **pp = &c->links; *pp != NULL;) {
-		if ((*pp)->peer.proc == proc) {
-			tri_link *l = *pp;
-			*pp = l->next;
-			l->next = gone;
-			gone = l;
-		} else {
-			pp = &(*pp)->next;
-		}
-	}
+	tri_refset_take_proc(&c->links, proc, exit_of, &pn);
 	pthread_mutex_unlock(&c->lmtx);
-	while (gone != NULL) {
-		tri_link *l = gone;
-		gone = l->next;
-		exit_signal(c, l->peer, why);
-		tri_free(l);
-	}
 }
 
 /* In a member process the main context hands a process's death to

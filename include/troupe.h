@@ -893,9 +893,10 @@ int tr_actor_info_get(tr_ref ref, tr_actor_info *out);
 /* ------------------------------------------------------------------ */
 
 /*
- * A supervisor is an actor (a thread of the calling process) that starts
- * children -- of any placement, and other supervisors -- links to them,
- * and restarts them by Erlang/OTP's rules.  It is built on the calls
+ * A supervisor is an actor of the calling process (a thread, or a
+ * scheduled actor: see tr_sup_spec.placement) that starts children --
+ * of any placement, and other supervisors -- links to them, and
+ * restarts them by Erlang/OTP's rules.  It is built on the calls
  * above (spawn, links, monitors, stop) and nothing else.
  *
  *  strategy   one_for_one: restart the child that ended;
@@ -939,10 +940,11 @@ int tr_actor_info_get(tr_ref ref, tr_actor_info *out);
  *             others).  Children start in order, each once its init has
  *             returned, and stop in reverse order -- but the children of
  *             a simple_one_for_one stop all at once, in parallel, within
- *             one shutdown time (as in OTP).  A thread cannot be killed
- *             in the middle of a callback (see tr_kill): one that
- *             outlives its shutdown time and a grace of 500 ms after the
- *             kill is *stuck* -- logged on stderr, listed as
+ *             one shutdown time (as in OTP).  A thread or a scheduled
+ *             actor cannot be killed in the middle of a callback (see
+ *             tr_kill): one that outlives its shutdown time and a grace
+ *             of 500 ms after the kill is *stuck* -- logged on stderr,
+ *             listed as
  *             TR_CHILD_STUCK with its ref, and no longer waited for; when
  *             its callback returns at last it ends, and is then handled
  *             as stopped (restarted, if a group restart wanted it).
@@ -1008,6 +1010,15 @@ struct tr_sup_spec {
 	const tr_child_spec *children; /* simple_one_for_one: exactly one,
 	                                  the template (not started) */
 	size_t nchildren;
+	/* Where the supervisor itself runs: TR_PLACE_THREAD, a thread of
+	 * its own; TR_PLACE_SCHEDULED, a scheduled actor (some 1.3 KiB
+	 * instead of a thread: for many small supervisors, and for
+	 * supervising scheduled children on their own scheduler); or
+	 * TR_PLACE_AUTO (0): a thread, unless TROUPE_SUP_PLACEMENT=
+	 * scheduled is in the environment (TROUPE_PLACEMENT does not
+	 * apply).  Fork and exec are refused (TR_EINVAL): a supervisor
+	 * runs in its caller's process. */
+	tr_placement placement;
 };
 
 /*
@@ -1090,7 +1101,9 @@ typedef struct tr_child_info {
  * line each, while on.  Off by default; the troupe command turns it on. */
 void tr_sup_log(bool on);
 
-/* Lists up to max children in start order; *n is how many there are. */
+/* Lists up to max children in start order; *n is how many there are.
+ * TR_EMSGSIZE if the list does not fit in one message (TR_MSG_MAX --
+ * some 400,000 children -- or tr_options.max_body). */
 int tr_sup_children(tr_ref sup, tr_child_info *out, size_t max, size_t *n);
 
 /*
@@ -1131,6 +1144,13 @@ const tr_sup_spec *tr_tree_spec(const tr_tree *tree);
 /* The tree's name: the root supervisor's `name`, else the file's base
  * name without extension. */
 const char *tr_tree_name(const tr_tree *tree);
+/*
+ * The runtime options the file's `runtime:` map gives, for tr_init():
+ * sets in *opts the fields the file sets (schedulers -- 0 for `auto`
+ * --, stack_size) and leaves the others as they are.  TR_EINVAL if tree
+ * or opts is NULL.  Any thread.
+ */
+int tr_tree_options(const tr_tree *tree, tr_options *opts);
 void tr_tree_free(tr_tree *tree);
 
 /*

@@ -22,14 +22,23 @@
 
 #include "config.h"
 #include "internal.h"
+#include "sup_map.h"
 #include "sup_spec.h"
 
 #define MAX_SUP_DEPTH 32   /* supervisors within supervisors */
 #define MAX_CHILDREN 10000 /* children in the whole tree */
+/* A scheduled actor's stack while it waits: fiber.c's least, and a
+ * bound no one needs to pass. */
+#define TRC_STACK_MIN (16u * 1024u)
+#define TRC_STACK_MAX (1024u * 1024u * 1024u)
 
 struct tr_tree {
 	tr_sup_spec *spec;
 	char *name;
+	/* The file's `runtime:` map (tr_tree_options): what it gives. */
+	bool has_schedulers, has_stack;
+	uint32_t schedulers; /* 0: auto */
+	uint32_t stack_size;
 	trc_socket *sockets;
 	size_t nsockets;
 };
@@ -43,6 +52,7 @@ typedef struct loader {
 	trc_doc *doc;
 	named *names; /* registered names in the tree, against duplicates */
 	size_t nnames, cnames;
+	trs_map by_name; /* the names, by hash: a tree of 10^4 in O(n) */
 	size_t nchildren;
 } loader;
 
@@ -59,12 +69,40 @@ typedef struct kids {
 	tr_child_spec *v;
 	child_info *info;
 	size_t n, cap;
+	trs_map ids; /* their ids (the strings), against duplicates */
 } kids;
 
+/* Map values are the strings themselves: ids and names are copies that
+ * live as long as the loader needs them. */
+static bool
+same_str(const void *v, const void *arg)
+{
+	return strcmp(v, arg) == 0;
+}
+
+/* Whether s is in m already; if not, adds it.  Out of memory: false,
+ * and d->nomem (the load fails). */
+static bool
+seen_before(trc_doc *d, trs_map *m, const char *s)
+{
+	uint64_t h = trs_hash_str(s);
+
+	if (trs_map_find(m, h, same_str, s) != NULL) {
+		return true;
+	}
+	if (trs_map_reserve(m, m->n + 1) != TR_OK) {
+		d->nomem = true;
+		return false;
+	}
+	trs_map_put(m, h, (void *)s);
+	return false;
+}
+
 static const char *const top_keys[] = {
-    "plugins", "sockets", "supervisor", NULL};
+    "plugins", "sockets", "runtime", "supervisor", NULL};
+static const char *const runtime_keys[] = {"schedulers", "stack_size", NULL};
 static const char *const sup_keys[] = {"name", "strategy", "intensity",
-    "period", "backoff", "auto_shutdown", "children", NULL};
+    "period", "backoff", "auto_shutdown", "placement", "children", NULL};
 static const char *const backoff_keys[] = {"initial", "max", "reset", NULL};
 static const char *const child_keys[] = {"id", "behavior", "command",
     "supervisor", "placement", "instances", "restart", "shutdown",
@@ -82,6 +120,11 @@ static const char *const restarts[] = {
     "permanent", "transient", "temporary", NULL};
 static const char *const auto_shutdowns[] = {
     "never", "any_significant", "all_significant", NULL};
+/* Where a supervisor may run (it runs in its caller's process). */
+static const char *const sup_placements[] = {
+    "auto", "thread", "scheduled", NULL};
+static const tr_placement sup_placement_of[] = {
+    TR_PLACE_AUTO, TR_PLACE_THREAD, TR_PLACE_SCHEDULED};
 
 /* ------------------------------------------------------------------ */
 /* Children                                                            */
@@ -195,12 +238,10 @@ load_child(loader *ld, yaml_node_t *m, size_t index, int depth, bool template,
 static void
 add_name(loader *ld, const char *name, yaml_node_t *at)
 {
-	for (size_t i = 0; i < ld->nnames; i++) {
-		if (strcmp(ld->names[i].name, name) == 0) {
-			trc_report(ld->doc, &at->start_mark,
-			    "duplicate name '%s'", name);
-			return;
-		}
+	if (seen_before(ld->doc, &ld->by_name, name)) {
+		trc_report(
+		    ld->doc, &at->start_mark, "duplicate name '%s'", name);
+		return;
 	}
 	if (ld->nnames == ld->cnames) {
 		size_t c = ld->cnames == 0 ? 16 : ld->cnames * 2;
@@ -314,13 +355,9 @@ add_child(
 	trs_child_free(c);
 	for (size_t i = first; i < k->n; i++) {
 		const tr_child_spec *a = &k->v[i];
-		for (size_t j = 0; a->id != NULL && j < i; j++) {
-			if (k->v[j].id != NULL &&
-			    strcmp(k->v[j].id, a->id) == 0) {
-				trc_report(d, &ci->id->start_mark,
-				    "duplicate id '%s'", a->id);
-				break;
-			}
+		if (a->id != NULL && seen_before(d, &k->ids, a->id)) {
+			trc_report(
+			    d, &ci->id->start_mark, "duplicate id '%s'", a->id);
 		}
 		if (a->start.name != NULL && !ci->name_added) {
 			add_name(ld, a->start.name, ci->name);
@@ -379,6 +416,7 @@ load_children(loader *ld, tr_sup_spec *s, yaml_node_t *list, int depth)
 		}
 	}
 	tri_free(k.info);
+	trs_map_fini(&k.ids);
 }
 
 static void
@@ -489,6 +527,10 @@ load_sup(loader *ld, yaml_node_t *n, int depth, yaml_node_t **name_node)
 	    (e = trc_enum(d, v, "auto_shutdown", auto_shutdowns)) >= 0) {
 		s->auto_shutdown = (tr_auto_shutdown)e;
 	}
+	if ((v = trc_get(d, n, "placement", NULL)) != NULL &&
+	    (e = trc_enum(d, v, "placement", sup_placements)) >= 0) {
+		s->placement = sup_placement_of[e];
+	}
 	if ((v = trc_get(d, n, "children", NULL)) == NULL) {
 		trc_report(d, &n->start_mark, "supervisor has no 'children'");
 		return s;
@@ -576,6 +618,71 @@ base_name(trc_doc *d)
 	return s;
 }
 
+/* A stack size: bytes, or a number with k or m ("64k"). */
+static bool
+stack_bytes(const yaml_node_t *v, uint64_t *out)
+{
+	const char *s = trc_str(v);
+	uint64_t n = 0;
+
+	if (v->type != YAML_SCALAR_NODE || *s < '0' || *s > '9') {
+		return false;
+	}
+	for (; *s >= '0' && *s <= '9' && n <= UINT32_MAX; s++) {
+		n = n * 10 + (uint64_t)(*s - '0');
+	}
+	if ((*s == 'k' || *s == 'K') && s[1] == '\0') {
+		n *= 1024;
+	} else if ((*s == 'm' || *s == 'M') && s[1] == '\0') {
+		n *= 1024 * 1024;
+	} else if (*s != '\0') {
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+/* The `runtime:` map: options for tr_init (tr_tree_options). */
+static void
+load_runtime(trc_doc *d, yaml_node_t *m, tr_tree *t)
+{
+	yaml_node_t *v;
+	uint64_t u;
+
+	if (m->type != YAML_MAPPING_NODE) {
+		trc_report(d, &m->start_mark, "'runtime' must be a map");
+		return;
+	}
+	trc_keys(d, m, runtime_keys, "in runtime");
+	if ((v = trc_get(d, m, "schedulers", NULL)) != NULL) {
+		if (v->type == YAML_SCALAR_NODE &&
+		    strcmp(trc_str(v), "auto") == 0) {
+			t->schedulers = 0; /* the default: one per core */
+			t->has_schedulers = true;
+		} else if (trc_uint(d, v, "schedulers", 1, TRI_HOMES_MAX, &u,
+		               true)) {
+			t->schedulers = (uint32_t)u;
+			t->has_schedulers = true;
+		} else {
+			trc_report(d, &v->start_mark,
+			    "'schedulers' must be an integer from 1 to %u, or "
+			    "auto",
+			    TRI_HOMES_MAX);
+		}
+	}
+	if ((v = trc_get(d, m, "stack_size", NULL)) != NULL) {
+		if (stack_bytes(v, &u) && u >= TRC_STACK_MIN &&
+		    u <= TRC_STACK_MAX) {
+			t->stack_size = (uint32_t)u;
+			t->has_stack = true;
+		} else {
+			trc_report(d, &v->start_mark,
+			    "'stack_size' must be from 16k to 1024m: bytes, "
+			    "or a number with k or m (256k)");
+		}
+	}
+}
+
 static tr_tree *
 load_tree(loader *ld)
 {
@@ -600,6 +707,9 @@ load_tree(loader *ld)
 	}
 	if ((v = trc_get(d, root, "sockets", NULL)) != NULL) {
 		t->sockets = trc_load_sockets(d, v, &t->nsockets);
+	}
+	if ((v = trc_get(d, root, "runtime", NULL)) != NULL) {
+		load_runtime(d, v, t);
 	}
 	if ((v = trc_get(d, root, "supervisor", NULL)) == NULL) {
 		trc_report(d, &root->start_mark, "no 'supervisor' key");
@@ -652,6 +762,7 @@ tr_tree_load(const char *path, tr_tree **out, char **errors)
 		tr_tree_free(t);
 	}
 	tri_free(ld.names);
+	trs_map_fini(&ld.by_name);
 	trc_doc_close(&doc);
 	return rv;
 }
@@ -666,6 +777,21 @@ const char *
 tr_tree_name(const tr_tree *tree)
 {
 	return tree != NULL ? tree->name : NULL;
+}
+
+int
+tr_tree_options(const tr_tree *tree, tr_options *opts)
+{
+	if (tree == NULL || opts == NULL) {
+		return TR_EINVAL;
+	}
+	if (tree->has_schedulers) {
+		opts->schedulers = tree->schedulers;
+	}
+	if (tree->has_stack) {
+		opts->stack_size = tree->stack_size;
+	}
+	return TR_OK;
 }
 
 trc_socket *

@@ -18,7 +18,7 @@
 
 /* In the order of tr_placement. */
 static const char *const placements[] = {
-    "auto", "thread", "fork", "exec", NULL};
+    "auto", "thread", "fork", "exec", "scheduled", NULL};
 
 /* A list of strings as a NULL-terminated array; NULL after an error. */
 static const char *const *

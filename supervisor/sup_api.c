@@ -96,6 +96,13 @@ tr_sup_delete_child(tr_ref sup_ref, const char *id)
 int
 tr_sup_children(tr_ref sup_ref, tr_child_info *out, size_t max, size_t *n)
 {
+	return trs_sup_children_timed(sup_ref, out, max, n, TR_FOREVER);
+}
+
+int
+trs_sup_children_timed(
+    tr_ref sup_ref, tr_child_info *out, size_t max, size_t *n, int timeout_ms)
+{
 	tr_msg *req, *reply;
 	msgpack_object o;
 	bool sent;
@@ -107,10 +114,18 @@ tr_sup_children(tr_ref sup_ref, tr_child_info *out, size_t max, size_t *n)
 	if ((rv = tr_msg_new(&req, TAG_CHILDREN)) != TR_OK) {
 		return rv;
 	}
-	if ((rv = tr_call(sup_ref, req, TR_FOREVER, &reply, &sent)) != TR_OK) {
+	if ((rv = tr_call(sup_ref, req, timeout_ms, &reply, &sent)) != TR_OK) {
 		if (!sent) {
 			tr_msg_free(req);
 		}
+		return rv;
+	}
+	if (tr_msg_body(reply, &o) == TR_OK &&
+	    o.type == MSGPACK_OBJECT_POSITIVE_INTEGER && o.via.u64 != 0 &&
+	    o.via.u64 <= TR_ERESOURCE) {
+		/* The supervisor could not list them: why. */
+		rv = (int)o.via.u64;
+		tr_msg_free(reply);
 		return rv;
 	}
 	if (tr_msg_body(reply, &o) != TR_OK || o.type != MSGPACK_OBJECT_ARRAY) {

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sup_map.h"
 #include "sup_spec.h"
 #include "troupe.h"
 
@@ -24,7 +25,9 @@ typedef struct sup sup;
 
 typedef struct child {
 	tr_child_spec spec; /* our copy */
-	tr_ref ref;         /* running, or stuck: that incarnation */
+	/* Running, or stuck: that incarnation; indexed by the supervisor
+	 * while not nil (set it with trs_set_ref). */
+	tr_ref ref;
 	tr_placement place; /* of that incarnation */
 	tr_child_state state;
 	uint32_t restarts;
@@ -44,6 +47,8 @@ typedef struct child {
 	int stop_phase;
 	uint64_t stop_deadline;
 	bool start_when_down; /* stuck: start it again once it is gone */
+	bool awaited;         /* among the stops await_stops waits for */
+	size_t pos;           /* its index in sup->kids */
 	sup *sup;
 } child;
 
@@ -55,14 +60,22 @@ enum {
 
 struct sup {
 	tr_sup_spec *spec; /* our copy */
-	child **kids;      /* in start order */
-	size_t nkids, ckids;
+	/* The children in start order.  A child removed leaves a hole
+	 * (NULL) until the holes are many and the array is compacted
+	 * between two messages, so that removing one costs O(1) with
+	 * 10^5 children: code that walks kids skips the NULLs, and no one
+	 * keeps an index across a message. */
+	child **kids;
+	size_t nkids, ckids, nholes;
+	trs_map by_id;      /* every child, by the hash of its id */
+	trs_map by_ref;     /* the children whose ref is not nil, by ref */
 	uint64_t *restarts; /* times of restarts within the period */
 	size_t nrestarts;
 	uint64_t next_id;    /* simple_one_for_one: ids made up so far */
 	uint64_t next_token; /* for try-again messages */
-	tr_msg **stash;      /* arrived while we waited for a DOWN */
-	size_t nstash, cstash;
+	tr_msg *
+	    *stash; /* arrived while we waited for a DOWN: [hstash, nstash) */
+	size_t hstash, nstash, cstash;
 	tr_ref parent; /* linked by tr_sup_start, or nil */
 	/* No more restarts: we gave up, shut ourselves down, or our parent
 	 * ended. */
@@ -70,12 +83,13 @@ struct sup {
 	/* A stop request reached us while we waited (for a DOWN, or a
 	 * spawn): what we were doing is abandoned, terminate follows. */
 	bool canceled;
+	bool scheduled;  /* we are a scheduled actor */
 	char label[160]; /* for the log: "demo/sub" */
 };
 
 /* Tags of the messages a supervisor sends itself (below the calls'). */
 enum {
-	TAG_TRY_AGAIN = 0xFFFE0100u, /* body: the child's token */
+	TAG_TRY_AGAIN = 0xFFFE0100u, /* body: [the child's id, its token] */
 };
 
 /* supervisor.c: the children and the log */
@@ -84,6 +98,13 @@ bool trs_logging(void);
 void trs_say(const sup *s, const char *fmt, const char *id, const char *more);
 size_t trs_index_of(const sup *s, const child *c);
 void trs_remove_child(sup *s, child *c);
+/* The child of that id, or NULL. */
+child *trs_find_id(sup *s, const char *id);
+/* The child whose current ref is r (running, being stopped or stuck),
+ * or NULL. */
+child *trs_find_ref(sup *s, tr_ref r);
+/* Sets c->ref, and the index by ref with it. */
+void trs_set_ref(sup *s, child *c, tr_ref r);
 bool trs_is_simple(const sup *s);
 /* Whether c is running or about to be (a restart pending). */
 bool trs_active(const child *c);
@@ -112,8 +133,9 @@ int trs_start(sup *s, child *c, tr_reason *why, char *path, size_t pathlen);
 void trs_stop(sup *s, child **v, size_t n);
 /* terminate: finishes the stops that our own stop interrupted. */
 void trs_stop_pending(sup *s);
-/* A DOWN that is not a stop's: true if it was a stuck child's. */
-bool trs_stuck_down(sup *s, uint64_t mon, tr_reason why);
+/* A DOWN that is not a stop's (from who, for monitor mon): true if it
+ * was a stuck child's. */
+bool trs_stuck_down(sup *s, tr_ref who, uint64_t mon, tr_reason why);
 /* Messages kept for after the current one. */
 void trs_stash(sup *s, tr_msg *m);
 /* Cancels c's pending restart (its message, its timer). */
@@ -122,8 +144,8 @@ void trs_cancel_restart(child *c);
 /* sup_restart.c: OTP's rules */
 /* c ended by itself (its EXIT) with why. */
 void trs_child_exited(sup *s, child *c, tr_reason why);
-/* A TAG_TRY_AGAIN with token arrived. */
-void trs_try_again(sup *s, uint64_t token);
+/* A TAG_TRY_AGAIN for child id with token arrived. */
+void trs_try_again(sup *s, const char *id, uint64_t token);
 /* A stuck child ended at last; start it if it was due to be. */
 void trs_start_late(sup *s, child *c);
 

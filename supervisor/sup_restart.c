@@ -106,13 +106,22 @@ schedule(sup *s, child *c, uint32_t delay_ms)
 	c->state = TR_CHILD_RESTARTING;
 	c->token = ++s->next_token;
 	if (tr_msg_new(&m, TAG_TRY_AGAIN) == TR_OK) {
-		msgpack_pack_uint64(tr_msg_packer(m), c->token);
-		if (delay_ms == 0) {
+		msgpack_packer *pk = tr_msg_packer(m);
+		msgpack_pack_array(pk, 2);
+		msgpack_pack_str_with_body(pk, c->spec.id, strlen(c->spec.id));
+		msgpack_pack_uint64(pk, c->token);
+		if (delay_ms == 0 && !s->scheduled) {
 			/* A message to oneself goes straight to the queue,
 			 * ahead of what has arrived but is not yet in it:
 			 * take that first (kept, and served before the
 			 * retry), so that no call waits for more than one
-			 * attempt. */
+			 * attempt.  Not so for a scheduled supervisor: what
+			 * has arrived waits in its scheduler's inbox, which
+			 * tr_recv does not look at, and a message to oneself
+			 * is handled in the same batch of messages -- a
+			 * loop of slow starts would be deaf for 64 of them.
+			 * The timer's message comes through the inbox,
+			 * after what came before it. */
 			tr_msg *in;
 			for (int i = 0;
 			     i < DRAIN_MAX && tr_recv(&in, TR_NOWAIT) == TR_OK;
@@ -161,7 +170,7 @@ stop_group(sup *s, size_t from, child *except)
 {
 	for (size_t i = s->nkids; i-- > from;) {
 		child *k = s->kids[i];
-		if (k == except) {
+		if (k == NULL || k == except) {
 			continue;
 		}
 		trs_stop(s, &k, 1);
@@ -186,6 +195,9 @@ start_group(sup *s, size_t from)
 		child *k = s->kids[i];
 		tr_reason why;
 
+		if (k == NULL) {
+			continue; /* a hole: removed */
+		}
 		if (k->state == TR_CHILD_STUCK) {
 			/* Its old incarnation still runs: it starts when that
 			 * is gone. */
@@ -194,9 +206,7 @@ start_group(sup *s, size_t from)
 		}
 		k->restarts++;
 		if (trs_start(s, k, &why, NULL, 0) == TR_OK) {
-			if (drop_if_ignored(s, k)) {
-				i--;
-			}
+			(void)drop_if_ignored(s, k); /* leaves a hole */
 			continue;
 		}
 		if (s->canceled) {
@@ -204,9 +214,10 @@ start_group(sup *s, size_t from)
 		}
 		/* The ones after it stay down until its retry. */
 		for (size_t j = i + 1; j < s->nkids; j++) {
-			if (s->kids[j]->state == TR_CHILD_RESTARTING &&
-			    s->kids[j]->token == 0) {
-				s->kids[j]->state = TR_CHILD_STOPPED;
+			child *n = s->kids[j];
+			if (n != NULL && n->state == TR_CHILD_RESTARTING &&
+			    n->token == 0) {
+				n->state = TR_CHILD_STOPPED;
 			}
 		}
 		failed_start(s, k);
@@ -258,7 +269,7 @@ significant_ended(sup *s, child *ended)
 	if (s->spec->auto_shutdown == TR_AUTO_ALL_SIGNIFICANT) {
 		for (size_t i = 0; i < s->nkids; i++) {
 			child *k = s->kids[i];
-			if (k != ended && k->spec.significant &&
+			if (k != NULL && k != ended && k->spec.significant &&
 			    trs_active(k)) {
 				return false;
 			}
@@ -276,7 +287,7 @@ trs_child_exited(sup *s, child *c, tr_reason why)
 	    (c->spec.restart == TR_TRANSIENT && tr_reason_is_abnormal(why));
 	uint32_t delay;
 
-	c->ref = TR_REF_NIL;
+	trs_set_ref(s, c, TR_REF_NIL);
 	c->state = TR_CHILD_STOPPED;
 	if (trs_logging()) {
 		char text[48];
@@ -322,19 +333,17 @@ trs_child_exited(sup *s, child *c, tr_reason why)
 }
 
 void
-trs_try_again(sup *s, uint64_t token)
+trs_try_again(sup *s, const char *id, uint64_t token)
 {
-	for (size_t i = 0; i < s->nkids; i++) {
-		child *c = s->kids[i];
-		if (c->state == TR_CHILD_RESTARTING && c->token == token &&
-		    token != 0) {
-			c->token = 0;
-			c->timed = false;
-			restart(s, c);
-			return;
-		}
+	child *c = trs_find_id(s, id);
+
+	if (c != NULL && c->state == TR_CHILD_RESTARTING && c->token == token &&
+	    token != 0) {
+		c->token = 0;
+		c->timed = false;
+		restart(s, c);
 	}
-	/* Stale: the child was stopped, deleted or started meanwhile. */
+	/* Else stale: the child was stopped, deleted or started meanwhile. */
 }
 
 void

@@ -5,9 +5,11 @@
  * the caller's strings and messages need live only for the call.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "sup_map.h"
 #include "sup_spec.h"
 
 static char *
@@ -183,7 +185,7 @@ trs_child_check(const tr_child_spec *c, tr_auto_shutdown auto_shutdown,
 		    "needs exactly one of a behavior or program, or a "
 		    "supervisor");
 	}
-	if ((unsigned)c->start.placement > TR_PLACE_EXEC) {
+	if ((unsigned)c->start.placement > TR_PLACE_SCHEDULED) {
 		return fail(
 		    err, len, "child '%s': %s", c->id, "unknown placement");
 	}
@@ -206,10 +208,42 @@ trs_child_check(const tr_child_spec *c, tr_auto_shutdown auto_shutdown,
 	return TR_OK;
 }
 
+static bool
+same_id(const void *v, const void *arg)
+{
+	return strcmp(((const tr_child_spec *)v)->id, arg) == 0;
+}
+
+/* Whether child i's id is an earlier child's: by a hash of the ids
+ * (m, filled as i goes), so that 10^5 children cost O(n); one after
+ * the other if there was no memory for the map (m->cap == 0). */
+static bool
+earlier_id(trs_map *m, const tr_sup_spec *s, size_t i)
+{
+	const tr_child_spec *c = &s->children[i];
+	uint64_t h;
+
+	if (m->cap == 0) {
+		for (size_t k = 0; k < i; k++) {
+			if (strcmp(s->children[k].id, c->id) == 0) {
+				return true;
+			}
+		}
+		return false;
+	}
+	h = trs_hash_str(c->id);
+	if (trs_map_find(m, h, same_id, c->id) != NULL) {
+		return true;
+	}
+	trs_map_put(m, h, (void *)c);
+	return false;
+}
+
 int
 tr_sup_check(const tr_sup_spec *s, char *err, size_t len)
 {
-	int rv;
+	trs_map ids = {0};
+	int rv = TR_OK;
 
 	if (err != NULL && len > 0) {
 		err[0] = '\0';
@@ -228,6 +262,12 @@ tr_sup_check(const tr_sup_spec *s, char *err, size_t len)
 		return fail(err, len, "%s%s", "",
 		    "backoff maximum below its initial delay");
 	}
+	if (s->placement != TR_PLACE_AUTO && s->placement != TR_PLACE_THREAD &&
+	    s->placement != TR_PLACE_SCHEDULED) {
+		/* Its specs travel by address: it runs in this process. */
+		return fail(err, len, "%s%s", "",
+		    "a supervisor's placement is auto, thread or scheduled");
+	}
 	if (s->nchildren > 0 && s->children == NULL) {
 		return fail(err, len, "%s%s", "", "children missing");
 	}
@@ -244,17 +284,32 @@ tr_sup_check(const tr_sup_spec *s, char *err, size_t len)
 		    "(template child '%s')%s",
 		    s->children[0].id, "");
 	}
-	for (size_t i = 0; i < s->nchildren; i++) {
+	(void)trs_map_reserve(&ids, s->nchildren); /* else: one by one */
+	for (size_t i = 0; i < s->nchildren && rv == TR_OK; i++) {
 		if ((rv = trs_child_check(&s->children[i], s->auto_shutdown,
-		         err, len)) != TR_OK) {
-			return rv;
-		}
-		for (size_t k = 0; k < i; k++) {
-			if (strcmp(s->children[k].id, s->children[i].id) == 0) {
-				return fail(err, len, "child '%s': %s",
-				    s->children[i].id, "duplicate id");
-			}
+		         err, len)) == TR_OK &&
+		    earlier_id(&ids, s, i)) {
+			rv = fail(err, len, "child '%s': %s", s->children[i].id,
+			    "duplicate id");
 		}
 	}
-	return TR_OK;
+	trs_map_fini(&ids);
+	return rv;
+}
+
+tr_placement
+trs_sup_placement(const tr_sup_spec *s)
+{
+	const char *force;
+
+	if (s->placement != TR_PLACE_AUTO) {
+		return s->placement;
+	}
+	/* Not TROUPE_PLACEMENT's: a supervisor is no worker that fork or
+	 * exec could take, and its own switch lets the scheduled leg of
+	 * the suite choose (tests/meson.build). */
+	force = getenv("TROUPE_SUP_PLACEMENT");
+	return force != NULL && strcmp(force, "scheduled") == 0 ?
+	    TR_PLACE_SCHEDULED :
+	    TR_PLACE_THREAD;
 }

@@ -11,10 +11,19 @@ void trs_child_free(tr_child_spec *c);
 /* Checks c as a child of a supervisor with that auto_shutdown. */
 int trs_child_check(const tr_child_spec *c, tr_auto_shutdown auto_shutdown,
     char *err, size_t len);
+/* Where a supervisor of spec s runs: thread or scheduled (auto
+ * resolved as tr_sup_spec.placement says). */
+tr_placement trs_sup_placement(const tr_sup_spec *s);
 /* tr_sup_start for a child supervisor: linked, labelled for the log; on
  * TR_EINIT the path of the child that failed in path. */
 int trs_sup_start(const tr_sup_spec *spec, const char *name, const char *label,
     tr_ref *out, tr_reason *why, char *path, size_t pathlen);
+
+/* tr_sup_children, waiting at most timeout_ms (TR_FOREVER: as long as
+ * it takes) for an answer: TR_ETIMEDOUT for a supervisor held up (by a
+ * neighbour on its scheduler that does not return, say). */
+int trs_sup_children_timed(
+    tr_ref sup, tr_child_info *out, size_t max, size_t *n, int timeout_ms);
 
 /* Tags of the calls a supervisor answers (below the system range). */
 enum {

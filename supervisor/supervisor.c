@@ -65,38 +65,59 @@ trs_active(const child *c)
 /* ------------------------------------------------------------------ */
 /* The children                                                        */
 
-static child *
-find_ref(sup *s, tr_ref r)
+static bool
+id_is(const void *v, const void *arg)
 {
-	for (size_t i = 0; i < s->nkids; i++) {
-		if (s->kids[i]->state == TR_CHILD_RUNNING &&
-		    tr_ref_equal(s->kids[i]->ref, r)) {
-			return s->kids[i];
-		}
-	}
-	return NULL;
+	return strcmp(((const child *)v)->spec.id, arg) == 0;
 }
 
-static child *
-find_id(sup *s, const char *id)
+static bool
+ref_is(const void *v, const void *arg)
 {
-	for (size_t i = 0; i < s->nkids; i++) {
-		if (strcmp(s->kids[i]->spec.id, id) == 0) {
-			return s->kids[i];
-		}
+	return tr_ref_equal(((const child *)v)->ref, *(const tr_ref *)arg);
+}
+
+child *
+trs_find_id(sup *s, const char *id)
+{
+	return trs_map_find(&s->by_id, trs_hash_str(id), id_is, id);
+}
+
+child *
+trs_find_ref(sup *s, tr_ref r)
+{
+	if (tr_ref_is_nil(r)) {
+		return NULL;
 	}
-	return NULL;
+	return trs_map_find(&s->by_ref, trs_hash_ref(r), ref_is, &r);
+}
+
+/* The running child whose ref is r. */
+static child *
+find_running(sup *s, tr_ref r)
+{
+	child *c = trs_find_ref(s, r);
+
+	return c != NULL && c->state == TR_CHILD_RUNNING ? c : NULL;
+}
+
+void
+trs_set_ref(sup *s, child *c, tr_ref r)
+{
+	if (!tr_ref_is_nil(c->ref)) {
+		trs_map_del(&s->by_ref, trs_hash_ref(c->ref), c);
+	}
+	c->ref = r;
+	if (!tr_ref_is_nil(r)) {
+		/* Room was reserved for every child (add_child). */
+		trs_map_put(&s->by_ref, trs_hash_ref(r), c);
+	}
 }
 
 size_t
 trs_index_of(const sup *s, const child *c)
 {
-	for (size_t i = 0; i < s->nkids; i++) {
-		if (s->kids[i] == c) {
-			return i;
-		}
-	}
-	return s->nkids;
+	return c->pos < s->nkids && s->kids[c->pos] == c ? c->pos : s->nkids;
 }
 
 static void
@@ -112,17 +133,40 @@ trs_remove_child(sup *s, child *c)
 {
 	size_t i = trs_index_of(s, c);
 
+	trs_set_ref(s, c, TR_REF_NIL);
+	trs_map_del(&s->by_id, trs_hash_str(c->spec.id), c);
 	if (i < s->nkids) {
-		memmove(&s->kids[i], &s->kids[i + 1],
-		    (s->nkids - i - 1) * sizeof(*s->kids));
-		s->nkids--;
+		s->kids[i] = NULL; /* a hole, until compact() */
+		s->nholes++;
 	}
 	child_free(c);
+}
+
+/* Closes the holes, once they are as many as the children: between two
+ * messages, when no one holds an index into kids. */
+static void
+compact(sup *s)
+{
+	size_t k = 0;
+
+	if (s->nholes == 0 || s->nholes * 2 < s->nkids) {
+		return;
+	}
+	for (size_t i = 0; i < s->nkids; i++) {
+		if (s->kids[i] != NULL) {
+			s->kids[k] = s->kids[i];
+			s->kids[k]->pos = k;
+			k++;
+		}
+	}
+	s->nkids = k;
+	s->nholes = 0;
 }
 
 static int
 add_child(sup *s, const tr_child_spec *spec, child **out)
 {
+	size_t live = s->nkids - s->nholes + 1;
 	child *c;
 	int rv;
 
@@ -135,6 +179,11 @@ add_child(sup *s, const tr_child_spec *spec, child **out)
 		s->kids = v;
 		s->ckids = n;
 	}
+	/* Room in the indexes now, so that no later step can fail. */
+	if (trs_map_reserve(&s->by_id, live) != TR_OK ||
+	    trs_map_reserve(&s->by_ref, live) != TR_OK) {
+		return TR_ENOMEM;
+	}
 	if ((c = tri_calloc(1, sizeof(*c))) == NULL) {
 		return TR_ENOMEM;
 	}
@@ -144,7 +193,9 @@ add_child(sup *s, const tr_child_spec *spec, child **out)
 	}
 	c->sup = s;
 	c->state = TR_CHILD_STOPPED;
+	c->pos = s->nkids;
 	s->kids[s->nkids++] = c;
+	trs_map_put(&s->by_id, trs_hash_str(c->spec.id), c);
 	*out = c;
 	return TR_OK;
 }
@@ -239,7 +290,7 @@ call_start_child(sup *s, tr_msg *m, tr_ref *ref, tr_reason *why)
 		        sizeof(err)) != TR_OK) {
 			return TR_EINVAL;
 		}
-		if ((c = find_id(s, given->id)) != NULL) {
+		if ((c = trs_find_id(s, given->id)) != NULL) {
 			/* OTP's already_started (with the child) or
 			 * already_present (its spec, not running). */
 			if (c->state == TR_CHILD_RUNNING) {
@@ -284,7 +335,7 @@ id_of(tr_msg *m, char *id, size_t len)
 static int
 call_terminate_child(sup *s, const char *id)
 {
-	child *c = find_id(s, id);
+	child *c = trs_find_id(s, id);
 
 	if (c == NULL) {
 		/* OTP: a simple_one_for_one child already gone is no error. */
@@ -302,7 +353,7 @@ call_terminate_child(sup *s, const char *id)
 static int
 call_restart_child(sup *s, const char *id, tr_ref *ref, tr_reason *why)
 {
-	child *c = find_id(s, id);
+	child *c = trs_find_id(s, id);
 	int rv;
 
 	if (trs_is_simple(s)) {
@@ -322,7 +373,7 @@ call_restart_child(sup *s, const char *id, tr_ref *ref, tr_reason *why)
 static int
 call_delete_child(sup *s, const char *id)
 {
-	child *c = find_id(s, id);
+	child *c = trs_find_id(s, id);
 
 	if (trs_is_simple(s)) {
 		return TR_ENOTSUP;
@@ -343,21 +394,27 @@ call_children(sup *s, tr_msg *m)
 	uint64_t now = trs_now_ms();
 	msgpack_packer *pk;
 	tr_msg *r;
+	int bad, rv;
 
-	if (tr_msg_new(&r, TAG_CHILDREN) != TR_OK) {
-		return;
+	if ((rv = tr_msg_new(&r, TAG_CHILDREN)) != TR_OK) {
+		goto fail;
 	}
 	pk = tr_msg_packer(r);
-	msgpack_pack_array(pk, (uint32_t)s->nkids);
+	bad = msgpack_pack_array(pk, (uint32_t)(s->nkids - s->nholes));
 	for (size_t i = 0; i < s->nkids; i++) {
 		child *c = s->kids[i];
-		tr_placement place = c->spec.start.placement;
-		bool live =
+		tr_placement place;
+		bool live;
+		if (c == NULL) {
+			continue;
+		}
+		place = c->spec.start.placement;
+		live =
 		    c->state == TR_CHILD_RUNNING || c->state == TR_CHILD_STUCK;
-		if (c->spec.sup != NULL) {
-			place = TR_PLACE_THREAD;
-		} else if (live) {
+		if (live) {
 			place = c->place;
+		} else if (c->spec.sup != NULL) {
+			place = trs_sup_placement(c->spec.sup);
 		} else if (place == TR_PLACE_AUTO) {
 			/* Not running: what auto would choose (without the
 			 * environment's override, which is the spawner's). */
@@ -365,18 +422,34 @@ call_children(sup *s, tr_msg *m)
 			    c->spec.start.isolated            ? TR_PLACE_FORK :
 			                                        TR_PLACE_THREAD;
 		}
-		msgpack_pack_array(pk, 7);
-		msgpack_pack_str_with_body(pk, c->spec.id, strlen(c->spec.id));
-		tr_pack_ref(pk, live ? c->ref : TR_REF_NIL);
-		msgpack_pack_int(pk, (int)c->state);
-		msgpack_pack_int(pk, (int)place);
-		msgpack_pack_int(pk, c->spec.sup != NULL);
-		msgpack_pack_uint32(pk, c->restarts);
-		msgpack_pack_uint64(
+		bad |= msgpack_pack_array(pk, 7);
+		bad |= msgpack_pack_str_with_body(
+		    pk, c->spec.id, strlen(c->spec.id));
+		bad |= tr_pack_ref(pk, live ? c->ref : TR_REF_NIL) != TR_OK;
+		bad |= msgpack_pack_int(pk, (int)c->state);
+		bad |= msgpack_pack_int(pk, (int)place);
+		bad |= msgpack_pack_int(pk, c->spec.sup != NULL);
+		bad |= msgpack_pack_uint32(pk, c->restarts);
+		bad |= msgpack_pack_uint64(
 		    pk, c->state == TR_CHILD_RUNNING ? now - c->started_ms : 0);
 	}
-	if (tr_reply(tr_msg_from(m), r) != TR_OK) {
-		tr_msg_free(r);
+	/* A packer fails past TR_MSG_MAX, or out of memory. */
+	rv = !bad ? tr_reply(tr_msg_from(m), r) :
+	    tr_msg_size(r) + 4096 >= (size_t)TR_MSG_MAX ? TR_EMSGSIZE :
+	                                                  TR_ENOMEM;
+	if (rv == TR_OK) {
+		return;
+	}
+	tr_msg_free(r);
+fail:
+	/* No list: the reason instead, or the caller would wait for ever
+	 * (a list past the largest body, 10^5s of children, or past the
+	 * runtime's max_body). */
+	if (tr_msg_new(&r, TAG_CHILDREN) == TR_OK) {
+		msgpack_pack_int(tr_msg_packer(r), rv);
+		if (tr_reply(tr_msg_from(m), r) != TR_OK) {
+			tr_msg_free(r);
+		}
 	}
 }
 
@@ -397,7 +470,7 @@ handle_one(sup *s, tr_msg *m)
 	switch (tr_msg_tag(m)) {
 	case TR_TAG_EXIT:
 		tr_msg_reason(m, &who, &why, NULL);
-		if ((c = find_ref(s, who)) != NULL) {
+		if ((c = find_running(s, who)) != NULL) {
 			trs_child_exited(s, c, why);
 		} else if (tr_ref_equal(who, s->parent) && !s->ending) {
 			/* As in OTP, the end of the parent is ours. */
@@ -407,15 +480,22 @@ handle_one(sup *s, tr_msg *m)
 		/* Else a child we stopped ourselves: already handled. */
 		return;
 	case TR_TAG_DOWN:
-		if (tr_msg_reason(m, NULL, &why, &mon) == TR_OK) {
-			(void)trs_stuck_down(s, mon, why);
+		if (tr_msg_reason(m, &who, &why, &mon) == TR_OK) {
+			(void)trs_stuck_down(s, who, mon, why);
 		}
 		return;
 	case TAG_TRY_AGAIN:
 		if (tr_msg_body(m, &o) == TR_OK &&
-		    o.type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    o.type == MSGPACK_OBJECT_ARRAY && o.via.array.size == 2 &&
+		    o.via.array.ptr[0].type == MSGPACK_OBJECT_STR &&
+		    o.via.array.ptr[0].via.str.size < sizeof(id) &&
+		    o.via.array.ptr[1].type ==
+		        MSGPACK_OBJECT_POSITIVE_INTEGER &&
 		    tr_ref_equal(tr_msg_sender(m), tr_self())) {
-			trs_try_again(s, o.via.u64);
+			memcpy(id, o.via.array.ptr[0].via.str.ptr,
+			    o.via.array.ptr[0].via.str.size);
+			id[o.via.array.ptr[0].via.str.size] = '\0';
+			trs_try_again(s, id, o.via.array.ptr[1].via.u64);
 		}
 		return;
 	case TAG_START_CHILD:
@@ -441,7 +521,7 @@ handle_one(sup *s, tr_msg *m)
 	case TR_TAG_STDERR:
 		/* A wrapped program's output: shown, as a process manager
 		 * does, with the child's path. */
-		if ((c = find_ref(s, tr_msg_sender(m))) != NULL) {
+		if ((c = find_running(s, tr_msg_sender(m))) != NULL) {
 			if (tr_msg_body(m, &o) == TR_OK &&
 			    (o.type == MSGPACK_OBJECT_STR ||
 			        o.type == MSGPACK_OBJECT_BIN)) {
@@ -468,14 +548,15 @@ sup_handle(void *state, tr_msg *msg)
 
 	handle_one(s, msg);
 	/* What arrived while we waited on a child, in arrival order. */
-	while (s->nstash > 0 && !s->ending && !s->canceled) {
-		m = s->stash[0];
-		memmove(&s->stash[0], &s->stash[1],
-		    (s->nstash - 1) * sizeof(*s->stash));
-		s->nstash--;
+	while (s->hstash < s->nstash && !s->ending && !s->canceled) {
+		m = s->stash[s->hstash++];
+		if (s->hstash == s->nstash) {
+			s->hstash = s->nstash = 0;
+		}
 		handle_one(s, m);
 		tr_msg_free(m);
 	}
+	compact(s);
 	return 0;
 }
 
@@ -484,11 +565,15 @@ static void
 sup_free(sup *s)
 {
 	for (size_t i = 0; i < s->nkids; i++) {
-		child_free(s->kids[i]);
+		if (s->kids[i] != NULL) {
+			child_free(s->kids[i]);
+		}
 	}
-	for (size_t i = 0; i < s->nstash; i++) {
+	for (size_t i = s->hstash; i < s->nstash; i++) {
 		tr_msg_free(s->stash[i]);
 	}
+	trs_map_fini(&s->by_id);
+	trs_map_fini(&s->by_ref);
 	tri_free(s->kids);
 	tri_free(s->stash);
 	tri_free(s->restarts);
@@ -504,20 +589,25 @@ stop_all(sup *s)
 	trs_stop_pending(s);
 	if (trs_is_simple(s) && s->nkids > 0) {
 		child **v = tri_malloc(s->nkids * sizeof(*v));
+		size_t n = 0;
 		if (v != NULL) {
-			for (size_t i = 0; i < s->nkids; i++) {
-				v[i] = s->kids[s->nkids - 1 - i];
+			for (size_t i = s->nkids; i-- > 0;) {
+				if (s->kids[i] != NULL) {
+					v[n++] = s->kids[i];
+				}
 			}
-			trs_stop(s, v, s->nkids);
+			trs_stop(s, v, n);
 			tri_free(v);
 		}
 	}
 	for (size_t i = s->nkids; i-- > 0;) {
-		trs_stop(s, &s->kids[i], 1);
+		if (s->kids[i] != NULL) {
+			trs_stop(s, &s->kids[i], 1);
+		}
 	}
 	for (size_t i = 0; i < s->nkids; i++) {
 		child *c = s->kids[i];
-		if (c->state == TR_CHILD_STUCK) {
+		if (c != NULL && c->state == TR_CHILD_STUCK) {
 			fprintf(stderr,
 			    "troupe: %s: child '%s' is still stuck as its "
 			    "supervisor ends: abandoned\n",
@@ -555,6 +645,11 @@ sup_init(void *state, tr_msg *arg)
 	path_out = (char *)(uintptr_t)e[4].via.u64;
 	path_len = (size_t)e[5].via.u64;
 	tr_trap_exits(true, NULL);
+	{
+		tr_actor_info me;
+		s->scheduled = tr_actor_info_get(tr_self(), &me) == TR_OK &&
+		    me.placement == TR_PLACE_SCHEDULED;
+	}
 	if ((s->spec = trs_spec_dup(given)) == NULL) {
 		return TR_ENOMEM;
 	}
@@ -568,7 +663,9 @@ sup_init(void *state, tr_msg *arg)
 		    (rv = trs_start(s, c, &why, path_out, path_len)) != TR_OK) {
 			/* A tree starts whole or not at all: newest first. */
 			for (size_t k = s->nkids; k-- > 0;) {
-				trs_stop(s, &s->kids[k], 1);
+				if (s->kids[k] != NULL) {
+					trs_stop(s, &s->kids[k], 1);
+				}
 			}
 			/* No terminate follows a failed init: free here. */
 			sup_free(s);
@@ -636,7 +733,7 @@ sup_spawn(const tr_sup_spec *spec, const char *name, const char *label,
 	msgpack_pack_uint64(pk, sizeof(failed));
 	memset(&sp, 0, sizeof(sp));
 	sp.behavior = sup_behavior.name;
-	sp.placement = TR_PLACE_THREAD;
+	sp.placement = trs_sup_placement(spec);
 	sp.init_arg = arg;
 	sp.name = name;
 	sp.link = link;

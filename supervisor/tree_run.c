@@ -1,14 +1,18 @@
 /*
  * tree_run.c -- running a supervision tree from a file, as the `troupe
  * run` command and tr_tree_main() do: load it, start it, log its state
- * changes, answer the control socket, stop it on SIGINT/SIGTERM.
+ * changes and its busy actors (tree_watch.c), answer the control
+ * socket, stop it on SIGINT/SIGTERM.
  *
  * A running tree listens on a control socket, <run base>/<tree>.ctl, in
  * the user's private run directory (mode 0700): only its owner reaches
  * it.  Requests and replies are msgpack arrays:
  *   ["status"]            -> [pid, [{path, placement, supervisor, pid,
  *                              state, restarts, uptime_ms, depth,
- *                              capacity, in, out}, ...]]
+ *                              capacity, in, out, timers, callback_ms,
+ *                              waiting}, ...], [path, ...]]
+ *                            the last list: supervisors that did not
+ *                            list their children in time ("": the root)
  *   ["stop"|"start"|"restart", "sub/child"] -> [code, text]
  */
 #include <limits.h>
@@ -24,6 +28,7 @@
 #include "config.h"
 #include "control.h"
 #include "internal.h"
+#include "sup_spec.h"
 #include "tree_run.h"
 
 #define TAG_SIGNAL 1
@@ -55,23 +60,59 @@ state_name(int s)
 static const char *
 place_name(int p)
 {
-	static const char *n[] = {"auto", "thread", "fork", "exec"};
-	return p >= 0 && p <= TR_PLACE_EXEC ? n[p] : "?";
+	static const char *n[] = {
+	    "auto", "thread", "fork", "exec", "scheduled"};
+	return p >= 0 && p <= TR_PLACE_SCHEDULED ? n[p] : "?";
 }
 
 /* ------------------------------------------------------------------ */
 /* The running side: status of the tree, steering its children         */
 
-/* Appends every child of sup (depth first) as a status entry. */
-static void
-pack_tree(
-    msgpack_packer *pk, tr_ref sup, const char *prefix, uint32_t *n, int depth)
-{
-	tr_child_info kids[256];
-	size_t nk = 0;
+/* A walk of the tree for `status`: its entries, and the supervisors
+ * that did not list their children in time. */
+typedef struct status_walk {
+	msgpack_packer *pk;
+	uint32_t n;
+	uint64_t deadline; /* the walk's, ms (tri_now_ms) */
+	msgpack_packer *silent;
+	uint32_t nsilent;
+} status_walk;
 
-	if (depth > 16 || tr_sup_children(sup, kids, 256, &nk) != TR_OK) {
+/* How long one supervisor, and the whole walk, may take to answer: a
+ * scheduled supervisor answers nothing while a neighbour on its
+ * scheduler thread runs a callback that does not return, and the
+ * client waits 5 s for the whole reply. */
+#define STATUS_CALL_MS 500
+#define STATUS_WALK_MS 3000
+
+/* Appends every child of sup (depth first) as a status entry; prefix is
+ * sup's path, "" for the root, else "sub/". */
+static void
+pack_tree(status_walk *w, tr_ref sup, const char *prefix, int depth)
+{
+	msgpack_packer *pk = w->pk;
+	tr_child_info kids[256];
+	uint64_t now = tri_now_ms();
+	size_t nk = 0;
+	int rv = TR_ETIMEDOUT;
+
+	if (depth > 16) {
 		return;
+	}
+	if (now < w->deadline) {
+		uint64_t left = w->deadline - now;
+		rv = trs_sup_children_timed(sup, kids, 256, &nk,
+		    left < STATUS_CALL_MS ? (int)left : STATUS_CALL_MS);
+	}
+	if (rv == TR_ETIMEDOUT) {
+		size_t len = strlen(prefix);
+		len -= len > 0; /* "sub/" names "sub"; "" the root */
+		msgpack_pack_str_with_body(w->silent, prefix, len);
+		w->nsilent++;
+		return;
+	}
+	if (rv != TR_OK) {
+		return; /* gone meanwhile */
 	}
 	for (size_t i = 0; i < nk && i < 256; i++) {
 		tr_child_info *k = &kids[i];
@@ -85,7 +126,7 @@ pack_tree(
 		        k->id) >= sizeof(path)) {
 			continue;
 		}
-		msgpack_pack_map(pk, 12);
+		msgpack_pack_map(pk, 14);
 		msgpack_pack_str_with_body(pk, "path", 4);
 		msgpack_pack_str_with_body(pk, path, strlen(path));
 		msgpack_pack_str_with_body(pk, "placement", 9);
@@ -112,11 +153,17 @@ pack_tree(
 		msgpack_pack_uint64(pk, live ? info.msgs_out : 0);
 		msgpack_pack_str_with_body(pk, "timers", 6);
 		msgpack_pack_uint32(pk, live ? info.timers : 0);
-		(*n)++;
+		/* A callback that has not returned (scheduled actors). */
+		msgpack_pack_str_with_body(pk, "callback_ms", 11);
+		msgpack_pack_uint64(pk, live ? info.callback_ms : 0);
+		msgpack_pack_str_with_body(pk, "waiting", 7);
+		live &&info.waiting ? msgpack_pack_true(pk) :
+		                      msgpack_pack_false(pk);
+		w->n++;
 		if (k->supervisor && live) {
 			char sub[520];
 			snprintf(sub, sizeof(sub), "%.500s/", path);
-			pack_tree(pk, k->ref, sub, n, depth + 1);
+			pack_tree(w, k->ref, sub, depth + 1);
 		}
 	}
 }
@@ -336,18 +383,25 @@ control_handle(void *state, tr_msg *m)
 		}
 	}
 	if (strcmp(op, "status") == 0) {
-		/* [pid, [entries...]]: count first into a side buffer. */
-		msgpack_sbuffer body;
-		msgpack_packer bpk;
-		uint32_t n = 0;
+		/* [pid, [entries...], [silent supervisors...]]: counted
+		 * first into side buffers. */
+		msgpack_sbuffer body, silent;
+		msgpack_packer bpk, spk;
+		status_walk w = {
+		    &bpk, 0, tri_now_ms() + STATUS_WALK_MS, &spk, 0};
 		msgpack_sbuffer_init(&body);
 		msgpack_packer_init(&bpk, &body, msgpack_sbuffer_write);
-		pack_tree(&bpk, root_sup, "", &n, 0);
-		msgpack_pack_array(&pk, 2);
+		msgpack_sbuffer_init(&silent);
+		msgpack_packer_init(&spk, &silent, msgpack_sbuffer_write);
+		pack_tree(&w, root_sup, "", 0);
+		msgpack_pack_array(&pk, 3);
 		msgpack_pack_int(&pk, (int)getpid());
-		msgpack_pack_array(&pk, n);
+		msgpack_pack_array(&pk, w.n);
 		msgpack_sbuffer_write(&sb, body.data, body.size);
+		msgpack_pack_array(&pk, w.nsilent);
+		msgpack_sbuffer_write(&sb, silent.data, silent.size);
 		msgpack_sbuffer_destroy(&body);
+		msgpack_sbuffer_destroy(&silent);
 	} else if (strcmp(op, "stop") == 0 || strcmp(op, "start") == 0 ||
 	    strcmp(op, "restart") == 0) {
 		char text[160];
@@ -414,6 +468,9 @@ tr_tree_main(const char *file)
 	tr_behavior control = {
 	    .name = "troupe.control", .handle = control_handle};
 	tr_tree *tree = NULL;
+	tr_options opts = {0};
+	trs_watch *watch = NULL;
+	uint64_t next_tick;
 	char *errors = NULL, path[PATH_MAX], text[64], failed[256];
 	bool stopping = false;
 	pthread_t st;
@@ -474,7 +531,9 @@ tr_tree_main(const char *file)
 			return 1;
 		}
 	}
-	if ((rv = tr_init(NULL)) != TR_OK) {
+	/* The file's runtime options: its schedulers and stack size. */
+	(void)tr_tree_options(tree, &opts);
+	if ((rv = tr_init(&opts)) != TR_OK) {
 		fprintf(stderr, "troupe: cannot start the runtime: %s\n",
 		    tr_strerror(rv));
 		trs_tree_release(tr_tree_name(tree), claim);
@@ -523,9 +582,19 @@ tr_tree_main(const char *file)
 	fprintf(stderr, "troupe: tree '%s' running; Ctrl-C stops it\n",
 	    tr_tree_name(tree));
 
+	watch = trs_watch_new(tr_tree_name(tree), root_sup);
+	next_tick = tri_now_ms() + TRS_WATCH_TICK_MS;
 	for (;;) {
+		uint64_t now = tri_now_ms();
 		tr_msg *m;
-		if (tr_recv(&m, TR_FOREVER) != TR_OK) {
+		if (watch != NULL && now >= next_tick) {
+			trs_watch_tick(watch);
+			now = tri_now_ms();
+			next_tick = now + TRS_WATCH_TICK_MS;
+		}
+		if (tr_recv(&m,
+		        watch == NULL ? TR_FOREVER : (int)(next_tick - now)) !=
+		    TR_OK) {
 			continue;
 		}
 		if (tr_msg_tag(m) == TAG_SIGNAL && !stopping) {
@@ -573,6 +642,7 @@ tr_tree_main(const char *file)
 		}
 		tr_msg_free(m);
 	}
+	trs_watch_free(watch);
 	tri_ctl_close(ctl);
 	tr_shutdown();
 	trs_tree_release(tr_tree_name(tree), claim);

@@ -25,22 +25,8 @@
 #include "tree_run.h"
 
 #define CTL_TIMEOUT_MS 5000
-
-static void
-fmt_ms(char *buf, size_t len, uint64_t ms)
-{
-	if (ms < 60000) {
-		snprintf(buf, len, "%.1fs", (double)ms / 1000.0);
-	} else if (ms < 3600000) {
-		snprintf(buf, len, "%llum%02llus",
-		    (unsigned long long)(ms / 60000),
-		    (unsigned long long)(ms / 1000 % 60));
-	} else {
-		snprintf(buf, len, "%lluh%02llum",
-		    (unsigned long long)(ms / 3600000),
-		    (unsigned long long)(ms / 60000 % 60));
-	}
-}
+/* A callback that has run this long without returning shows in BUSY. */
+#define BUSY_SHOWN_MS 1000
 
 /* ------------------------------------------------------------------ */
 /* The client side                                                     */
@@ -203,10 +189,36 @@ str(const msgpack_object *map, const char *key, char *buf, size_t len)
 	return buf;
 }
 
+static bool
+flag(const msgpack_object *map, const char *key)
+{
+	const msgpack_object *v = field(map, key);
+	return v != NULL && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
+}
+
+/* BUSY: "busy 12.3s" for a callback that has run BUSY_SHOWN_MS or more
+ * without returning (a scheduled actor's holds up its scheduler's
+ * others), "waiting 12.3s" for one that waits in it (tr_call, tr_recv),
+ * else "-". */
+static const char *
+busy_text(const msgpack_object *e, char *buf, size_t len)
+{
+	uint64_t ms = num(e, "callback_ms");
+	char t[32];
+
+	if (ms < BUSY_SHOWN_MS) {
+		return "-";
+	}
+	trs_fmt_ms(t, sizeof(t), ms);
+	snprintf(buf, len, "%s %s", flag(e, "waiting") ? "waiting" : "busy", t);
+	return buf;
+}
+
 static int
 cmd_status(const char *given, bool json)
 {
-	char tree[256], a[256], b[64], c[64], up[32], box[32];
+	char tree[256], a[256], b[64], c[64], up[32], box[32], busy[48];
+	const msgpack_object *silent;
 	msgpack_zone z;
 	msgpack_object o;
 	uint8_t *raw = NULL;
@@ -217,8 +229,9 @@ cmd_status(const char *given, bool json)
 	}
 	msgpack_zone_init(&z, 4096);
 	if ((rv = request(tree, "status", NULL, &z, &o, &raw)) != TR_OK ||
-	    o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 2 ||
-	    o.via.array.ptr[1].type != MSGPACK_OBJECT_ARRAY) {
+	    o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 3 ||
+	    o.via.array.ptr[1].type != MSGPACK_OBJECT_ARRAY ||
+	    o.via.array.ptr[2].type != MSGPACK_OBJECT_ARRAY) {
 		msgpack_zone_destroy(&z);
 		free(raw);
 		return 1;
@@ -229,9 +242,9 @@ cmd_status(const char *given, bool json)
 	} else {
 		printf("tree %s, pid %lld\n", tree,
 		    (long long)o.via.array.ptr[0].via.i64);
-		printf("%-28s %-9s %-7s %-10s %8s %9s %12s %9s %9s %8s\n",
-		    "CHILD", "PLACEMENT", "PID", "STATE", "RESTARTS", "UPTIME",
-		    "MAILBOX", "IN", "OUT", "TIMERS");
+		printf("%-28s %-9s %-7s %-10s %-13s %8s %9s %12s %9s %9s %8s\n",
+		    "CHILD", "PLACEMENT", "PID", "STATE", "BUSY", "RESTARTS",
+		    "UPTIME", "MAILBOX", "IN", "OUT", "TIMERS");
 	}
 	for (uint32_t i = 0; i < o.via.array.ptr[1].via.array.size; i++) {
 		const msgpack_object *e = &o.via.array.ptr[1].via.array.ptr[i];
@@ -244,6 +257,7 @@ cmd_status(const char *given, bool json)
 			printf(
 			    "%s{\"path\":\"%s\",\"placement\":\"%s\","
 			    "\"supervisor\":%s,\"pid\":%lld,\"state\":\"%s\","
+			    "\"callback_ms\":%llu,\"waiting\":%s,"
 			    "\"restarts\":%llu,\"uptime_ms\":%llu,"
 			    "\"mailbox_depth\":%llu,\"mailbox_capacity\":%llu,"
 			    "\"msgs_in\":%llu,\"msgs_out\":%llu,"
@@ -255,6 +269,8 @@ cmd_status(const char *given, bool json)
 			        "true" :
 			        "false",
 			    p, str(e, "state", c, sizeof(c)),
+			    (unsigned long long)num(e, "callback_ms"),
+			    flag(e, "waiting") ? "true" : "false",
 			    (unsigned long long)num(e, "restarts"),
 			    (unsigned long long)num(e, "uptime_ms"),
 			    (unsigned long long)num(e, "depth"),
@@ -263,24 +279,51 @@ cmd_status(const char *given, bool json)
 			    (unsigned long long)num(e, "out"),
 			    (unsigned long long)num(e, "timers"));
 		} else {
-			fmt_ms(up, sizeof(up), num(e, "uptime_ms"));
+			trs_fmt_ms(up, sizeof(up), num(e, "uptime_ms"));
 			snprintf(box, sizeof(box), "%llu/%llu",
 			    (unsigned long long)num(e, "depth"),
 			    (unsigned long long)num(e, "capacity"));
-			printf("%-28s %-9s %-7lld %-10s %8llu %9s %12s %9llu "
-			       "%9llu %8llu\n",
+			printf("%-28s %-9s %-7lld %-10s %-13s %8llu %9s %12s "
+			       "%9llu %9llu %8llu\n",
 			    str(e, "path", a, sizeof(a)),
 			    field(e, "supervisor") != NULL &&
 			            field(e, "supervisor")->via.boolean ?
 			        "sup" :
 			        str(e, "placement", b, sizeof(b)),
 			    p, str(e, "state", c, sizeof(c)),
+			    busy_text(e, busy, sizeof(busy)),
 			    (unsigned long long)num(e, "restarts"),
 			    num(e, "uptime_ms") ? up : "-",
 			    num(e, "capacity") ? box : "-",
 			    (unsigned long long)num(e, "in"),
 			    (unsigned long long)num(e, "out"),
 			    (unsigned long long)num(e, "timers"));
+		}
+	}
+	/* Supervisors that did not list their children in time. */
+	silent = &o.via.array.ptr[2];
+	if (json) {
+		printf("],\"not_answering\":[");
+	}
+	for (uint32_t i = 0; i < silent->via.array.size; i++) {
+		const msgpack_object *v = &silent->via.array.ptr[i];
+		int len =
+		    v->type == MSGPACK_OBJECT_STR ? (int)v->via.str.size : 0;
+		const char *p =
+		    v->type == MSGPACK_OBJECT_STR ? v->via.str.ptr : "";
+		if (json) {
+			printf("%s\"%.*s\"", i ? "," : "", len, p);
+		} else if (len == 0) {
+			printf("troupe: the root supervisor did not answer in "
+			       "time: its children are not listed (a callback "
+			       "that does not return, on its scheduler "
+			       "thread?)\n");
+		} else {
+			printf("troupe: supervisor '%.*s' did not answer in "
+			       "time: its children are not listed (a callback "
+			       "that does not return, on its scheduler "
+			       "thread?)\n",
+			    len, p);
 		}
 	}
 	if (json) {
@@ -348,8 +391,9 @@ static const char *usage_text =
     "  check FILE               validate FILE; print file:line:column errors;\n"
     "                           start nothing (exit status 2 on errors)\n"
     "  status [--json] [TREE]   the live tree: child, placement, pid, state,\n"
-    "                           restarts, uptime, mailbox depth, messages,\n"
-    "                           pending timers (--tree TREE names it too)\n"
+    "                           a callback that does not return, restarts,\n"
+    "                           uptime, mailbox depth, messages, pending\n"
+    "                           timers (--tree TREE names it too)\n"
     "  stop CHILD [--tree TREE]     stop a child (path: sub/child)\n"
     "  start CHILD [--tree TREE]    start a stopped child again\n"
     "  restart CHILD [--tree TREE]  stop and start a child (a group of\n"
@@ -378,9 +422,11 @@ static const struct {
         "starts nothing.  Exit status 0 if it is good, 2 if not.\n"},
     {"status",
         "usage: troupe status [--json] [TREE | --tree TREE]\n\n"
-        "The live tree: each child's path, placement, pid, state,\n"
-        "restarts, uptime, mailbox depth/capacity, messages in and out,\n"
-        "delayed sends to it still to fire (timers).\n"
+        "The live tree: each child's path, placement, pid, state, a\n"
+        "callback that has run 1 s or more without returning (BUSY: `busy\n"
+        "12.3s`, or `waiting 12.3s` in tr_call, tr_recv...), restarts,\n"
+        "uptime, mailbox depth/capacity, messages in and out, delayed\n"
+        "sends to it still to fire (timers).\n"
         "TREE may be left out when one tree runs.\n"},
     {"stop",
         "usage: troupe stop CHILD [--tree TREE]\n\n"

@@ -78,6 +78,17 @@ ts_auto_placement(void)
 	return TR_PLACE_SCHEDULED; /* auto's own choice */
 }
 
+/* Where a supervisor of placement auto runs: a thread, or a scheduled
+ * actor when TROUPE_SUP_PLACEMENT=scheduled. */
+static inline tr_placement
+ts_sup_placement(void)
+{
+	const char *p = getenv("TROUPE_SUP_PLACEMENT");
+
+	return p != NULL && strcmp(p, "scheduled") == 0 ? TR_PLACE_SCHEDULED :
+	                                                  TR_PLACE_THREAD;
+}
+
 /* How an AUTO child ends when tr_kill()ed: a thread is stopped with
  * reason killed, a process is sent SIGKILL. */
 static inline tr_reason

@@ -184,6 +184,10 @@ test_null_arguments(void **state)
 	tr_tree_free(t);
 	assert_null(tr_tree_spec(NULL));
 	assert_null(tr_tree_name(NULL));
+	assert_int_equal(tr_tree_options(NULL, &(tr_options){0}), TR_EINVAL);
+	assert_int_equal(tr_tree_load("good_defaults.yaml", &t, NULL), TR_OK);
+	assert_int_equal(tr_tree_options(t, NULL), TR_EINVAL);
+	tr_tree_free(t);
 	tr_tree_free(NULL);
 }
 
@@ -606,6 +610,64 @@ test_good_nested(void **state)
 	tr_tree_free(t);
 }
 
+/* Scheduled actors: the runtime's options, a supervisor's placement,
+ * children on the schedulers. */
+static void
+test_good_scheduled(void **state)
+{
+	tr_tree *t = load_ok("good_scheduled.yaml");
+	const tr_sup_spec *s = tr_tree_spec(t), *conns, *plain;
+	const tr_child_spec *c;
+	tr_options o;
+
+	(void)state;
+	/* What the file gives is set; the rest is left as it was. */
+	memset(&o, 0xab, sizeof(o));
+	assert_int_equal(tr_tree_options(t, &o), TR_OK);
+	assert_int_equal(o.schedulers, 3);
+	assert_int_equal(o.stack_size, 64 * 1024);
+	assert_int_equal(o.mailbox_capacity, 0xabababab);
+	assert_int_equal(o.max_body, 0xabababab);
+
+	assert_int_equal(s->placement, TR_PLACE_SCHEDULED);
+	assert_int_equal(s->nchildren, 4);
+	for (size_t i = 0; i < 2; i++) {
+		c = child(s, i, i == 0 ? "a.1" : "a.2");
+		assert_str(c->start.behavior, "worker");
+		assert_int_equal(c->start.placement, TR_PLACE_SCHEDULED);
+	}
+	c = child(s, 2, "conns");
+	assert_non_null(conns = c->sup);
+	assert_int_equal(conns->placement, TR_PLACE_THREAD);
+	assert_int_equal(conns->strategy, TR_SIMPLE_ONE_FOR_ONE);
+	c = child(conns, 0, "conn");
+	assert_int_equal(c->start.placement, TR_PLACE_SCHEDULED);
+	assert_int_equal(c->restart, TR_TEMPORARY);
+	assert_non_null(plain = child(s, 3, "plain")->sup);
+	assert_int_equal(plain->placement, TR_PLACE_AUTO);
+	assert_int_equal(tr_sup_check(s, NULL, 0), TR_OK);
+	tr_tree_free(t);
+
+	/* schedulers: auto is the default, said so (0); bytes as such. */
+	t = load_ok("good_sched_auto.yaml");
+	o = (tr_options){.schedulers = 7, .mailbox_capacity = 9};
+	assert_int_equal(tr_tree_options(t, &o), TR_OK);
+	assert_int_equal(o.schedulers, 0);
+	assert_int_equal(o.stack_size, 1048576);
+	assert_int_equal(o.mailbox_capacity, 9);
+	assert_int_equal(tr_tree_spec(t)->placement, TR_PLACE_AUTO);
+	tr_tree_free(t);
+
+	/* No runtime map: nothing is set. */
+	t = load_ok("good_full.yaml");
+	o = (tr_options){.schedulers = 7, .stack_size = 5};
+	assert_int_equal(tr_tree_options(t, &o), TR_OK);
+	assert_int_equal(o.schedulers, 7);
+	assert_int_equal(o.stack_size, 5);
+	assert_int_equal(tr_tree_spec(t)->placement, TR_PLACE_AUTO);
+	tr_tree_free(t);
+}
+
 /* ------------------------------------------------------------------ */
 /* Bad files                                                           */
 
@@ -675,7 +737,7 @@ static const bad_case bad_cases[] = {
         "bad_values.yaml:10:16: 'restart' must be one of permanent, "
         "transient, temporary\n"
         "bad_values.yaml:11:18: 'placement' must be one of auto, thread, "
-        "fork, exec\n"
+        "fork, exec, scheduled\n"
         "bad_values.yaml:12:17: 'shutdown' must be an integer from 0 to "
         "2147483647 (ms), brutal or infinity\n"
         "bad_values.yaml:13:16: 'mailbox' must be a positive integer\n"
@@ -816,6 +878,27 @@ static const bad_case bad_cases[] = {
         "bad_plugin.yaml:4:28: unknown behavior 'plugin.missing'\n"},
     {"bad_plugins_map.yaml",
         "bad_plugins_map.yaml:1:10: 'plugins' must be a list of paths\n"},
+    /* Scheduled actors: the runtime's options, placements. */
+    {"bad_scheduled.yaml",
+        "bad_scheduled.yaml:2:15: 'schedulers' must be an integer from 1 "
+        "to 511, or auto\n"
+        "bad_scheduled.yaml:3:15: 'stack_size' must be from 16k to 1024m: "
+        "bytes, or a number with k or m (256k)\n"
+        "bad_scheduled.yaml:4:3: unknown key 'threads' in runtime\n"
+        "bad_scheduled.yaml:6:14: 'placement' must be one of auto, thread, "
+        "scheduled\n"
+        "bad_scheduled.yaml:8:44: 'placement' must be one of auto, thread, "
+        "fork, exec, scheduled\n"
+        "bad_scheduled.yaml:9:41: a 'command' runs with placement exec or "
+        "auto, not scheduled\n"
+        "bad_scheduled.yaml:11:7: 'placement' does not apply to a "
+        "supervisor child\n"},
+    {"bad_runtime.yaml", "bad_runtime.yaml:1:10: 'runtime' must be a map\n"},
+    {"bad_runtime_small.yaml",
+        "bad_runtime_small.yaml:2:15: 'schedulers' must be an integer from "
+        "1 to 511, or auto\n"
+        "bad_runtime_small.yaml:3:15: 'stack_size' must be from 16k to "
+        "1024m: bytes, or a number with k or m (256k)\n"},
 };
 
 /* Loads file, which must fail with exactly want; false if it did not. */
@@ -1010,6 +1093,7 @@ test_alloc_failures(void **state)
 	sweep("good_values.yaml", TR_OK);
 	sweep("good_nested.yaml", TR_OK);
 	sweep("good_limits.yaml", TR_OK);
+	sweep("good_scheduled.yaml", TR_OK);
 	sweep("bad_values.yaml", TR_EINVAL);
 	sweep("bad_program.yaml", TR_EINVAL);
 	sweep("bad_names.yaml", TR_EINVAL);
@@ -1034,6 +1118,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_good_simple),
 	    cmocka_unit_test(test_good_exec),
 	    cmocka_unit_test(test_good_nested),
+	    cmocka_unit_test(test_good_scheduled),
 	    cmocka_unit_test(test_bad_files),
 	    cmocka_unit_test(test_plugin_errors),
 	    cmocka_unit_test(test_plugin),

@@ -380,6 +380,48 @@ alias_path(char *buf, size_t len, uint32_t node)
 }
 
 /* ------------------------------------------------------------------ */
+/* A member's end reaches its links                                    */
+/* ------------------------------------------------------------------ */
+
+/* An EXIT from a live process (measured: a few ms); the news of the
+ * process's end comes a second later or more, when the member could not
+ * send its last messages. */
+#define EXIT_PROMPT_MS 700
+
+/*
+ * A fork member's actor that ends tells its links in other processes
+ * before its process ends: the EXIT comes from the member at once, not
+ * with the root's news of the process's end.  The member's main context
+ * is linked to its actor too, and ends the process as soon as it hears;
+ * once an actor's links were a hash set, told in an order that depended
+ * on their refs, and about half of these EXITs came a second late.  Ten
+ * members, so that such an order would show.
+ */
+static void
+test_fork_exit_before_process_ends(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 10; i++) {
+		tr_spec spec = member_spec(TR_PLACE_FORK);
+		tr_ref m;
+		int64_t t0, dt;
+
+		spec.link = true;
+		m = tl_spawn_spec(&spec);
+		t0 = now_ms();
+		assert_int_equal(
+		    tr_stop(m, TR_REASON(TR_EXIT_CUSTOM, 7)), TR_OK);
+		tl_expect_exit(m, TR_REASON(TR_EXIT_CUSTOM, 7));
+		dt = now_ms() - t0;
+		if (dt >= EXIT_PROMPT_MS) {
+			print_error("member %d: EXIT after %lld ms\n", i,
+			    (long long)dt);
+		}
+		assert_true(dt < EXIT_PROMPT_MS);
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* Many members killed at once                                         */
 /* ------------------------------------------------------------------ */
 
@@ -1821,6 +1863,7 @@ main(void)
 	    TP_TEST(test_fork_member_killed_mid_call),
 	    TP_TEST(test_exec_member_killed_mid_call),
 	    TP_TEST(test_fork_children_killed),
+	    TP_TEST(test_fork_exit_before_process_ends),
 	    TP_TEST(test_wrapped_exit_status),
 	    TP_TEST(test_wrapped_exit_normal),
 	    TP_TEST(test_wrapped_killed_by_signal),

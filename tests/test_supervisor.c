@@ -964,7 +964,7 @@ test_nested_escalation(void **state)
 	}
 	ci = ts_info(sup, "inner");
 	assert_true(ci.supervisor);
-	assert_int_equal(ci.placement, TR_PLACE_THREAD);
+	assert_int_equal(ci.placement, ts_sup_placement());
 	assert_int_equal(ci.state, TR_CHILD_RUNNING);
 	in1 = ci.ref;
 	assert_false(ts_info(sup, "p").supervisor);
@@ -1486,7 +1486,7 @@ test_children_info(void **state)
 	assert_string_equal(ci[2].id, "inner");
 	assert_int_equal(ci[0].placement, ts_auto_placement());
 	assert_int_equal(ci[1].placement, TR_PLACE_FORK);
-	assert_int_equal(ci[2].placement, TR_PLACE_THREAD);
+	assert_int_equal(ci[2].placement, ts_sup_placement());
 	assert_false(ci[0].supervisor);
 	assert_false(ci[1].supervisor);
 	assert_true(ci[2].supervisor);
@@ -1671,6 +1671,94 @@ test_kill_thread(void **state)
 	dt = ts_ms() - t0;
 	assert_true(dt < 150 + 1000);
 	ts_nothing_else();
+}
+
+/*
+ * A supervisor that is a scheduled actor, with children placed on the
+ * schedulers too (explicitly, whatever TROUPE_PLACEMENT says) and a
+ * thread among them: it starts them in order, restarts one after its
+ * backoff (a timer of a scheduled actor), kills one brutally, and stops
+ * the others newest first.  A supervisor runs in its caller's process:
+ * fork and exec are refused.
+ */
+static void
+test_scheduled_supervisor(void **state)
+{
+	tr_child_spec k[3] = {ts_child("a", 0, TR_PERMANENT),
+	    ts_child("t", 1, TR_PERMANENT), ts_child("b", 2, TR_PERMANENT)};
+	tr_sup_spec s = ts_sup(TR_ONE_FOR_ONE, k, 3);
+	tr_child_info ci[3];
+	tr_actor_info info;
+	tr_ref sup = TR_REF_NIL, refs[3];
+	tr_reason why;
+	tr_mon mon;
+	ts_rep r;
+	double t0, dt;
+	char err[256];
+	int labels[] = {1, 0};
+
+	(void)state;
+	k[0].start.placement = TR_PLACE_SCHEDULED;
+	k[1].start.placement = TR_PLACE_THREAD;
+	k[2].start.placement = TR_PLACE_SCHEDULED;
+	k[2].shutdown_ms = TR_SHUTDOWN_BRUTAL;
+	s.backoff_initial_ms = 100;
+
+	s.placement = TR_PLACE_FORK;
+	assert_int_equal(tr_sup_check(&s, err, sizeof(err)), TR_EINVAL);
+	assert_string_equal(
+	    err, "a supervisor's placement is auto, thread or scheduled");
+	assert_int_equal(tr_sup_start(&s, NULL, true, &sup, &why), TR_EINVAL);
+	assert_true(tr_ref_is_nil(sup));
+	s.placement = (tr_placement)9;
+	assert_int_equal(tr_sup_check(&s, NULL, 0), TR_EINVAL);
+	k[0].start.placement = (tr_placement)9;
+	s.placement = TR_PLACE_SCHEDULED;
+	assert_int_equal(tr_sup_check(&s, err, sizeof(err)), TR_EINVAL);
+	assert_string_equal(err, "child 'a': unknown placement");
+	k[0].start.placement = TR_PLACE_SCHEDULED;
+	assert_int_equal(tr_sup_check(&s, err, sizeof(err)), TR_OK);
+
+	sup = ts_start(&s);
+	ts_expect_started_in_order(0, 3, refs);
+	assert_int_equal(tr_actor_info_get(sup, &info), TR_OK);
+	assert_int_equal(info.placement, TR_PLACE_SCHEDULED);
+	assert_string_equal(info.behavior, "troupe.supervisor");
+	assert_int_equal(ts_children(sup, ci, 3), 3);
+	assert_int_equal(ci[0].placement, TR_PLACE_SCHEDULED);
+	assert_int_equal(ci[1].placement, TR_PLACE_THREAD);
+	assert_int_equal(ci[2].placement, TR_PLACE_SCHEDULED);
+	for (size_t i = 0; i < 3; i++) {
+		assert_true(tr_ref_equal(ci[i].ref, refs[i]));
+		assert_int_equal(tr_actor_info_get(refs[i], &info), TR_OK);
+		assert_int_equal(info.placement, ci[i].placement);
+	}
+
+	/* A crash: restarted once its backoff (a timer) has passed. */
+	ts_crash(refs[0], 5);
+	ts_expect_stopped(0, TR_REASON(TR_EXIT_ERROR, 5));
+	t0 = ts_ms();
+	assert_true(ts_wait_moved(sup, "a", refs[0], &ci[0]));
+	assert_int_equal(ci[0].state, TR_CHILD_RESTARTING);
+	r = ts_next();
+	dt = ts_ms() - t0;
+	ts_assert_rep(&r, TS_STARTED, 0, TR_REASON_NORMAL);
+	print_message(
+	    "scheduled supervisor: backoff 100 ms, took %.1f ms\n", dt);
+	assert_true(dt >= 90);
+	ci[0] = ts_info(sup, "a");
+	assert_int_equal(ci[0].state, TR_CHILD_RUNNING);
+	assert_int_equal(ci[0].restarts, 1);
+	assert_true(tr_ref_equal(ci[0].ref, r.who));
+
+	/* Brutal: killed, no terminate, and it stays stopped. */
+	mon = tl_monitor(refs[2]);
+	assert_int_equal(tr_sup_terminate_child(sup, "b"), TR_OK);
+	tl_expect_down(mon, refs[2], TR_REASON_KILL);
+	assert_int_equal(ts_info(sup, "b").state, TR_CHILD_STOPPED);
+	ts_nothing_else();
+
+	ts_stop_sup(sup, labels, 2);
 }
 
 static void
@@ -1973,6 +2061,7 @@ main(int argc, char **argv)
 	    TS_TEST(test_significant_all),
 	    TS_TEST(test_kill_thread),
 	    TS_TEST(test_kill_fork),
+	    TS_TEST(test_scheduled_supervisor),
 	    TS_TEST(test_chaos),
 	    TS_TEST(test_stop_while_child_starts),
 	    TS_TEST(test_call_during_backoff_restart),
