@@ -38,6 +38,7 @@
 #endif
 
 #ifdef TRI_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 #ifdef TRI_TSAN
@@ -179,6 +180,25 @@ tri_fiber_native(void)
 	return f;
 }
 
+/*
+ * The stack goes back to the kernel.  Under ASan its shadow is cleared
+ * first: the frames' redzones poisoned there would otherwise outlive
+ * the mapping and poison whatever the kernel maps at that address next
+ * (seen: a shared table read as a "stack-buffer-overflow").
+ */
+static void
+unmap_stack(tri_fiber *f)
+{
+	if (f->map == NULL) {
+		return;
+	}
+#ifdef TRI_ASAN
+	__asan_unpoison_memory_region(f->map, f->map_len);
+#endif
+	munmap(f->map, f->map_len);
+	f->map = NULL;
+}
+
 tri_fiber *
 tri_fiber_new(size_t stack, void (*fn)(void *), void *arg)
 {
@@ -251,7 +271,7 @@ tri_fiber_new(size_t stack, void (*fn)(void *), void *arg)
 
 fail:
 	tri_free(f->uc);
-	munmap(f->map, f->map_len);
+	unmap_stack(f);
 	tri_free(f);
 	return NULL;
 }
@@ -267,9 +287,7 @@ tri_fiber_free(tri_fiber *f)
 		__tsan_destroy_fiber(f->tsan);
 	}
 #endif
-	if (f->map != NULL) {
-		munmap(f->map, f->map_len);
-	}
+	unmap_stack(f);
 	tri_free(f->uc);
 	tri_free(f);
 }
