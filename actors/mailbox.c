@@ -152,8 +152,14 @@ mbio_free(tri_mbio *mb)
 void
 tri_mailbox_set_wake(tri_ctx *c, uv_async_t *wake)
 {
-	if (c->mb.io != NULL) {
-		c->mb.io->wake = wake;
+	tri_mbio *mb = c->mb.io;
+
+	if (mb != NULL) {
+		/* Under the lock: an arrival wakes the handle it read here,
+		 * never one its owner has closed meanwhile. */
+		pthread_mutex_lock(&mb->mtx);
+		mb->wake = wake;
+		pthread_mutex_unlock(&mb->mtx);
 	}
 }
 

@@ -34,7 +34,8 @@ typedef struct tri_ctx tri_ctx;
 
 void tri_mailbox_init(tri_mailbox *mb, uint32_t capacity);
 /* The loop to wake (uv_async_send) when something arrives, for a
- * context whose owner runs one. */
+ * context whose owner runs one; NULL before that loop closes.  Any
+ * thread; serialised with arrivals by the mailbox's lock. */
 void tri_mailbox_set_wake(tri_ctx *c, uv_async_t *wake);
 /* The port of the context's own inbox (for senders of this process),
  * NULL for a scheduled actor. */

@@ -87,26 +87,10 @@ tri_sched_block_until(
 	return pred != NULL && pred(c);
 }
 
-bool
-tri_sched_wait(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline, int *err)
+void
+tri_sched_route_arrivals(tri_ctx *c)
 {
-	for (;;) {
-		int e = TR_OK;
-
-		if (pred(c)) {
-			return true;
-		}
-		if (deadline != UINT64_MAX && tri_now_ms() >= deadline) {
-			return false;
-		}
-		(void)tri_sched_block_until(c, pred, deadline, &e);
-		if (e != TR_OK) {
-			if (err != NULL) {
-				*err = e;
-			}
-			return false;
-		}
-	}
+	tri_mailbox_drain(c->sched->host);
 }
 
 int

@@ -760,6 +760,9 @@ sched_main(void *arg)
 	if (rv == TR_OK) {
 		uv_run(&s->loop, UV_RUN_DEFAULT);
 	}
+	/* Arrivals still come (nng's threads): they must stop waking a
+	 * handle that is about to close with its loop. */
+	tri_mailbox_set_wake(s->host, NULL);
 	uv_walk(&s->loop, close_handle, NULL);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&s->loop);

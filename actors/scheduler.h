@@ -107,17 +107,16 @@ bool tri_sched_handover(
  * or resumes its wait if that is what the wait waited for. */
 void tri_sched_notify(tri_ctx *c);
 
-/*
- * Blocks the calling scheduled actor c (on its fiber) until pred(c)
- * holds or the deadline (ms, monotonic; UINT64_MAX: none) passes, while
- * the scheduler runs its other actors.  Whether pred holds.  A wait that
- * cannot set its fiber aside (no memory for another stack) returns
- * false at once with *err = TR_ENOMEM; err may be NULL.
- */
-bool tri_sched_wait(
-    tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline, int *err);
-/* One block of such a wait: it also ends at `until`, or when anything
- * else wakes c (pred may be NULL: only those).  Whether pred holds. */
+/* On c's scheduler thread, within c's turn: routes what waits in the
+ * scheduler's inbox now, as its loop would between turns (messages for
+ * c land in c's queues; others become runnable). */
+void tri_sched_route_arrivals(tri_ctx *c);
+/* Blocks the calling scheduled actor c (on its fiber) until pred(c)
+ * holds, `until` (ms, monotonic; UINT64_MAX: none) passes, or anything
+ * else wakes c (pred may be NULL: only those), while the scheduler runs
+ * its other actors.  Whether pred holds.  A wait that cannot set its
+ * fiber aside (no memory for another stack) returns false at once with
+ * *err = TR_ENOMEM; err may be NULL. */
 bool tri_sched_block_until(
     tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t until, int *err);
 /* The calling scheduled actor c found a mailbox full: waits until a

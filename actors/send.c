@@ -316,7 +316,12 @@ wait_until_sched(tri_ctx *c, bool (*pred)(tri_ctx *), uint64_t deadline)
 			return true;
 		}
 		if (deadline != UINT64_MAX && tri_now_ms() >= deadline) {
-			return false;
+			/* What has arrived but waits in the scheduler's inbox
+			 * counts too: a poll (TR_NOWAIT) must see it without
+			 * yielding first.  Routing here is what a turn's own
+			 * local sends do. */
+			tri_sched_route_arrivals(c);
+			return pred(c);
 		}
 		if (c->call.spawn_proc != 0 &&
 		    tri_now_ms() + SPAWN_POLL_MS < until) {

@@ -402,6 +402,14 @@ do_wait(tr_msg *msg, int *rvp, uint64_t *elapsed)
 		tr_msg_free(m);
 		break;
 	}
+	case TS_WAIT_POLL: {
+		tr_msg *m = NULL;
+		do {
+			rv = tr_recv(&m, TR_NOWAIT);
+		} while (rv == TR_ETIMEDOUT && now_ms() - t0 < (uint64_t)ms);
+		tr_msg_free(m);
+		break;
+	}
 	default:
 		rv = tr_sleep(ms);
 		break;

@@ -56,7 +56,7 @@
  *                    inside -> TS_SPAWNED_MANY "ii": rv, refs not nil
  * Plain messages (answers go to the message's sender):
  *   TS_PING "q"      -> TS_PONG "q"
- *   TS_WAIT "iri"    kind (TS_WAIT_CALL, _RECV, _SLEEP), target (for a
+ *   TS_WAIT "iri"    kind (TS_WAIT_CALL, _RECV, _SLEEP, _POLL), target (for a
  *                    call: TS_ECHO to it), ms: sends TS_WAITING, waits,
  *                    then sends TS_WAITED "iq": rv, elapsed ms
  *   TS_FAIL "i"      handle returns the code
@@ -131,6 +131,7 @@
 #define TS_WAIT_CALL 0
 #define TS_WAIT_RECV 1
 #define TS_WAIT_SLEEP 2
+#define TS_WAIT_POLL 3 /* tr_recv(TR_NOWAIT) in a loop, never yielding */
 
 /*
  * "sched.loop" -- an actor with libuv handles on tr_loop(), all in its

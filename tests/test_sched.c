@@ -689,6 +689,24 @@ test_recv_wakes_on_send(void **state)
 	assert_true(e < 10000);
 }
 
+/* A callback that polls (tr_recv with TR_NOWAIT, never yielding) sees
+ * a message from another thread: what waits in its scheduler's inbox is
+ * routed by the poll itself. */
+static void
+test_recv_poll_sees_arrivals(void **state)
+{
+	tr_ref a = kit();
+	int64_t e = -1;
+
+	(void)state;
+	start_wait(a, TS_WAIT_POLL, TR_REF_NIL, 20000);
+	assert_int_equal(tr_sendf(a, TS_SEQ, "Q", (uint64_t)0), TR_OK);
+	assert_int_equal(waited(a, &e), TR_OK);
+	printf(
+	    "poll: the message from main seen after %lld ms\n", (long long)e);
+	assert_true(e < 10000);
+}
+
 /* ------------------------------------------------------------------ */
 /* 3. tr_loop() in a scheduled actor                                   */
 /* ------------------------------------------------------------------ */
@@ -2197,6 +2215,7 @@ static const struct CMUnitTest tests[] = {
     T1(test_call_cycle_times_out),
     T1(test_wait_does_not_stall_neighbours),
     T1(test_recv_wakes_on_send),
+    T1(test_recv_poll_sees_arrivals),
     T1(test_loop_handles),
     T1(test_loop_end_closes_handles),
     T1(test_flood_does_not_starve),
@@ -2225,7 +2244,6 @@ static const struct CMUnitTest tests[] = {
     T2(test_stats_failed_starts),
     cmocka_unit_test(test_options_beat_environment),
 };
-
 
 int
 main(void)
