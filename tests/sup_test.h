@@ -26,6 +26,61 @@
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
+/* The supervisor calls wait forever (TR_FOREVER), and so does
+ * tr_shutdown for an nng_close; one that never returns ends the program
+ * with a message, not the meson timeout. */
+#define TS_CALL_LIMIT_S 15
+/* tr_shutdown may take its two stop deadlines (2 x 10 s) and a little
+ * more. */
+#define TS_SHUTDOWN_LIMIT_S 30
+
+/* What the alarm says, set before it is armed. */
+static const char *ts_alarm_msg;
+
+static inline void
+ts_on_alarm(int sig)
+{
+	(void)sig;
+	(void)!write(2, ts_alarm_msg, strlen(ts_alarm_msg));
+	/* TROUPE_TEST_GDB=1: every thread's stack first, to see where it
+	 * hangs (not async-signal-safe; the process is done for anyway). */
+	if (getenv("TROUPE_TEST_GDB") != NULL) {
+		char cmd[512];
+		/* This process, then every process below it (members, the
+		 * fork server, exec'd programs). */
+		snprintf(cmd, sizeof(cmd),
+		    "for p in %d $(ps -e -o pid=,ppid= | awk -v r=%d "
+		    "'{k[$1]=$2} END {for (i = 0; i < 4; i++) for (p in k) "
+		    "if (k[p] == r || (k[p] in d)) d[p] = 1; for (p in d) "
+		    "print p}'); do echo \"=== pid $p: $(cat "
+		    "/proc/$p/comm)\"; gdb -p $p -batch -ex 'thread "
+		    "apply all bt' 2>&1; done >&2",
+		    (int)getpid(), (int)getpid());
+		(void)!system(cmd);
+	}
+	_exit(1);
+}
+
+static inline void
+ts_alarm(const char *msg, unsigned secs)
+{
+	if (secs > 0) {
+		ts_alarm_msg = msg;
+		signal(SIGALRM, ts_on_alarm);
+		alarm(secs);
+	} else {
+		alarm(0);
+	}
+}
+
+static inline void
+ts_watchdog(bool on)
+{
+	ts_alarm("test_supervisor: a call to a supervisor got no answer in "
+	         "15 s: the supervisor hangs\n",
+	    on ? TS_CALL_LIMIT_S : 0);
+}
+
 /* Init arguments made by a case, freed by the teardown (also when the
  * case failed half way). */
 #define TS_POOL 64
@@ -42,11 +97,18 @@ ts_setup(void **state)
 static inline int
 ts_teardown(void **state)
 {
+	int rv;
+
 	for (size_t i = 0; i < ts_npool; i++) {
 		tr_msg_free(ts_pool[i]);
 	}
 	ts_npool = 0;
-	return tl_teardown(state);
+	ts_alarm("test_supervisor: tr_shutdown did not return in 30 s: the "
+	         "runtime hangs as it stops\n",
+	    TS_SHUTDOWN_LIMIT_S);
+	rv = tl_teardown(state);
+	ts_alarm(NULL, 0);
+	return rv;
 }
 
 #define TS_TEST(fn) cmocka_unit_test_setup_teardown(fn, ts_setup, ts_teardown)
@@ -511,49 +573,6 @@ ts_expect_started_in_order(int first, size_t n, tr_ref *refs)
 		if (refs != NULL) {
 			refs[i] = g.rep[i].who;
 		}
-	}
-}
-
-/* The supervisor calls wait forever (TR_FOREVER); a call that never
- * returns ends the program with a message, not the meson timeout. */
-#define TS_CALL_LIMIT_S 15
-
-static inline void
-ts_on_alarm(int sig)
-{
-	static const char msg[] = "test_supervisor: a call to a supervisor "
-	                          "got no answer in 15 s: the supervisor "
-	                          "hangs\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	/* TROUPE_TEST_GDB=1: every thread's stack first, to see where it
-	 * hangs (not async-signal-safe; the process is done for anyway). */
-	if (getenv("TROUPE_TEST_GDB") != NULL) {
-		char cmd[512];
-		/* This process, then every process below it (members, the
-		 * fork server, exec'd programs). */
-		snprintf(cmd, sizeof(cmd),
-		    "for p in %d $(ps -e -o pid=,ppid= | awk -v r=%d "
-		    "'{k[$1]=$2} END {for (i = 0; i < 4; i++) for (p in k) "
-		    "if (k[p] == r || (k[p] in d)) d[p] = 1; for (p in d) "
-		    "print p}'); do echo \"=== pid $p: $(cat "
-		    "/proc/$p/comm)\"; gdb -p $p -batch -ex 'thread "
-		    "apply all bt' 2>&1; done >&2",
-		    (int)getpid(), (int)getpid());
-		(void)!system(cmd);
-	}
-	_exit(1);
-}
-
-static inline void
-ts_watchdog(bool on)
-{
-	if (on) {
-		signal(SIGALRM, ts_on_alarm);
-		alarm(TS_CALL_LIMIT_S);
-	} else {
-		alarm(0);
 	}
 }
 

@@ -171,6 +171,28 @@ tri_inbox_close(tri_inbox *ib)
 	if (ib == NULL) {
 		return;
 	}
+	/*
+	 * nng 1.5.2's ipc pipe reads a message in two reads: its 9-byte
+	 * header, then its body, started from the header read's callback
+	 * (ipc_pipe_recv_cb, src/sp/transport/ipc/ipc.c) without looking
+	 * whether the pipe was closed meanwhile.  If nng_close closes the
+	 * pipe between the two (a peer's message arriving as we close),
+	 * the body read is started on a stopped aio: it neither runs nor
+	 * calls back, the pull pipe's receive never completes, and nng's
+	 * one reaper thread waits for it forever in pipe_destroy.  Every
+	 * later nng_close in this process then waits for the reaper: the
+	 * closing actor, the node thread forgetting a dead process (whose
+	 * death is then never reported), and tr_shutdown.  (Seen as
+	 * test_sup_otp hanging under load, fork placement.)
+	 *
+	 * With a receive limit of one byte, a header arriving from now on
+	 * ends its pipe the way an error does, from the read's own callback
+	 * and with no second read: what we close after is idle.  Left
+	 * open: a body already being read in pieces when this is set (a
+	 * large message, or a peer's write split by a full buffer); its
+	 * next piece's read is started the same way.
+	 */
+	(void)nng_socket_set_size(ib->sock, NNG_OPT_RECVMAXSZ, 1);
 	nng_aio_stop(ib->aio);
 	tri_watch_forget(ib->w);
 	nng_close(ib->sock);
