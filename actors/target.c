@@ -535,12 +535,14 @@ reserve(tri_target *t, int timeout_ms, uint32_t *home)
 		}
 		return rv;
 	}
-	deadline = tri_deadline(timeout_ms);
-	for (;;) {
+	for (bool first = true;; first = false) {
 		rv = tri_slot_try(t->tab, t->rec, t->ref.gen, home);
 		if (rv != TR_EFULL || timeout_ms == TR_NOWAIT ||
 		    t->local == self) {
 			return rv;
+		}
+		if (first) { /* the clock only for a full mailbox */
+			deadline = tri_deadline(timeout_ms);
 		}
 		if ((rv = tri_sched_space_wait(self, deadline)) != TR_OK) {
 			return rv;
