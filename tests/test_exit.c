@@ -296,8 +296,8 @@ exits_deliver_everything(tr_placement place, int n)
 		}
 		if (got != LAST_WORDS) {
 			print_message("round %d: %d of %d messages before the "
-			              "exit signal\n",
-			    r, got, LAST_WORDS);
+			              "exit signal (reason kind %d code %d)\n",
+			    r, got, LAST_WORDS, (int)why.kind, (int)why.code);
 		}
 		assert_int_equal(got, LAST_WORDS);
 		assert_int_equal(why.kind, TR_EXIT_ERROR);
