@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buffer.h"
 #include "alloc.h"
 #include "ctx.h"
 #include "msg.h"
@@ -228,6 +229,11 @@ announce(uint32_t proc, tr_reason why)
 	tri_ctx **v;
 	size_t n;
 
+	/* Its holds on shared buffers go: the last holder frees a buffer.
+	 * Here and not when the death is marked, so that what an orderly
+	 * process sent last, held for it on the way, is taken over by its
+	 * receivers first (an orderly end is announced a little later). */
+	tri_buftab_drop_proc(proc);
 	pthread_mutex_lock(&N.mtx);
 	if ((others = tri_calloc(N.n + 1, sizeof(*others))) != NULL) {
 		for (size_t i = 0; i < N.n; i++) {

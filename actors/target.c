@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "buffer.h"
 #include "ctx.h"
 #include "msg.h"
 #include "registry.h"
@@ -503,14 +504,24 @@ tri_target_deliver(tri_target *t, const tri_frame *f)
 {
 	int rv;
 
+	/* A frame carrying buffers holds them on its way, for us, until
+	 * its receiver takes the holds over (buffer.c). */
+	if ((f->flags & TRI_F_BUFS) != 0 &&
+	    (rv = tri_buf_body_hold(f->body, f->body_len, false)) != TR_OK) {
+		return rv;
+	}
 	if (t->local != NULL) {
-		return tri_deliver(t->local, f);
+		rv = tri_deliver(t->local, f);
+	} else if (t->remote_home != 0) {
+		rv = deliver_remote_sched(t, f);
+	} else {
+		rv = tri_port_send(t->remote->port, f);
+		rv = rv == TR_ECLOSED ? TR_ENOPROC : rv;
 	}
-	if (t->remote_home != 0) {
-		return deliver_remote_sched(t, f);
+	if (rv != TR_OK && (f->flags & TRI_F_BUFS) != 0) {
+		tri_buf_body_release(f->body, f->body_len, false);
 	}
-	rv = tri_port_send(t->remote->port, f);
-	return rv == TR_ECLOSED ? TR_ENOPROC : rv;
+	return rv;
 }
 
 /*
