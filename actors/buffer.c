@@ -12,8 +12,10 @@
  * messages hold it here, and unmapped when the last of them goes.  The
  * node's table (buftab.c) counts the holds per process: a handle is
  * one, a message is one per buffer ext in its body, and a frame on its
- * way is one for its sender until the receiving process takes it over
- * (tri_buf_body_adopt), rewriting the ext to name itself.
+ * way is one per ext for the receiving process, taken by the sender
+ * (tri_buf_frame_hold): the receiver that reads it owns the hold already
+ * (tri_buf_body_adopt rewrites the ext to name itself), and one that
+ * dies before it read it has its holds dropped by the root.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -326,7 +328,7 @@ tr_pack_buf(msgpack_packer *pk, tr_buf b, tr_buf_mode mode)
 		rv = TR_EDETACHED;
 	} else if (mode == TR_BUF_SHARE) {
 		n = h->n;
-		if ((rv = tri_buftab_hold(&n, tri_rt.proc)) == TR_OK) {
+		if ((rv = tri_buftab_hold(&n, tri_rt.proc, NULL)) == TR_OK) {
 			B.maps[n.id].count++;
 		}
 	} else {
@@ -394,7 +396,7 @@ tr_unpack_buf(const msgpack_object *o, tr_buf *out)
 		pthread_mutex_unlock(&B.mtx);
 		return TR_ECLOSED;
 	}
-	if ((rv = tri_buftab_hold(&n, tri_rt.proc)) == TR_OK) {
+	if ((rv = tri_buftab_hold(&n, tri_rt.proc, NULL)) == TR_OK) {
 		if ((rv = map_get(&n, &base)) != TR_OK) {
 			tri_buftab_release(&n, tri_rt.proc);
 		} else if ((rv = handle_new(&n, out)) != TR_OK) {
@@ -422,6 +424,8 @@ enum {
 typedef struct walk {
 	int op;
 	bool map;
+	uint32_t proc;           /* OP_HOLD, OP_RELEASE: for whom */
+	_Atomic uint32_t *alive; /* OP_HOLD: proc's, or NULL */
 	const uint8_t *body;
 	uint8_t *wbody; /* OP_ADOPT: the body to rewrite */
 	uint32_t done;
@@ -429,6 +433,12 @@ typedef struct walk {
 	int rv;
 } walk;
 
+/*
+ * Which exts carry a hold.  In a body of this process (a message's, or
+ * a frame it sends): those that name this process, one hold each.  In
+ * a frame that came in with TRI_F_BUFS: every ext that names a process
+ * at all -- its sender took one hold per ext for us, the receiver.
+ */
 static int
 on_ext(void *arg, int8_t type, size_t off, uint32_t size)
 {
@@ -445,12 +455,12 @@ on_ext(void *arg, int8_t type, size_t off, uint32_t size)
 		if (n.proc != tri_rt.proc) {
 			return 0;
 		}
-		if ((w->rv = tri_buftab_hold(&n, tri_rt.proc)) != TR_OK) {
+		if ((w->rv = tri_buftab_hold(&n, w->proc, w->alive)) != TR_OK) {
 			/* Gone cannot be: this body holds it. */
 			return 1;
 		}
 		if (w->map && (w->rv = map_get(&n, &base)) != TR_OK) {
-			tri_buftab_release(&n, tri_rt.proc);
+			tri_buftab_release(&n, w->proc);
 			return 1;
 		}
 		break;
@@ -458,13 +468,18 @@ on_ext(void *arg, int8_t type, size_t off, uint32_t size)
 		if (n.proc != tri_rt.proc || w->done == w->limit) {
 			return 0;
 		}
-		tri_buftab_release(&n, tri_rt.proc);
+		tri_buftab_release(&n, w->proc);
 		if (w->map) {
 			map_put(n.id);
 		}
 		break;
 	case OP_ADOPT:
-		if (tri_buftab_move(&n, tri_rt.proc) != TR_OK) {
+		if (n.proc == TRI_BUF_NOPROC) {
+			return 0;
+		}
+		/* The hold is ours already; whether we have one is all there
+		 * is to check (a forged frame would name a hold it has not). */
+		if (!tri_buftab_held(&n, tri_rt.proc)) {
 			n.proc = TRI_BUF_NOPROC; /* unpack still checks it */
 		} else if (map_get(&n, &base) != TR_OK) {
 			tri_buftab_release(&n, tri_rt.proc);
@@ -476,17 +491,21 @@ on_ext(void *arg, int8_t type, size_t off, uint32_t size)
 		tri_bufname_put(w->wbody + off, &n);
 		return 0;
 	case OP_DROP:
-		tri_buftab_release(&n, n.proc);
+		if (n.proc != TRI_BUF_NOPROC) {
+			tri_buftab_release(&n, tri_rt.proc);
+		}
 		return 0;
 	}
 	w->done++;
 	return 0;
 }
 
-int
-tri_buf_body_hold(const uint8_t *body, size_t len, bool map)
+/* Takes the holds of body for proc: all or none. */
+static int
+body_hold(const uint8_t *body, size_t len, bool map, uint32_t proc,
+    _Atomic uint32_t *alive)
 {
-	walk w = {OP_HOLD, map, body, NULL, 0, 0, TR_OK};
+	walk w = {OP_HOLD, map, proc, alive, body, NULL, 0, 0, TR_OK};
 
 	pthread_mutex_lock(&B.mtx);
 	if (B.maps == NULL) {
@@ -495,17 +514,19 @@ tri_buf_body_hold(const uint8_t *body, size_t len, bool map)
 	}
 	(void)tri_body_walk(body, len, on_ext, &w);
 	if (w.rv != TR_OK) {
-		walk u = {OP_RELEASE, map, body, NULL, 0, w.done, TR_OK};
+		walk u = {
+		    OP_RELEASE, map, proc, NULL, body, NULL, 0, w.done, TR_OK};
 		(void)tri_body_walk(body, len, on_ext, &u);
 	}
 	pthread_mutex_unlock(&B.mtx);
 	return w.rv == TR_EPROTO ? TR_ESYSTEM : w.rv;
 }
 
-void
-tri_buf_body_release(const uint8_t *body, size_t len, bool map)
+static void
+body_release(const uint8_t *body, size_t len, bool map, uint32_t proc)
 {
-	walk w = {OP_RELEASE, map, body, NULL, 0, UINT32_MAX, TR_OK};
+	walk w = {
+	    OP_RELEASE, map, proc, NULL, body, NULL, 0, UINT32_MAX, TR_OK};
 
 	pthread_mutex_lock(&B.mtx);
 	if (B.maps != NULL) {
@@ -514,10 +535,39 @@ tri_buf_body_release(const uint8_t *body, size_t len, bool map)
 	pthread_mutex_unlock(&B.mtx);
 }
 
+int
+tri_buf_body_hold(const uint8_t *body, size_t len, bool map)
+{
+	return body_hold(body, len, map, tri_rt.proc, NULL);
+}
+
+void
+tri_buf_body_release(const uint8_t *body, size_t len, bool map)
+{
+	body_release(body, len, map, tri_rt.proc);
+}
+
+int
+tri_buf_frame_hold(const tri_frame *f, uint32_t proc, _Atomic uint32_t *alive)
+{
+	if ((f->flags & TRI_F_BUFS) == 0) {
+		return TR_OK;
+	}
+	return body_hold(f->body, f->body_len, false, proc, alive);
+}
+
+void
+tri_buf_frame_unhold(const tri_frame *f, uint32_t proc)
+{
+	if ((f->flags & TRI_F_BUFS) != 0) {
+		body_release(f->body, f->body_len, false, proc);
+	}
+}
+
 uint32_t
 tri_buf_body_adopt(uint8_t *body, size_t len)
 {
-	walk w = {OP_ADOPT, true, body, body, 0, 0, TR_OK};
+	walk w = {OP_ADOPT, true, tri_rt.proc, NULL, body, body, 0, 0, TR_OK};
 
 	pthread_mutex_lock(&B.mtx);
 	if (B.maps != NULL) {
@@ -530,7 +580,8 @@ tri_buf_body_adopt(uint8_t *body, size_t len)
 void
 tri_buf_frame_drop(const tri_frame *f)
 {
-	walk w = {OP_DROP, false, f->body, NULL, 0, 0, TR_OK};
+	walk w = {
+	    OP_DROP, false, tri_rt.proc, NULL, f->body, NULL, 0, 0, TR_OK};
 
 	if ((f->flags & TRI_F_BUFS) == 0) {
 		return;

@@ -9,6 +9,7 @@
 #ifndef TRI_BUFFER_H
 #define TRI_BUFFER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,13 +52,15 @@ int tri_buftab_new(uint64_t size, tri_bufname *out, int *fd);
  * of n's size).  TR_EPROTO if it does not pass. */
 int tri_buftab_open_file(const tri_bufname *n, int *fd);
 /* n names a live buffer (key included): one more hold for proc.
- * TR_EPROTO if n names none (forged, foreign or gone), TR_ERESOURCE if
- * TRI_BUF_HOLDERS processes hold it already. */
-int tri_buftab_hold(const tri_bufname *n, uint32_t proc);
-/* Moves one hold of n from n->proc to proc.  TR_EPROTO if n names no
- * live buffer or n->proc holds none of it (the root dropped the holds
- * of a process that ended). */
-int tri_buftab_move(const tri_bufname *n, uint32_t proc);
+ * alive, if not NULL, is proc's slot table's flag: a process the root
+ * has marked gone is refused (TR_ENOPROC), so that no hold is taken for
+ * it after the root dropped its holds.  TR_EPROTO if n names none
+ * (forged, foreign or gone), TR_ERESOURCE if TRI_BUF_HOLDERS processes
+ * hold it already. */
+int tri_buftab_hold(
+    const tri_bufname *n, uint32_t proc, _Atomic uint32_t *alive);
+/* Whether proc has a hold on the live buffer n names. */
+bool tri_buftab_held(const tri_bufname *n, uint32_t proc);
 /* Drops one hold of proc; the last hold of all frees the buffer (its
  * backing file goes; mappings stay valid until unmapped). */
 void tri_buftab_release(const tri_bufname *n, uint32_t proc);
@@ -87,13 +90,26 @@ struct tr_msg *tri_msg_of_packer(msgpack_packer *pk);
  */
 int tri_buf_body_hold(const uint8_t *body, size_t len, bool map);
 void tri_buf_body_release(const uint8_t *body, size_t len, bool map);
+/*
+ * A frame made from a body of this process, on its way to the process
+ * proc (this one, or another of the node): one hold per buffer its body
+ * holds, for proc -- so that if proc dies before it reads the frame, the
+ * root's drop of proc's holds frees them, and if it reads it, the holds
+ * are its own already.  alive: proc's slot table's flag (NULL for this
+ * process): a process marked gone gets none (TR_ENOPROC).  All or none;
+ * TR_OK at once for a frame without TRI_F_BUFS.
+ */
+int tri_buf_frame_hold(
+    const tri_frame *f, uint32_t proc, _Atomic uint32_t *alive);
+/* The frame was not sent after all: the holds taken for proc go. */
+void tri_buf_frame_unhold(const tri_frame *f, uint32_t proc);
 /* A frame's body, copied into a message of this process: the holds it
- * carried for its sender become this process's, and its exts say so
- * (an ext whose hold could not be taken over is marked TRI_BUF_NOPROC).
- * Returns how many it took over. */
+ * carried for us are the message's, and its exts say so (an ext we hold
+ * nothing for, or cannot map, is marked TRI_BUF_NOPROC).  Returns how
+ * many it took over. */
 uint32_t tri_buf_body_adopt(uint8_t *body, size_t len);
-/* A frame with TRI_F_BUFS dropped before it became a message: the
- * holds it carried go. */
+/* A frame with TRI_F_BUFS that came to this process and is dropped
+ * before it became a message: the holds it carried for us go. */
 void tri_buf_frame_drop(const tri_frame *f);
 
 #endif

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -316,7 +317,7 @@ tri_buftab_open_file(const tri_bufname *n, int *fd)
 }
 
 int
-tri_buftab_hold(const tri_bufname *n, uint32_t proc)
+tri_buftab_hold(const tri_bufname *n, uint32_t proc, _Atomic uint32_t *alive)
 {
 	holder *h;
 	ent *e;
@@ -325,6 +326,13 @@ tri_buftab_hold(const tri_bufname *n, uint32_t proc)
 		return TR_ECLOSED;
 	}
 	lock();
+	/* Read under the lock: the root clears it before it drops the
+	 * process's holds (under the lock too), so a hold taken here is
+	 * either dropped with the others or never taken. */
+	if (alive != NULL && atomic_load(alive) == 0) {
+		unlock();
+		return TR_ENOPROC;
+	}
 	if ((e = find_locked(n)) == NULL) {
 		unlock();
 		return TR_EPROTO;
@@ -338,32 +346,20 @@ tri_buftab_hold(const tri_bufname *n, uint32_t proc)
 	return TR_OK;
 }
 
-int
-tri_buftab_move(const tri_bufname *n, uint32_t proc)
+bool
+tri_buftab_held(const tri_bufname *n, uint32_t proc)
 {
-	holder *from, *to;
+	bool held;
 	ent *e;
 
 	if (tab == NULL) {
-		return TR_ECLOSED;
-	}
-	if (n->proc == proc) {
-		return TR_OK;
+		return false;
 	}
 	lock();
-	if ((e = find_locked(n)) == NULL ||
-	    (from = holder_of(e, n->proc, false)) == NULL) {
-		unlock();
-		return TR_EPROTO;
-	}
-	if ((to = holder_of(e, proc, true)) == NULL) {
-		unlock();
-		return TR_ERESOURCE;
-	}
-	to->count++;
-	from->count--;
+	held =
+	    (e = find_locked(n)) != NULL && holder_of(e, proc, false) != NULL;
 	unlock();
-	return TR_OK;
+	return held;
 }
 
 void

@@ -210,6 +210,7 @@ tri_msg_from_frame(const tri_frame *f)
 	tr_msg *m = msg_alloc(f->body_len);
 
 	if (m == NULL) {
+		tri_buf_frame_drop(f); /* the frame is lost: its holds too */
 		return NULL;
 	}
 	m->tag = f->tag;
@@ -219,6 +220,7 @@ tri_msg_from_frame(const tri_frame *f)
 	if (f->body_len > 0 &&
 	    tri_nmsg_append(m->body, f->body, f->body_len) != 0) {
 		tr_msg_free(m);
+		tri_buf_frame_drop(f);
 		return NULL;
 	}
 	if ((f->flags & TRI_F_BUFS) != 0) {

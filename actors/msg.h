@@ -40,7 +40,8 @@ size_t tri_msg_len(const tr_msg *m);
  * thread's are freed as it exits anyway. */
 void tri_msg_cache_flush(void);
 
-/* A received message built from a decoded frame (body copied). */
+/* A received message built from a decoded frame (body copied).  NULL:
+ * out of memory, and the buffer holds the frame carried are dropped. */
 tr_msg *tri_msg_from_frame(const tri_frame *f);
 /* A system notice (TR_TAG_EXIT / TR_TAG_DOWN) as a message. */
 tr_msg *tri_msg_notice(uint32_t tag, tr_ref who, tr_reason why, uint64_t mon);

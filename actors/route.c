@@ -183,6 +183,7 @@ tri_route(tri_ctx *c, const tri_frame *f)
 			return;
 		}
 		TRI_STAT(late_replies);
+		tri_buf_frame_drop(f);
 		return;
 
 	case TRI_K_REDIRECT:

@@ -502,12 +502,18 @@ deliver_remote_sched(tri_target *t, const tri_frame *f)
 int
 tri_target_deliver(tri_target *t, const tri_frame *f)
 {
+	uint32_t to = t->local != NULL ? tri_rt.proc : t->ref.proc;
 	int rv;
 
-	/* A frame carrying buffers holds them on its way, for us, until
-	 * its receiver takes the holds over (buffer.c). */
+	/* A frame carrying buffers holds them on its way for the process
+	 * it goes to (buffer.c): one that dies before it reads the frame
+	 * has its holds dropped by the root, one that reads it owns them.
+	 * A process the root has marked gone gets none: the send fails as
+	 * a send to it does. */
 	if ((f->flags & TRI_F_BUFS) != 0 &&
-	    (rv = tri_buf_body_hold(f->body, f->body_len, false)) != TR_OK) {
+	    (rv = tri_buf_frame_hold(f, to,
+	         t->local == NULL && t->tab != NULL ? &t->tab->alive : NULL)) !=
+	        TR_OK) {
 		return rv;
 	}
 	if (t->local != NULL) {
@@ -518,8 +524,8 @@ tri_target_deliver(tri_target *t, const tri_frame *f)
 		rv = tri_port_send(t->remote->port, f);
 		rv = rv == TR_ECLOSED ? TR_ENOPROC : rv;
 	}
-	if (rv != TR_OK && (f->flags & TRI_F_BUFS) != 0) {
-		tri_buf_body_release(f->body, f->body_len, false);
+	if (rv != TR_OK) {
+		tri_buf_frame_unhold(f, to);
 	}
 	return rv;
 }
