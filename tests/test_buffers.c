@@ -3,7 +3,8 @@
  * every placement (the suite runs this file once per placement); the
  * transfer mode's errors; holders that die (a killed fork member or
  * exec'd program included) and what they leave; forged and foreign
- * buffer refs, refused and counted.
+ * buffer refs, refused and counted; and a soak of buffers handed to
+ * members that are killed with them unread, which must leave nothing.
  *
  * "Freed" is seen where it happens: a buffer is a file buf.<id>.<gen>
  * in the node's run directory, unlinked by its last holder.  Nothing
@@ -13,6 +14,7 @@
  */
 #include <dirent.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -20,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <msgpack.h>
@@ -569,6 +573,170 @@ test_many_handovers(void **state)
 	assert_int_equal(tr_stop(kit, TR_REASON_NORMAL), TR_OK);
 }
 
+/* ------------------------------------------------------------------ */
+/* Soak                                                                */
+
+/* Buffer mappings of this process (a buffer's file is buf.<id>.<gen>;
+ * an unlinked one still shows, "(deleted)"). */
+static int
+buf_maps(void)
+{
+	char line[1024];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		n += strstr(line, "/buf.") != NULL;
+	}
+	fclose(f);
+	return n;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Waits for who's DOWN (monitored by the caller), freeing whatever
+ * else comes first. */
+static void
+wait_down(tr_ref who)
+{
+	tr_msg *m = NULL;
+
+	for (;;) {
+		assert_int_equal(tr_recv(&m, WAIT_MS), TR_OK);
+		if (tr_msg_tag(m) == TR_TAG_DOWN) {
+			tr_ref r;
+			assert_int_equal(
+			    tr_msg_reason(m, &r, NULL, NULL), TR_OK);
+			if (tr_ref_equal(r, who)) {
+				tr_msg_free(m);
+				return;
+			}
+		}
+		tr_msg_free(m);
+	}
+}
+
+/* Kills who mid-flight, by tr_kill or by a SIGKILL of its own (a
+ * process placement's: a thread's process is ours), and waits for its
+ * DOWN: the holds of its process are gone then. */
+static void
+kill_mid_flight(tr_ref who, bool raw)
+{
+	tr_actor_info info;
+	tr_mon mon;
+
+	assert_int_equal(tr_monitor(who, &mon), TR_OK);
+	assert_int_equal(tr_actor_info_get(who, &info), TR_OK);
+	if (raw && info.pid > 0 && info.pid != getpid()) {
+		assert_int_equal(kill(info.pid, SIGKILL), 0);
+	} else {
+		assert_int_equal(tr_kill(who), TR_OK);
+	}
+	wait_down(who);
+}
+
+#define SOAK_KITS 3
+
+/*
+ * Buffers handed to members (shared and transferred, in plain messages
+ * that queue behind a busy one) and members killed with those messages
+ * unread, then restarted, round after round for a time budget (20 s
+ * under the fork placement, less elsewhere; TROUPE_SOAK_MS overrides).
+ * At the end nothing is left: no backing file, no mapping here.  A
+ * message lost with its receiver is proved gone by the receiver's
+ * death, so its holds must go with it (and not stay with the sender --
+ * this process, the root, which never ends).
+ */
+static void
+test_soak(void **state)
+{
+	const char *place = getenv("TROUPE_PLACEMENT");
+	const char *ms = getenv("TROUPE_SOAK_MS");
+	uint64_t budget = ms != NULL ? strtoull(ms, NULL, 10) :
+	    place != NULL && strcmp(place, "fork") == 0 ? 20000 :
+	    place != NULL && strcmp(place, "exec") == 0 ? 8000 :
+	                                                  4000;
+	uint64_t deadline = now_ms() + budget;
+	tr_ref kit[SOAK_KITS];
+	unsigned rounds = 0, kills = 0, raws = 0, bufs = 0, made = 0;
+	int files_left, maps_left, maps0 = buf_maps();
+
+	(void)state;
+	assert_int_equal(files(), 0);
+	for (int i = 0; i < SOAK_KITS; i++) {
+		kit[i] = spawn_kit();
+	}
+	while (now_ms() < deadline) {
+		rounds++;
+		for (int i = 0; i < SOAK_KITS; i++) {
+			tr_buf a = new_buf(1 << 16), c = new_buf(4096);
+			int64_t busy[1] = {20000}, one[1] = {1};
+
+			/* The first keeps it busy; the others queue. */
+			assert_int_equal(
+			    tr_send(kit[i],
+			        msg_buf(TB_ADD, &a, TR_BUF_SHARE, busy, 1)),
+			    TR_OK);
+			assert_int_equal(
+			    tr_send(kit[i],
+			        msg_buf(TB_ADD, &c, TR_BUF_TRANSFER, one, 1)),
+			    TR_OK);
+			assert_int_equal(
+			    tr_send(kit[i],
+			        msg_buf(TB_ADD, &a, TR_BUF_SHARE, one, 1)),
+			    TR_OK);
+			assert_int_equal(tr_buf_release(a), TR_OK);
+			assert_int_equal(
+			    tr_buf_release(c), TR_OK); /* detached */
+			bufs += 2;
+			if ((rounds + (unsigned)i) % 2 == 0) {
+				bool raw = (rounds / 2 + (unsigned)i) % 2 == 0;
+				kill_mid_flight(kit[i], raw);
+				kills++;
+				raws += raw;
+				kit[i] = spawn_kit();
+			} else if (rounds % 3 == 0) {
+				/* One made there, shared back here. */
+				int64_t v[2] = {4096, 7};
+				tr_msg *r = NULL;
+				msgpack_object_array ra;
+				tr_buf b;
+				ra = call(kit[i],
+				    msg_buf(TB_MAKE, NULL, TR_BUF_SHARE, v, 2),
+				    &r);
+				assert_int_equal(int_at(ra, 0), TR_OK);
+				assert_int_equal(
+				    tr_unpack_buf(&ra.ptr[1], &b), TR_OK);
+				tr_msg_free(r);
+				assert_int_equal(bytes(b)[4095], 7);
+				assert_int_equal(tr_buf_release(b), TR_OK);
+				made++;
+			}
+		}
+	}
+	for (int i = 0; i < SOAK_KITS; i++) {
+		kill_mid_flight(kit[i], false);
+		kills++;
+	}
+	files_left = files();
+	maps_left = buf_maps() - maps0;
+	print_message("soak (%s): %u rounds, %u kills (%u by SIGKILL), %u "
+	              "buffers sent, %u made by members; left: %d files, %d "
+	              "mappings\n",
+	    place != NULL ? place : "default", rounds, kills, raws, bufs, made,
+	    files_left, maps_left);
+	assert_int_equal(files_left, 0);
+	assert_int_equal(maps_left, 0);
+}
+
 int
 main(void)
 {
@@ -596,6 +764,7 @@ main(void)
 	        test_failed_send_keeps_hold, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_many_handovers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_soak, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
