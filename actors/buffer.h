@@ -68,6 +68,11 @@ void tri_buftab_release(const tri_bufname *n, uint32_t proc);
 void tri_buftab_drop_proc(uint32_t proc);
 /* Buffers alive in the node (tests, soak). */
 uint32_t tri_buftab_live(void);
+/* Tests: what a process killed inside tri_buftab_release() leaves -- one
+ * hold of proc on n counted down, the buffer not freed even if it was
+ * the last, the table's lock held.  Only for a child process that ends
+ * at once. */
+void tri_buftab_test_die_releasing(const tri_bufname *n, uint32_t proc);
 
 /* This process (buffer.c)                                             */
 

@@ -152,13 +152,16 @@ tri_buftab_close(void)
 	}
 }
 
+static void repair_locked(void);
+
 /* A process killed inside the lock leaves at most the entry it was
- * changing half done (a buffer that is never freed, until the node
- * ends); the table stays usable. */
+ * changing half done; the next one to take the lock is told so
+ * (EOWNERDEAD) and puts the table right before it goes on. */
 static void
 lock(void)
 {
 	if (pthread_mutex_lock(&tab->mtx) == EOWNERDEAD) {
+		repair_locked();
 		pthread_mutex_consistent(&tab->mtx);
 	}
 }
@@ -212,21 +215,66 @@ holder_of(ent *e, uint32_t proc, bool make)
 	return make ? free_h : NULL;
 }
 
+/* Frees e: its file first, then the entry, so that a process killed
+ * in between leaves a live entry that nobody holds, which the repair
+ * frees again (the file is gone already; the unlink fails harmlessly).
+ * Under the lock. */
+static void
+unmake_locked(ent *e)
+{
+	char path[PATH_MAX];
+
+	path_of(path, sizeof(path), (uint32_t)(e - tab->e), e->gen);
+	(void)unlink(path);
+	e->live = 0;
+	tab->live--;
+}
+
+static bool
+held_locked(const ent *e)
+{
+	for (int i = 0; i < TRI_BUF_HOLDERS; i++) {
+		if (e->h[i].count > 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The entry's last hold went: the buffer with it.  Under the lock. */
 static void
 free_locked(ent *e)
 {
-	char path[PATH_MAX];
-
-	for (int i = 0; i < TRI_BUF_HOLDERS; i++) {
-		if (e->h[i].count > 0) {
-			return;
-		}
+	if (!held_locked(e)) {
+		unmake_locked(e);
 	}
-	path_of(path, sizeof(path), (uint32_t)(e - tab->e), e->gen);
-	e->live = 0;
-	tab->live--;
-	(void)unlink(path);
+}
+
+/*
+ * The lock's last owner died holding it.  Every change under the lock
+ * leaves an entry in one of these states at each store, whatever store
+ * the owner died before: a live entry with its holds (consistent: the
+ * dead owner's own go when the root drops them), a live entry nobody
+ * holds (a release that counted the last hold down but did not free,
+ * a free that unlinked the file but did not mark the entry, a new entry
+ * marked live before its maker's hold was counted): freed here; or a
+ * free entry (nothing to do).  The count of live entries may be off by
+ * one: counted again.  One pass over the table, only after a death.
+ */
+static void
+repair_locked(void)
+{
+	uint32_t live = 0;
+
+	for (uint32_t i = 0; i < TRI_BUF_ENTRIES; i++) {
+		ent *e = &tab->e[i];
+		if (e->live && !held_locked(e)) {
+			unmake_locked(e);
+		}
+		live += e->live != 0;
+	}
+	tab->live = live;
+	tab->next %= TRI_BUF_ENTRIES;
 }
 
 int
@@ -260,13 +308,13 @@ tri_buftab_new(uint64_t size, tri_bufname *out, int *fd)
 	}
 	tab->next = (id + 1) % TRI_BUF_ENTRIES;
 	e->gen++;
-	e->live = 1;
 	e->size = size;
 	e->key = key;
 	memset(e->h, 0, sizeof(e->h));
 	e->h[0].proc = tri_rt.proc;
 	e->h[0].count = 1;
 	tab->live++;
+	e->live = 1;
 	out->node = tri_rt.node;
 	out->id = id;
 	out->gen = e->gen;
@@ -411,4 +459,18 @@ tri_buftab_live(void)
 	n = tab->live;
 	unlock();
 	return n;
+}
+
+void
+tri_buftab_test_die_releasing(const tri_bufname *n, uint32_t proc)
+{
+	holder *h;
+	ent *e;
+
+	lock();
+	if ((e = find_locked(n)) != NULL &&
+	    (h = holder_of(e, proc, false)) != NULL) {
+		h->count--;
+	}
+	/* No unlock: the caller ends now, as if killed here. */
 }
