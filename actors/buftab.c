@@ -11,12 +11,14 @@
  * The table (the file "buffers", mapped by every process of the node,
  * made by the root) says per buffer: its incarnation, size, a random
  * key, and how many holds each process has.  A hold is a handle, a
- * message, or a frame on its way (counted for its sender until the
- * receiving process takes it over).  The last hold to go frees the
+ * message, or a frame on its way (counted for the process it goes to,
+ * which owns it once it reads the frame).  The last hold to go frees the
  * buffer: its file is unlinked (mappings stay valid until unmapped).
  * The root drops every hold of a process that ended, so a process that
- * is killed holding buffers leaks nothing, and buffers it shared stay
- * valid for their other holders.
+ * is killed holding buffers, or with messages carrying them unread,
+ * leaks nothing, and buffers it shared stay valid for their other
+ * holders.  A process killed inside the lock is repaired after by the
+ * next one to take it (repair_locked).
  *
  * One process-shared robust mutex guards the table, as for names
  * (names.c): a hold is taken per message, not per byte, and the
