@@ -645,11 +645,29 @@ kill_mid_flight(tr_ref who, bool raw)
 
 #define SOAK_KITS 3
 
+/* A kit in its own process: the exec'd program under the exec leg, a
+ * fork member under every other.  A thread actor's DOWN goes out before
+ * its thread frees the mail it never read (ctx.c), so "nothing left at
+ * DOWN" is a promise of the process placements only. */
+static tr_ref
+spawn_soak_kit(tr_placement place)
+{
+	tr_spec spec;
+	tr_ref ref = TR_REF_NIL;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.behavior = "buf.kit";
+	spec.placement = place;
+	assert_int_equal(tr_spawn(&spec, &ref, NULL), TR_OK);
+	return ref;
+}
+
 /*
  * Buffers handed to members (shared and transferred, in plain messages
  * that queue behind a busy one) and members killed with those messages
  * unread, then restarted, round after round for a time budget (20 s
- * under the fork placement, less elsewhere; TROUPE_SOAK_MS overrides).
+ * under the fork leg, less under the others, which run it too with fork
+ * members, exec'd ones under the exec leg; TROUPE_SOAK_MS overrides).
  * At the end nothing is left: no backing file, no mapping here.  A
  * message lost with its receiver is proved gone by the receiver's
  * death, so its holds must go with it (and not stay with the sender --
@@ -664,6 +682,9 @@ test_soak(void **state)
 	    place != NULL && strcmp(place, "fork") == 0 ? 20000 :
 	    place != NULL && strcmp(place, "exec") == 0 ? 8000 :
 	                                                  4000;
+	tr_placement kind = place != NULL && strcmp(place, "exec") == 0 ?
+	    TR_PLACE_EXEC :
+	    TR_PLACE_FORK;
 	uint64_t deadline = now_ms() + budget;
 	tr_ref kit[SOAK_KITS];
 	unsigned rounds = 0, kills = 0, raws = 0, bufs = 0, made = 0;
@@ -672,7 +693,7 @@ test_soak(void **state)
 	(void)state;
 	assert_int_equal(files(), 0);
 	for (int i = 0; i < SOAK_KITS; i++) {
-		kit[i] = spawn_kit();
+		kit[i] = spawn_soak_kit(kind);
 	}
 	while (now_ms() < deadline) {
 		rounds++;
@@ -702,7 +723,7 @@ test_soak(void **state)
 				kill_mid_flight(kit[i], raw);
 				kills++;
 				raws += raw;
-				kit[i] = spawn_kit();
+				kit[i] = spawn_soak_kit(kind);
 			} else if (rounds % 3 == 0) {
 				/* One made there, shared back here. */
 				int64_t v[2] = {4096, 7};
@@ -728,11 +749,13 @@ test_soak(void **state)
 	}
 	files_left = files();
 	maps_left = buf_maps() - maps0;
-	print_message("soak (%s): %u rounds, %u kills (%u by SIGKILL), %u "
+	print_message("soak (%s leg, %s members): %u rounds, %u kills (%u by "
+	              "SIGKILL), %u "
 	              "buffers sent, %u made by members; left: %d files, %d "
 	              "mappings\n",
-	    place != NULL ? place : "default", rounds, kills, raws, bufs, made,
-	    files_left, maps_left);
+	    place != NULL ? place : "default",
+	    kind == TR_PLACE_EXEC ? "exec" : "fork", rounds, kills, raws, bufs,
+	    made, files_left, maps_left);
 	assert_int_equal(files_left, 0);
 	assert_int_equal(maps_left, 0);
 }
