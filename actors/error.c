@@ -29,6 +29,7 @@ static const char *const messages[] = {
     [TR_ESYSTEM] = "operating system error",
     [TR_ERESOURCE] =
         ("out of resources (file descriptors, processes or threads)"),
+    [TR_EDETACHED] = "buffer was transferred away",
 };
 
 const char *

@@ -37,6 +37,7 @@ tr_stats_get(tr_stats *out)
 	out->late_replies = atomic_load(&tri_rt.late_replies);
 	out->actors_spawned = atomic_load(&tri_rt.spawned);
 	out->actors_exited = atomic_load(&tri_rt.exited);
+	out->bad_buffers = atomic_load(&tri_rt.bad_buffers);
 	return TR_OK;
 }
 

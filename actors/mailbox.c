@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "buffer.h"
 #include "ctx.h"
 #include "mailbox.h"
 #include "route.h"
@@ -56,6 +57,22 @@ is_goodbye(tri_buf *b, tri_frame *f)
 	    off == len;
 }
 
+/* An arrival never routed (its mailbox closed, or no room to queue it):
+ * the buffer holds its frames carried for this process go with it. */
+static void
+arrival_drop(tri_buf *b)
+{
+	const uint8_t *d = tri_buf_data(b);
+	size_t len = tri_buf_len(b), off = 0;
+	tri_frame f;
+
+	while (off < len &&
+	    tri_frame_decode(d, len, &off, tri_rt.max_body, &f) == TR_OK) {
+		tri_buf_frame_drop(&f);
+	}
+	tri_buf_free(b);
+}
+
 static void
 inbox_cb(void *arg, tri_buf *b)
 {
@@ -84,7 +101,7 @@ inbox_cb(void *arg, tri_buf *b)
 			 * ends; unblock the port that waits for us to take it.
 			 */
 			pthread_mutex_unlock(&mb->mtx);
-			tri_buf_free(b);
+			arrival_drop(b);
 			tri_port_resume(mb->port);
 			return;
 		}
@@ -276,7 +293,7 @@ tri_mailbox_close(tri_ctx *c)
 	tri_inbox_close(mb->inbox);
 	mb->inbox = NULL;
 	for (size_t i = 0; i < mb->narr; i++) {
-		tri_buf_free(mb->arr[i]);
+		arrival_drop(mb->arr[i]);
 	}
 	mb->narr = 0;
 	atomic_store(&mb->pending, 0);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "buffer.h"
 #include "ctx.h"
 #include "msg.h"
 #include "nmsg.h"
@@ -134,6 +135,11 @@ tr_msg_free(tr_msg *m)
 	if (m == NULL) {
 		return;
 	}
+	if (m->bufs > 0) {
+		tri_buf_body_release(
+		    tri_nmsg_body(m->body), tri_nmsg_len(m->body), true);
+		m->bufs = 0;
+	}
 	if (cache.n >= CACHE_MAX || tri_nmsg_len(m->body) > CACHE_BODY_MAX) {
 		msg_destroy(m);
 		return;
@@ -185,6 +191,15 @@ tr_msg_dup(tr_msg **out, const tr_msg *src)
 		tr_msg_free(m);
 		return TR_ENOMEM;
 	}
+	if (src->bufs > 0) {
+		/* The copy holds its buffers too. */
+		int rv = tri_buf_body_hold(tri_nmsg_body(m->body), len, true);
+		if (rv != TR_OK) {
+			tr_msg_free(m);
+			return rv;
+		}
+		m->bufs = src->bufs;
+	}
 	*out = m;
 	return TR_OK;
 }
@@ -195,6 +210,7 @@ tri_msg_from_frame(const tri_frame *f)
 	tr_msg *m = msg_alloc(f->body_len);
 
 	if (m == NULL) {
+		tri_buf_frame_drop(f); /* the frame is lost: its holds too */
 		return NULL;
 	}
 	m->tag = f->tag;
@@ -204,7 +220,13 @@ tri_msg_from_frame(const tri_frame *f)
 	if (f->body_len > 0 &&
 	    tri_nmsg_append(m->body, f->body, f->body_len) != 0) {
 		tr_msg_free(m);
+		tri_buf_frame_drop(f);
 		return NULL;
+	}
+	if ((f->flags & TRI_F_BUFS) != 0) {
+		/* The holds the frame carried for its sender are ours now. */
+		m->bufs = tri_buf_body_adopt(
+		    tri_nmsg_body(m->body), tri_nmsg_len(m->body));
 	}
 	return m;
 }
@@ -219,6 +241,12 @@ size_t
 tri_msg_len(const tr_msg *m)
 {
 	return tri_nmsg_len(m->body);
+}
+
+tr_msg *
+tri_msg_of_packer(msgpack_packer *pk)
+{
+	return pk->callback == msg_write ? pk->data : NULL;
 }
 
 msgpack_packer *

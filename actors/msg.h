@@ -30,6 +30,7 @@ struct tr_msg {
 	msgpack_zone *zone; /* made by the first tr_msg_body() */
 	msgpack_object obj;
 	bool parsed;
+	uint32_t bufs; /* buffer holds the body carries (buffer.c) */
 };
 
 /* The body's bytes and length. */
@@ -39,7 +40,8 @@ size_t tri_msg_len(const tr_msg *m);
  * thread's are freed as it exits anyway. */
 void tri_msg_cache_flush(void);
 
-/* A received message built from a decoded frame (body copied). */
+/* A received message built from a decoded frame (body copied).  NULL:
+ * out of memory, and the buffer holds the frame carried are dropped. */
 tr_msg *tri_msg_from_frame(const tri_frame *f);
 /* A system notice (TR_TAG_EXIT / TR_TAG_DOWN) as a message. */
 tr_msg *tri_msg_notice(uint32_t tag, tr_ref who, tr_reason why, uint64_t mon);
@@ -62,6 +64,13 @@ void tri_control_frame(tri_frame *f, uint8_t *buf, int kind, tr_ref about,
 #define TRI_REASON_IGNORED TR_REASON(TR_EXIT_NORMAL, TR_IGNORE)
 /* The reason carried in a control message's body (READY). */
 void tri_msg_reason_of_frame(const tr_msg *m, tr_reason *r);
+
+/* The flags of a frame made from m's body. */
+static inline uint16_t
+tri_msg_flags(const tr_msg *m)
+{
+	return m->bufs > 0 ? TRI_F_BUFS : 0;
+}
 
 /* A user message (sent, called or timed), not a notice. */
 static inline bool

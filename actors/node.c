@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buffer.h"
 #include "alloc.h"
 #include "ctx.h"
 #include "msg.h"
@@ -228,6 +229,12 @@ announce(uint32_t proc, tr_reason why)
 	tri_ctx **v;
 	size_t n;
 
+	/* Its holds on shared buffers go, those of frames sent to it and
+	 * never read included: the last holder frees a buffer.  Its slot
+	 * table was marked dead first (proc_mark), so no sender takes a
+	 * hold for it after this (buffer.c); and before the DOWN goes out,
+	 * so a DOWN means the holds are gone. */
+	tri_buftab_drop_proc(proc);
 	pthread_mutex_lock(&N.mtx);
 	if ((others = tri_calloc(N.n + 1, sizeof(*others))) != NULL) {
 		for (size_t i = 0; i < N.n; i++) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffer.h"
 #include "alloc.h"
 #include "ctx.h"
 #include "registry.h"
@@ -115,6 +116,7 @@ tri_registry_remove(tri_ctx *c)
 		if (c->mb.rec != NULL && atomic_load(&c->mb.rec->named)) {
 			tri_names_drop_ref(c->ref);
 		}
+		tri_buf_owner_gone(c->ref);
 		tri_ctx_rele(c);
 	}
 }

@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "buffer.h"
 #include "alloc.h"
 #include "ctx.h"
 #include "link.h"
@@ -127,6 +128,7 @@ tri_route(tri_ctx *c, const tri_frame *f)
 		if (counted || f->kind == TRI_K_TIMER) {
 			tri_count_dead(1);
 		}
+		tri_buf_frame_drop(f);
 		return;
 	}
 	if (f->kind >= TRI_K_EXIT && f->kind != TRI_K_TIMER &&
@@ -181,6 +183,7 @@ tri_route(tri_ctx *c, const tri_frame *f)
 			return;
 		}
 		TRI_STAT(late_replies);
+		tri_buf_frame_drop(f);
 		return;
 
 	case TRI_K_REDIRECT:

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buffer.h"
 #include "actor.h"
 #include "alloc.h"
 #include "behavior.h"
@@ -107,8 +108,14 @@ runtime_start(const tr_options *opts, const tri_pspec *member)
 	if ((rv = tri_names_open(tri_rt.is_root)) != TR_OK) {
 		goto fail_watch;
 	}
-	if ((rv = tri_registry_init()) != TR_OK) {
+	if ((rv = tri_buftab_open(tri_rt.is_root)) != TR_OK) {
 		goto fail_names;
+	}
+	if ((rv = tri_buf_init()) != TR_OK) {
+		goto fail_buftab;
+	}
+	if ((rv = tri_registry_init()) != TR_OK) {
+		goto fail_buf;
 	}
 	if ((rv = tri_main_ctx_new(&main_ctx)) != TR_OK) {
 		goto fail_reg;
@@ -133,6 +140,10 @@ fail_main:
 	tri_ctx_rele(main_ctx);
 fail_reg:
 	tri_registry_fini();
+fail_buf:
+	tri_buf_fini();
+fail_buftab:
+	tri_buftab_close();
 fail_names:
 	tri_names_close();
 fail_watch:
@@ -327,6 +338,8 @@ tr_shutdown(void)
 	tri_ctx_rele(self);
 	tri_registry_fini();
 	tri_remote_fini();
+	tri_buf_fini();
+	tri_buftab_close();
 	tri_names_close();
 	tri_watch_stop(); /* it sleeps on a word of the table */
 	tri_slots_unmap(tri_rt.slots);

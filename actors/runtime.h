@@ -47,7 +47,7 @@ typedef struct tri_runtime {
 	int threads;
 
 	_Atomic uint64_t sent, delivered, dead_letters, malformed, late_replies,
-	    spawned, exited, repaired;
+	    spawned, exited, repaired, bad_buffers;
 } tri_runtime;
 
 extern tri_runtime tri_rt;

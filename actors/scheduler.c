@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buffer.h"
 #include "sched_impl.h"
 #include "watchdog.h"
 
@@ -515,6 +516,7 @@ tri_sched_route(tri_sched *s, const tri_frame *f)
 		if (f->kind == TRI_K_TIMER) {
 			TRI_STAT(dead_letters);
 		}
+		tri_buf_frame_drop(f);
 		if (c != NULL) {
 			tri_ctx_rele(c);
 		}

@@ -46,6 +46,7 @@ frame_for(tri_frame *f, int kind, const tr_msg *m, tr_ref to)
 	f->tag = m->tag;
 	f->sender = self != NULL ? self->ref : TR_REF_NIL;
 	f->dest = to;
+	f->flags = tri_msg_flags(m);
 	f->body = tri_msg_bytes(m);
 	f->body_len = (uint32_t)tri_msg_len(m);
 }
@@ -155,6 +156,7 @@ tri_forward(tr_msg *msg, tr_ref to)
 	f.sender = msg->sender;
 	f.corr = msg->kind == TRI_K_CALL ? msg->corr : 0;
 	f.dest = to;
+	f.flags = tri_msg_flags(msg);
 	f.body = tri_msg_bytes(msg);
 	f.body_len = (uint32_t)tri_msg_len(msg);
 	rv = tri_target_send(&t, &f, TR_FOREVER);
@@ -197,6 +199,7 @@ tr_forward(tr_msg *msg, tr_ref to)
 	                            TR_REF_NIL;
 	f.corr = f.kind == TRI_K_CALL ? msg->corr : 0;
 	f.dest = to;
+	f.flags = tri_msg_flags(msg);
 	f.body = tri_msg_bytes(msg);
 	f.body_len = (uint32_t)tri_msg_len(msg);
 	if ((rv = tri_target_get(to, &t)) != TR_OK) {

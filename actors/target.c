@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "buffer.h"
 #include "ctx.h"
 #include "msg.h"
 #include "registry.h"
@@ -501,16 +502,32 @@ deliver_remote_sched(tri_target *t, const tri_frame *f)
 int
 tri_target_deliver(tri_target *t, const tri_frame *f)
 {
+	uint32_t to = t->local != NULL ? tri_rt.proc : t->ref.proc;
 	int rv;
 
+	/* A frame carrying buffers holds them on its way for the process
+	 * it goes to (buffer.c): one that dies before it reads the frame
+	 * has its holds dropped by the root, one that reads it owns them.
+	 * A process the root has marked gone gets none: the send fails as
+	 * a send to it does. */
+	if ((f->flags & TRI_F_BUFS) != 0 &&
+	    (rv = tri_buf_frame_hold(f, to,
+	         t->local == NULL && t->tab != NULL ? &t->tab->alive : NULL)) !=
+	        TR_OK) {
+		return rv;
+	}
 	if (t->local != NULL) {
-		return tri_deliver(t->local, f);
+		rv = tri_deliver(t->local, f);
+	} else if (t->remote_home != 0) {
+		rv = deliver_remote_sched(t, f);
+	} else {
+		rv = tri_port_send(t->remote->port, f);
+		rv = rv == TR_ECLOSED ? TR_ENOPROC : rv;
 	}
-	if (t->remote_home != 0) {
-		return deliver_remote_sched(t, f);
+	if (rv != TR_OK) {
+		tri_buf_frame_unhold(f, to);
 	}
-	rv = tri_port_send(t->remote->port, f);
-	return rv == TR_ECLOSED ? TR_ENOPROC : rv;
+	return rv;
 }
 
 /*

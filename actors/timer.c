@@ -170,6 +170,7 @@ fire(entry *e)
 	f.tag = e->msg->tag;
 	f.sender = e->from;
 	f.dest = e->to;
+	f.flags = tri_msg_flags(e->msg);
 	f.body = tri_msg_bytes(e->msg);
 	f.body_len = (uint32_t)tri_msg_len(e->msg);
 	if (tri_target_get(e->to, &t) != TR_OK) {

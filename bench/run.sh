@@ -9,6 +9,8 @@
 #   bench/run.sh http [options]          bench/http.sh: the cluster
 #                                        example against nginx, with wrk
 #   bench/run.sh compute [options]       bench_compute (unpinned only)
+#   bench/run.sh buffers [--quick]       bench_buffers: bodies by ref and
+#                                        by copy (unpinned only)
 #   bench/run.sh savina [options]        bench/savina/run.sh: the Savina
 #                                        cases on troupe and in Erlang
 #
@@ -33,6 +35,9 @@ usage: bench/run.sh [messaging] [--quick] [--n N] [--rounds N] [--repeat R]
                  vs nng ipc
   restart        bench_restart: supervised child's death -> new one answers
   http           bench/http.sh (its own options: bench/http.sh --help)
+  buffers        bench_buffers: 1 KiB, 1 MiB, 16 MiB handed to a thread
+                 actor, fork member and exec'd program, by reference
+                 (shared buffer) and by copy (unpinned only)
   compute        bench_compute: CPU-bound job, W workers over 1, per
                  placement (no pinned runs: one core cannot speed up)
   savina         bench/savina/run.sh (its own options: bench/run.sh savina
@@ -83,7 +88,7 @@ cpu=0
 args=()
 
 case "${1:-}" in
-messaging | placement | restart | compute)
+messaging | placement | restart | compute | buffers)
 	prog=$1
 	shift
 	;;
@@ -175,8 +180,9 @@ ninja -C "$build" "bench/bench_$prog" >&2
 exe="$build/bench/bench_$prog"
 
 modes="unpinned pinned"
-if [ "$prog" = compute ]; then
-	# A speedup over one worker needs more than one core: pinned runs
+if [ "$prog" = compute ] || [ "$prog" = buffers ]; then
+	# buffers: a hand-over between processes needs two cores to
+	# measure what a user sees; compute: a speedup over one worker needs more than one core: pinned runs
 	# would only measure the overhead of sharing one.
 	modes="unpinned"
 elif ! command -v taskset >/dev/null 2>&1; then
@@ -208,5 +214,9 @@ for mode in $modes; do
 done
 
 echo "run.sh: medians across runs" >&2
-awk -f "$here/median.awk" "$all"
+if [ "$prog" = buffers ]; then
+	awk -v keys=bytes -f "$here/median.awk" "$all"
+else
+	awk -f "$here/median.awk" "$all"
+fi
 exit "$failed"

@@ -93,6 +93,7 @@ enum tr_errno {
 	TR_ETRANSPORT = 16, /* transport failure not covered above */
 	TR_ESYSTEM = 17,    /* operating system error not covered above */
 	TR_ERESOURCE = 18,  /* out of descriptors, processes or threads */
+	TR_EDETACHED = 19,  /* a buffer handle that was transferred away */
 };
 
 /* Text for a TR_E* code; never NULL, also for unknown codes. */
@@ -175,6 +176,8 @@ typedef struct tr_stats {
 	                          timed out, discarded */
 	uint64_t actors_spawned;
 	uint64_t actors_exited;
+	uint64_t bad_buffers; /* buffer refs refused by tr_unpack_buf():
+	                         forged, from another node, or gone */
 } tr_stats;
 
 int tr_stats_get(tr_stats *out);
@@ -223,6 +226,119 @@ int tr_pack_ref(msgpack_packer *pk, tr_ref ref);
 
 /* Reads a ref packed by tr_pack_ref().  TR_EINVAL if obj is not one. */
 int tr_unpack_ref(const msgpack_object *obj, tr_ref *out);
+
+/* ------------------------------------------------------------------ */
+/* Shared buffers                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A buffer is memory that travels in messages by reference: put in a
+ * body with tr_pack_buf(), it reaches the receiver as the same bytes,
+ * not a copy -- the same memory for an actor of this process (thread or
+ * scheduled), a shared mapping of the same file for a fork member or an
+ * exec'd troupe program.  The message itself still goes through nng;
+ * only the payload is shared.  (Node's SharedArrayBuffer, and
+ * postMessage's transfer list.)  A buffer sent to another node would be
+ * refused there (distribution is not built: see bad_buffers).
+ *
+ * A tr_buf is a handle: an id in this process's table, valid from the
+ * call that made it until tr_buf_release() or a transfer.  A stale
+ * handle is refused with TR_ENOENT (released, or never made) or
+ * TR_EDETACHED (transferred away), never dereferenced.  Handles may be
+ * used from any thread of the process.  A handle belongs to the
+ * context (actor or main) that made or received it: when that context
+ * ends, its handles are released for it; when a process ends, however
+ * it ends (kill -9 included), the node's root drops every hold it had.
+ * The buffer is freed when its last holder lets go -- handles and
+ * messages, in every process of the node -- so a buffer stays valid for
+ * its other holders after its maker died.
+ *
+ * Two modes, chosen per send:
+ *  - TR_BUF_TRANSFER: the sender gives the buffer up.  The handle is
+ *    detached by the packing: tr_buf_data() and tr_pack_buf() on it
+ *    return TR_EDETACHED; tr_buf_release() frees the handle.  (A
+ *    pointer the sender took earlier still points at the bytes; writing
+ *    through it after the transfer is the sender's bug, as with any
+ *    pointer.)
+ *  - TR_BUF_SHARE: both keep it; the message takes a hold of its own.
+ *    Sender and receiver then read and write the same bytes at once.
+ *    THIS IS OUTSIDE THE ACTOR MODEL: the runtime's promise that an
+ *    actor's state needs no locks does not cover shared bytes.
+ *    Concurrent writers must coordinate with C11 atomics on the bytes
+ *    (<stdatomic.h> on suitably aligned words, as JavaScript's Atomics
+ *    on a SharedArrayBuffer), or by messages (one writer at a time, the
+ *    handover said by a message: a send orders the sender's writes
+ *    before the receiver's reads).
+ *
+ * Costs: a buffer is a file in the node's run directory (mode 0600)
+ * mapped MAP_SHARED, so its pages live where the run directory does
+ * (tmpfs for the defaults /dev/shm and $XDG_RUNTIME_DIR).  A node has
+ * room for 4096 buffers at once, each held by at most 32 processes at
+ * once (TR_ERESOURCE beyond).  docs/design.md, "Shared buffers".
+ */
+typedef struct tr_buf {
+	uint64_t id;
+} tr_buf;
+
+#define TR_BUF_NIL ((tr_buf){0})
+/* The largest buffer: 1 GiB. */
+#define TR_BUF_MAX ((size_t)1 << 30)
+/* msgpack extension type of a buffer in a message body (32 bytes). */
+#define TR_MSGPACK_EXT_BUF 0x55
+
+typedef enum tr_buf_mode {
+	TR_BUF_SHARE = 0,
+	TR_BUF_TRANSFER = 1,
+} tr_buf_mode;
+
+/*
+ * A new buffer of size zeroed bytes, held by the new handle *out (the
+ * caller's, until tr_buf_release() or a transfer).  Any thread, once
+ * tr_init() ran.  TR_EINVAL (out NULL, size 0 or above TR_BUF_MAX),
+ * TR_ECLOSED, TR_ERESOURCE (4096 buffers in the node, or no space in
+ * the run directory), TR_ENOMEM.
+ */
+int tr_buf_new(tr_buf *out, size_t size);
+
+/*
+ * The buffer's bytes and size (either pointer may be NULL).  The bytes
+ * stay valid while the handle is held.  TR_ENOENT for a handle released
+ * or never made, TR_EDETACHED for one transferred away.
+ */
+int tr_buf_data(tr_buf b, void **data, size_t *size);
+
+/*
+ * Lets go of the handle (and, with the last holder of the node, of the
+ * buffer).  A detached handle is freed too.  TR_ENOENT if b is no live
+ * handle (released twice, never made).
+ */
+int tr_buf_release(tr_buf b);
+
+/*
+ * Packs b into a message body as a TR_MSGPACK_EXT_BUF value.  pk must
+ * be a message's packer (tr_msg_packer()): the message holds the buffer
+ * from here on, until it is freed or handed on, and so do copies of it
+ * (tr_msg_dup) and frames made from it.  mode says what happens to b:
+ * TR_BUF_SHARE keeps it; TR_BUF_TRANSFER detaches it (see above).
+ * Errors leave b and the message as they were: TR_EINVAL (pk NULL or
+ * no message's, bad mode), TR_ENOENT, TR_EDETACHED, TR_ERESOURCE (32
+ * processes hold it), TR_ENOMEM (the body is full).
+ */
+int tr_pack_buf(msgpack_packer *pk, tr_buf b, tr_buf_mode mode);
+
+/*
+ * A new handle on the buffer obj names: the same bytes the sender has
+ * (mapped here at the first handle or message of this process that
+ * holds it).  Call it on a value of a received message's body
+ * (tr_msg_body()) while that message is held.  The handle belongs to
+ * the calling context; release it with tr_buf_release().
+ * TR_EINVAL if obj is no TR_MSGPACK_EXT_BUF value (or out is NULL).
+ * TR_EPROTO if it is one but names no live buffer of this node: forged,
+ * from another node, the wrong size, or gone -- refused without reading
+ * any memory it names, and counted in tr_stats.bad_buffers.
+ * TR_ECLOSED, TR_ERESOURCE, TR_ENOMEM.
+ */
+int tr_unpack_buf(const msgpack_object *obj, tr_buf *out);
 
 /* ------------------------------------------------------------------ */
 /* Messages                                                            */

@@ -14,6 +14,7 @@ test_behaviors_register(void)
 	test_behaviors_pic_register();
 	test_behaviors_sched_register();
 	test_behaviors_exit_register();
+	test_behaviors_buf_register();
 }
 
 bool

@@ -49,5 +49,6 @@ void test_behaviors_sup_register(void);
 void test_behaviors_pic_register(void);
 void test_behaviors_sched_register(void);
 void test_behaviors_exit_register(void);
+void test_behaviors_buf_register(void);
 
 #endif

@@ -608,11 +608,13 @@ test_decode_kind_too_big(void **state)
 	assert_int_equal(decode_patched(1, TRI_K_MAX_ - 1, BIG_MAX), TR_OK);
 }
 
+/* Only known flags pass: TRI_F_BUFS is the one there is. */
 static void
 test_decode_flags_nonzero(void **state)
 {
 	(void)state;
-	assert_int_equal(decode_patched(2, 0x01, BIG_MAX), TR_EPROTO);
+	assert_int_equal(decode_patched(2, TRI_F_BUFS, BIG_MAX), TR_OK);
+	assert_int_equal(decode_patched(2, 0x02, BIG_MAX), TR_EPROTO);
 	assert_int_equal(decode_patched(2, 0x80, BIG_MAX), TR_EPROTO);
 	assert_int_equal(decode_patched(3, 0x01, BIG_MAX), TR_EPROTO);
 	assert_int_equal(decode_patched(3, 0x80, BIG_MAX), TR_EPROTO);

@@ -583,12 +583,12 @@ static void
 test_strerror_every_code(void **state)
 {
 	const char *unknown = tr_strerror(-1);
-	const char *texts[TR_ERESOURCE + 1];
+	const char *texts[TR_EDETACHED + 1];
 
 	(void)state;
 	assert_non_null(unknown);
 	assert_true(strlen(unknown) > 0);
-	for (int e = TR_OK; e <= TR_ERESOURCE; e++) {
+	for (int e = TR_OK; e <= TR_EDETACHED; e++) {
 		texts[e] = tr_strerror(e);
 		assert_non_null(texts[e]);
 		assert_true(strlen(texts[e]) > 0);
@@ -599,11 +599,11 @@ test_strerror_every_code(void **state)
 		}
 	}
 	/* Unknown codes still get text. */
-	assert_non_null(tr_strerror(TR_ERESOURCE + 1));
+	assert_non_null(tr_strerror(TR_EDETACHED + 1));
 	assert_non_null(tr_strerror(1000));
 	assert_non_null(tr_strerror(INT32_MIN));
 	assert_non_null(tr_strerror(INT32_MAX));
-	assert_string_equal(tr_strerror(TR_ERESOURCE + 1), unknown);
+	assert_string_equal(tr_strerror(TR_EDETACHED + 1), unknown);
 	assert_string_equal(tr_strerror(INT32_MIN), unknown);
 }
 

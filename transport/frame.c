@@ -52,8 +52,8 @@ tri_frame_put_header(const tri_frame *f, uint8_t *h)
 {
 	h[0] = TRI_FRAME_VERSION;
 	h[1] = f->kind;
-	h[2] = 0;
-	h[3] = 0;
+	h[2] = (uint8_t)f->flags;
+	h[3] = (uint8_t)(f->flags >> 8);
 	put32(h + 4, f->tag);
 	put_ref(h + 8, f->sender);
 	put_ref(h + 24, f->dest);
@@ -105,6 +105,12 @@ be(const uint8_t *p, size_t n)
 
 int
 tri_body_check(const uint8_t *b, size_t len)
+{
+	return tri_body_walk(b, len, NULL, NULL);
+}
+
+int
+tri_body_walk(const uint8_t *b, size_t len, tri_ext_fn ext, void *arg)
 {
 	uint64_t left[BODY_MAX_DEPTH + 1]; /* items still due per level */
 	int depth = 0;
@@ -183,6 +189,15 @@ tri_body_check(const uint8_t *b, size_t len)
 		if (skip > len - off) {
 			return TR_EPROTO;
 		}
+		if (ext != NULL &&
+		    ((t >= 0xc7 && t <= 0xc9) || (t >= 0xd4 && t <= 0xd8))) {
+			/* off is at the ext's type byte, its data follows. */
+			int rv = ext(
+			    arg, (int8_t)b[off], off + 1, (uint32_t)(skip - 1));
+			if (rv != 0) {
+				return rv;
+			}
+		}
 		off += (size_t)skip;
 		if (items > 0) {
 			/* Every value takes at least one byte: a count beyond
@@ -210,7 +225,7 @@ tri_frame_decode(const uint8_t *buf, size_t len, size_t *off, uint32_t max_body,
 	}
 	h = buf + *off;
 	if (h[0] != TRI_FRAME_VERSION || h[1] == 0 || h[1] >= TRI_K_MAX_ ||
-	    h[2] != 0 || h[3] != 0) {
+	    ((h[2] | (h[3] << 8)) & ~TRI_F_ALL_) != 0) {
 		return TR_EPROTO;
 	}
 	blen = get32(h + 48);
@@ -224,6 +239,7 @@ tri_frame_decode(const uint8_t *buf, size_t len, size_t *off, uint32_t max_body,
 		return rv;
 	}
 	f->kind = h[1];
+	f->flags = (uint16_t)(h[2] | (h[3] << 8));
 	f->tag = get32(h + 4);
 	f->sender = get_ref(h + 8);
 	f->dest = get_ref(h + 24);

@@ -8,7 +8,7 @@
  *   off size field
  *     0    1 version      TRI_FRAME_VERSION
  *     1    1 kind         enum tri_frame_kind
- *     2    2 flags        reserved, must be 0
+ *     2    2 flags        TRI_F_* bits; any other bit is refused
  *     4    4 tag          message tag
  *     8   16 sender ref   node, proc, slot, gen (4 x u32)
  *    24   16 dest ref     node, proc, slot, gen (4 x u32)
@@ -78,8 +78,14 @@ enum tri_frame_kind {
  * 0]: normal if its init succeeded, else the reason it failed.
  */
 
+/* The body carries shared buffers (TR_MSGPACK_EXT_BUF values), each
+ * holding its buffer for the frame's way (actors/buffer.c). */
+#define TRI_F_BUFS 0x0001u
+#define TRI_F_ALL_ TRI_F_BUFS
+
 typedef struct tri_frame {
 	uint8_t kind;
+	uint16_t flags; /* TRI_F_* */
 	uint32_t tag;
 	tr_ref sender;
 	tr_ref dest;
@@ -112,5 +118,14 @@ int tri_frame_decode(const uint8_t *buf, size_t len, size_t *off,
 
 /* Checks that body is exactly one complete msgpack value (empty is ok). */
 int tri_body_check(const uint8_t *body, size_t len);
+
+/*
+ * tri_body_check(), calling ext(arg, type, off, size) for every ext
+ * value on the way: its type and where its data is (body[off .. off +
+ * size)).  A non-zero return from ext stops the walk and is returned.
+ * Only checked bytes are ever shown to ext.
+ */
+typedef int (*tri_ext_fn)(void *arg, int8_t type, size_t off, uint32_t size);
+int tri_body_walk(const uint8_t *body, size_t len, tri_ext_fn ext, void *arg);
 
 #endif
