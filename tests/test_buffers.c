@@ -760,6 +760,28 @@ test_soak(void **state)
 	assert_int_equal(maps_left, 0);
 }
 
+/* Removes path and what is under it (a directory of the test's own). */
+static void
+remove_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			char sub[1024];
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0) {
+				continue;
+			}
+			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+			remove_tree(sub);
+		}
+		closedir(d);
+	}
+	(void)remove(path);
+}
+
 int
 main(void)
 {
@@ -790,5 +812,23 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_soak, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	char made[] = "/tmp/troupe-test-buffers.XXXXXX";
+	int rv;
+
+	/* The tests look at the run directory's files: without
+	 * TROUPE_RUNDIR (as `meson test` runs them), one of their own. */
+	if (getenv("TROUPE_RUNDIR") == NULL) {
+		if (mkdtemp(made) == NULL ||
+		    setenv("TROUPE_RUNDIR", made, 1) != 0) {
+			perror("test_buffers: a run directory");
+			return 1;
+		}
+	} else {
+		made[0] = '\0';
+	}
+	rv = cmocka_run_group_tests(tests, NULL, NULL);
+	if (made[0] != '\0') {
+		remove_tree(made);
+	}
+	return rv;
 }
