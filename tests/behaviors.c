@@ -1,7 +1,11 @@
 /*
  * behaviors.c -- registers every test behavior (see behaviors.h).
- * One line per behaviors_<name>.c file.
+ * One line per behaviors_<name>.c file; and where the exec host is.
  */
+#include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include "behaviors.h"
 
 void
@@ -44,4 +48,28 @@ test_msg_ints(uint32_t tag, const int64_t *v, size_t n)
 		msgpack_pack_int64(tr_msg_packer(m), v[i]);
 	}
 	return m;
+}
+
+const char *
+test_exec_host(void)
+{
+	static char buf[PATH_MAX];
+	const char *p = getenv("TROUPE_EXEC_HOST");
+	ssize_t n;
+	char *slash;
+
+	if (p != NULL && p[0] != '\0') {
+		return p;
+	}
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n <= 0) {
+		return "exec_host";
+	}
+	buf[n] = '\0';
+	if ((slash = strrchr(buf, '/')) == NULL) {
+		return "exec_host";
+	}
+	snprintf(slash + 1, sizeof(buf) - (size_t)(slash + 1 - buf), "%s",
+	    "exec_host");
+	return buf;
 }

@@ -37,6 +37,9 @@ test_actors_local(void)
 
 /* An integer of either msgpack sign into *v; false for anything else. */
 bool test_obj_int(const msgpack_object *o, int64_t *v);
+/* The exec'd host of the test behaviors: $TROUPE_EXEC_HOST (meson sets
+ * it), else "exec_host" next to this program. */
+const char *test_exec_host(void);
 /* A new message of tag with body [v...]; NULL if out of memory.  The
  * caller sends it (and frees it if the send fails). */
 tr_msg *test_msg_ints(uint32_t tag, const int64_t *v, size_t n);

@@ -49,28 +49,6 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The exec'd host of the behaviors: $TROUPE_EXEC_HOST (meson sets it),
- * else next to this program. */
-static const char *
-exec_host(void)
-{
-	static char buf[PATH_MAX];
-	const char *p = getenv("TROUPE_EXEC_HOST");
-	ssize_t n;
-	char *slash;
-
-	if (p != NULL && p[0] != '\0') {
-		return p;
-	}
-	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-	assert_true(n > 0);
-	buf[n] = '\0';
-	assert_non_null(slash = strrchr(buf, '/'));
-	snprintf(slash + 1, sizeof(buf) - (size_t)(slash + 1 - buf), "%s",
-	    "exec_host");
-	return buf;
-}
-
 static tr_spec
 member_spec(tr_placement place, tr_msg *arg, bool link)
 {
@@ -82,7 +60,7 @@ member_spec(tr_placement place, tr_msg *arg, bool link)
 	spec.init_arg = arg;
 	spec.link = link;
 	if (place == TR_PLACE_EXEC) {
-		spec.program = exec_host();
+		spec.program = test_exec_host();
 	}
 	return spec;
 }

@@ -47,26 +47,6 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *
-exec_host(void)
-{
-	static char buf[PATH_MAX];
-	const char *p = getenv("TROUPE_EXEC_HOST");
-	ssize_t n;
-	char *slash;
-
-	if (p != NULL && p[0] != '\0') {
-		return p;
-	}
-	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-	assert_true(n > 0);
-	buf[n] = '\0';
-	assert_non_null(slash = strrchr(buf, '/'));
-	snprintf(slash + 1, sizeof(buf) - (size_t)(slash + 1 - buf), "%s",
-	    "exec_host");
-	return buf;
-}
-
 /* Connects to path, writes garbage (NULL: nothing), and closes unless
  * it stays (then returns the fd). */
 static int
@@ -127,7 +107,7 @@ new_member_calls(tr_placement place, tr_ref a, int n)
 	int rv;
 
 	if (place == TR_PLACE_EXEC) {
-		spec.program = exec_host();
+		spec.program = test_exec_host();
 	}
 	assert_int_equal(tr_spawn(&spec, &m, NULL), TR_OK);
 	req = tl_msg(TM_PROXY);
