@@ -39,6 +39,7 @@
 
 #include "buffer.h"
 #include "runtime.h"
+#include "shtab.h"
 
 #define BUFTAB_MAGIC 0x74726266u /* "trbf" */
 
@@ -56,10 +57,9 @@ typedef struct ent {
 } ent;
 
 typedef struct buftab {
-	uint32_t magic;
-	uint32_t next; /* where the next search for a free entry starts */
+	tri_shtab_head h; /* its lock: holder counts and entries */
+	uint32_t next;    /* where the next search for a free entry starts */
 	uint32_t live;
-	pthread_mutex_t mtx;
 	ent e[TRI_BUF_ENTRIES];
 } buftab;
 
@@ -105,44 +105,12 @@ tri_bufname_get(const uint8_t *p, tri_bufname *n)
 int
 tri_buftab_open(bool create)
 {
-	char path[PATH_MAX];
-	int fd;
+	void *t;
+	int rv =
+	    tri_shtab_map("buffers", sizeof(buftab), BUFTAB_MAGIC, create, &t);
 
-	snprintf(path, sizeof(path), "%s/buffers", tri_rt.rundir);
-	fd = open(path,
-	    create ? (O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW) :
-	             (O_RDWR | O_CLOEXEC | O_NOFOLLOW),
-	    0600);
-	if (fd < 0) {
-		return tri_err_errno(errno);
-	}
-	if (create && ftruncate(fd, sizeof(buftab)) != 0) {
-		int rv = tri_err_errno(errno);
-		close(fd);
-		return rv;
-	}
-	tab =
-	    mmap(NULL, sizeof(*tab), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (tab == MAP_FAILED) {
-		tab = NULL;
-		return tri_err_errno(errno);
-	}
-	if (create) {
-		pthread_mutexattr_t a;
-		pthread_mutexattr_init(&a);
-		pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-		pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-		pthread_mutex_init(&tab->mtx, &a);
-		pthread_mutexattr_destroy(&a);
-		__atomic_store_n(&tab->magic, BUFTAB_MAGIC, __ATOMIC_RELEASE);
-	} else if (__atomic_load_n(&tab->magic, __ATOMIC_ACQUIRE) !=
-	    BUFTAB_MAGIC) {
-		munmap(tab, sizeof(*tab));
-		tab = NULL;
-		return TR_EPROTO;
-	}
-	return TR_OK;
+	tab = t;
+	return rv;
 }
 
 void
@@ -162,16 +130,16 @@ static void repair_locked(void);
 static void
 lock(void)
 {
-	if (pthread_mutex_lock(&tab->mtx) == EOWNERDEAD) {
+	if (pthread_mutex_lock(&tab->h.mtx) == EOWNERDEAD) {
 		repair_locked();
-		pthread_mutex_consistent(&tab->mtx);
+		pthread_mutex_consistent(&tab->h.mtx);
 	}
 }
 
 static void
 unlock(void)
 {
-	pthread_mutex_unlock(&tab->mtx);
+	pthread_mutex_unlock(&tab->h.mtx);
 }
 
 static void

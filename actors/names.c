@@ -19,6 +19,7 @@
 
 #include "registry.h"
 #include "runtime.h"
+#include "shtab.h"
 #include "target.h"
 
 #define NAMES_MAX 4096
@@ -31,62 +32,21 @@ typedef struct name_ent {
 } name_ent;
 
 typedef struct names_tab {
-	uint32_t magic;
-	pthread_mutex_t mtx;
+	tri_shtab_head h;
 	name_ent e[NAMES_MAX];
 } names_tab;
 
 static names_tab *tab;
 
-static void
-path_of(char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/names", tri_rt.rundir);
-}
-
 int
 tri_names_open(bool create)
 {
-	char path[PATH_MAX];
-	int fd;
+	void *t;
+	int rv =
+	    tri_shtab_map("names", sizeof(names_tab), NAMES_MAGIC, create, &t);
 
-	path_of(path, sizeof(path));
-	fd = open(path,
-	    create ? (O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC) :
-	             (O_RDWR | O_CLOEXEC),
-	    0600);
-	if (fd < 0) {
-		return tri_err_errno(errno); /* EMFILE: TR_ERESOURCE */
-	}
-	if (create && ftruncate(fd, sizeof(names_tab)) != 0) {
-		int rv = tri_err_errno(errno);
-		close(fd);
-		return rv;
-	}
-	tab =
-	    mmap(NULL, sizeof(*tab), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (tab == MAP_FAILED) {
-		int rv = tri_err_errno(errno);
-		close(fd);
-		tab = NULL;
-		return rv;
-	}
-	close(fd);
-	if (create) {
-		pthread_mutexattr_t a;
-		pthread_mutexattr_init(&a);
-		pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-		pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-		pthread_mutex_init(&tab->mtx, &a);
-		pthread_mutexattr_destroy(&a);
-		__atomic_store_n(&tab->magic, NAMES_MAGIC, __ATOMIC_RELEASE);
-	} else if (__atomic_load_n(&tab->magic, __ATOMIC_ACQUIRE) !=
-	    NAMES_MAGIC) {
-		munmap(tab, sizeof(*tab));
-		tab = NULL;
-		return TR_EPROTO;
-	}
-	return TR_OK;
+	tab = t;
+	return rv;
 }
 
 void
@@ -103,15 +63,15 @@ tri_names_close(void)
 static void
 lock(void)
 {
-	if (pthread_mutex_lock(&tab->mtx) == EOWNERDEAD) {
-		pthread_mutex_consistent(&tab->mtx);
+	if (pthread_mutex_lock(&tab->h.mtx) == EOWNERDEAD) {
+		pthread_mutex_consistent(&tab->h.mtx);
 	}
 }
 
 static void
 unlock(void)
 {
-	pthread_mutex_unlock(&tab->mtx);
+	pthread_mutex_unlock(&tab->h.mtx);
 }
 
 static bool
