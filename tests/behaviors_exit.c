@@ -88,6 +88,7 @@ quit(tr_msg *msg)
 	}
 	ts.tv_sec = (time_t)(ms / 1000);
 	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	/* The delay is what is tested: an actor that ends ms later. */
 	nanosleep(&ts, NULL);
 	return TX_DONE_CODE;
 }

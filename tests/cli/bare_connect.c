@@ -31,6 +31,8 @@ peer(const char *path, const char *garbage, int stay)
 	 * again, as any dialer would. */
 	for (int tries = 0;
 	     connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0; tries++) {
+		/* Refused for the microseconds a listener is being replaced:
+		 * tried again 1 ms later, as any dialer would. */
 		struct timespec ms = {0, 1000000L};
 		if ((errno != ENOENT && errno != ECONNREFUSED) || tries >= 20) {
 			perror("bare_connect: connect");
