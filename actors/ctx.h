@@ -112,8 +112,8 @@ struct tri_ctx {
 	bool stopping;
 	tr_reason reason;
 	uint64_t corr_seq;
-	tri_call call;         /* what a call or spawn of its waits for */
-	tri_monmap mons;       /* monitors we hold, for DOWN filtering */
+	tri_call call;   /* what a call or spawn of its waits for */
+	tri_monmap mons; /* monitors we hold, for DOWN filtering */
 	uint32_t in_callback;
 
 	/* thread actors */

@@ -307,8 +307,8 @@ tri_start_undo(tri_ctx *c, int rv)
 	pthread_mutex_unlock(&c->lmtx);
 	tri_refset_each(&links, undo_link, c);
 	tri_refset_fini(&links);
-	c->reason = rv == TR_IGNORE ? TR_REASON_NORMAL :
-	                              TR_REASON(TR_EXIT_ERROR, rv);
+	c->reason =
+	    rv == TR_IGNORE ? TR_REASON_NORMAL : TR_REASON(TR_EXIT_ERROR, rv);
 	tri_mailbox_seal(c);
 	tri_registry_remove(c);
 	pthread_mutex_lock(&c->lmtx);

@@ -219,7 +219,8 @@ main(int argc, char **argv)
 		place_spawn_figure(&cfg, p);
 		place_rt_figure(&cfg, p, &res);
 		place_oneway_figure(&cfg, p, &res);
-		expected += 3 + (p == TR_PLACE_FORK || p == TR_PLACE_EXEC ? 2 : 0);
+		expected +=
+		    3 + (p == TR_PLACE_FORK || p == TR_PLACE_EXEC ? 2 : 0);
 	}
 	print_ratios(&cfg, &res, want);
 done:
