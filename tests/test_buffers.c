@@ -154,15 +154,13 @@ sync_kit(tr_ref kit)
 	tr_msg_free(r);
 }
 
-/* Kills who (SIGKILL for a process placement) and waits for its DOWN. */
+/* Waits for who's DOWN (monitored by the caller), freeing whatever
+ * else comes first. */
 static void
-kill_and_wait(tr_ref who)
+wait_down(tr_ref who)
 {
-	tr_mon mon;
 	tr_msg *m = NULL;
 
-	assert_int_equal(tr_monitor(who, &mon), TR_OK);
-	assert_int_equal(tr_kill(who), TR_OK);
 	for (;;) {
 		assert_int_equal(tr_recv(&m, WAIT_MS), TR_OK);
 		if (tr_msg_tag(m) == TR_TAG_DOWN) {
@@ -176,6 +174,17 @@ kill_and_wait(tr_ref who)
 		}
 		tr_msg_free(m);
 	}
+}
+
+/* Kills who (SIGKILL for a process placement) and waits for its DOWN. */
+static void
+kill_and_wait(tr_ref who)
+{
+	tr_mon mon;
+
+	assert_int_equal(tr_monitor(who, &mon), TR_OK);
+	assert_int_equal(tr_kill(who), TR_OK);
+	wait_down(who);
 }
 
 /* ------------------------------------------------------------------ */
@@ -600,28 +609,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Waits for who's DOWN (monitored by the caller), freeing whatever
- * else comes first. */
-static void
-wait_down(tr_ref who)
-{
-	tr_msg *m = NULL;
-
-	for (;;) {
-		assert_int_equal(tr_recv(&m, WAIT_MS), TR_OK);
-		if (tr_msg_tag(m) == TR_TAG_DOWN) {
-			tr_ref r;
-			assert_int_equal(
-			    tr_msg_reason(m, &r, NULL, NULL), TR_OK);
-			if (tr_ref_equal(r, who)) {
-				tr_msg_free(m);
-				return;
-			}
-		}
-		tr_msg_free(m);
-	}
 }
 
 /* Kills who mid-flight, by tr_kill or by a SIGKILL of its own (a
