@@ -30,6 +30,7 @@ static const char *const messages[] = {
     [TR_ERESOURCE] =
         ("out of resources (file descriptors, processes or threads)"),
     [TR_EDETACHED] = "buffer was transferred away",
+    [TR_ENOCONN] = "the actor's node is not connected",
 };
 
 const char *

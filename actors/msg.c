@@ -385,7 +385,7 @@ tri_reason_parse(const uint8_t *body, size_t len, tr_reason *r, uint64_t *mon)
 	        MSGPACK_UNPACK_SUCCESS &&
 	    o.type == MSGPACK_OBJECT_ARRAY && o.via.array.size == 3 &&
 	    o.via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-	    o.via.array.ptr[0].via.u64 <= TR_EXIT_CUSTOM &&
+	    o.via.array.ptr[0].via.u64 <= TR_EXIT_NOCONNECTION &&
 	    (o.via.array.ptr[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
 	        o.via.array.ptr[1].type == MSGPACK_OBJECT_NEGATIVE_INTEGER) &&
 	    o.via.array.ptr[2].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {

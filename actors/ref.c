@@ -96,7 +96,7 @@ char *
 tr_reason_format(tr_reason r, char *buf, size_t len)
 {
 	static const char *names[] = {"normal", "shutdown", "error", "killed",
-	    "status", "signal", "noproc", "custom"};
+	    "status", "signal", "noproc", "custom", "noconnection"};
 	const char *n = ((unsigned)r.kind < sizeof(names) / sizeof(names[0])) ?
 	    names[r.kind] :
 	    "unknown";

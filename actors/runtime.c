@@ -28,6 +28,7 @@
 #include "process.h"
 #include "registry.h"
 #include "rundir.h"
+#include "dist.h"
 #include "runtime.h"
 #include "target.h"
 #include "timer.h"
@@ -371,6 +372,9 @@ tr_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 	if (!tri_running() ||
 	    __atomic_load_n(&tri_rt.shutting_down, __ATOMIC_ACQUIRE)) {
 		return TR_ECLOSED;
+	}
+	if (spec->node != NULL && !tri_dist_is_self(spec->node)) {
+		return tri_dist_spawn(spec, out, why);
 	}
 	place = tri_placement_choose(spec);
 	if (spec->behavior == NULL) {

@@ -605,7 +605,7 @@ tr_stop(tr_ref ref, tr_reason reason)
 	tri_target t;
 	int rv;
 
-	if (tr_ref_is_nil(ref) || (unsigned)reason.kind > TR_EXIT_CUSTOM) {
+	if (tr_ref_is_nil(ref) || (unsigned)reason.kind > TR_EXIT_NOCONNECTION) {
 		return TR_EINVAL;
 	}
 	if (!tri_running()) {

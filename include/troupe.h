@@ -94,6 +94,8 @@ enum tr_errno {
 	TR_ESYSTEM = 17,    /* operating system error not covered above */
 	TR_ERESOURCE = 18,  /* out of descriptors, processes or threads */
 	TR_EDETACHED = 19,  /* a buffer handle that was transferred away */
+	TR_ENOCONN = 20,    /* the actor's node is known but not connected
+	                       (down, cut off, or not reached yet) */
 };
 
 /* Text for a TR_E* code; never NULL, also for unknown codes. */
@@ -118,6 +120,10 @@ typedef struct tr_options {
 	 * tr_recv, a full mailbox), in bytes.  0: $TROUPE_STACK if set
 	 * (bytes, or "256k"), else 256 KiB. */
 	uint32_t stack_size;
+	/* Makes this process the root of a node of a cluster (see
+	 * "Distribution" below); NULL: a node alone.  Borrowed: copied by
+	 * tr_init(). */
+	const struct tr_cluster_opts *cluster;
 } tr_options;
 
 #define TR_MSG_MAX (16u * 1024u * 1024u)
@@ -412,6 +418,9 @@ typedef enum tr_exit_kind {
 	TR_EXIT_SIGNAL = 5,   /* a process was killed by signal code */
 	TR_EXIT_NOPROC = 6,   /* linked or monitored a dead actor */
 	TR_EXIT_CUSTOM = 7,   /* a user reason: code is the user's */
+	TR_EXIT_NOCONNECTION = 8, /* its node went down or was cut off:
+	                             code is the node id (Erlang's
+	                             noconnection) */
 } tr_exit_kind;
 
 typedef struct tr_reason {
@@ -548,6 +557,13 @@ typedef struct tr_spec {
 	const char *cwd;         /* NULL: ours */
 	bool raw_output;         /* wrapped: stdout/stderr in chunks as
 	                            read, not lines */
+	/* The node to start it on, by name (tr_cluster_opts.node there);
+	 * NULL or this node's own name: here.  On another node the spec is
+	 * sent there and run by that node's own placements: behavior,
+	 * program and name are looked up there; init_arg crosses as bytes.
+	 * Errors besides tr_spawn()'s: TR_ENOCONN (node unknown or not
+	 * connected), TR_ENOTSUP (this node is in no cluster). */
+	const char *node;
 	/* fork and exec: how long the new process may take to answer that
 	 * its actor started; 0 = 5000 ms.  Past it, it is killed and
 	 * tr_spawn() returns TR_ETIMEDOUT. */
@@ -1304,6 +1320,124 @@ int tr_tree_main(const char *path);
  * or empty name or a NULL fd.  Any thread.
  */
 int tr_tree_socket(const char *name, int *fd);
+
+/* ------------------------------------------------------------------ */
+/* Distribution                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A node is one root process (the one that called tr_init()) with its
+ * fork and exec members.  With tr_options.cluster set, the root also
+ * listens for other nodes of the same cluster and talks to them over
+ * nng tcp or tls+tcp; every ref names its node (tr_ref.node, the node's
+ * id: random per start, so a restarted node is a new incarnation whose
+ * old refs fail).  tr_send, tr_call, tr_reply, tr_link, tr_monitor,
+ * tr_stop, tr_kill and refs inside bodies work across nodes unchanged:
+ *  - order: what one actor sends to another arrives in order, its exit
+ *    signal after its last messages;
+ *  - capacity: a send to an actor of another node takes a credit at the
+ *    sender (a window per receiver, given back as the receiving node
+ *    puts messages into its mailbox): TR_EFULL / waiting as locally; a
+ *    full mailbox over there holds up no one else;
+ *  - a node that dies or is cut off fires every link and monitor on its
+ *    actors with reason TR_EXIT_NOCONNECTION (code = its node id), on
+ *    both sides, within cluster.timeout_ms; calls to its actors end
+ *    with TR_ENOCONN at once, and sends fail with TR_ENOCONN until a new
+ *    session is up.  A session that went down is gone: nothing sent in
+ *    it is delivered after the DOWN.  The next one starts clean.
+ *  - big messages (up to TR_MSG_MAX) go in 64 KiB fragments, taking
+ *    turns with other senders' messages: a 16 MiB message delays a
+ *    small call by a fragment, not by itself.
+ * Frames of member processes (fork, exec) go through their root.
+ */
+typedef struct tr_cluster_opts {
+	const char *cluster; /* cluster name, the same on every node
+	                        (required) */
+	const char *node;    /* this node's name, unique in the cluster and
+	                        the name in its certificate (required) */
+	const char *listen;  /* "tls+tcp://ip:port", or "tcp://ip:port"
+	                        with insecure (required) */
+	const char *const *seeds; /* listen URLs of other nodes to join,
+	                             NULL-terminated; NULL: none */
+	/* Mutual TLS: PEM files of the cluster CA, this node's certificate
+	 * and its private key (key may be NULL if the certificate file has
+	 * it).  Both ends verify the other's certificate against the CA,
+	 * and a dialer checks the listener's name (its CN or a DNS SAN)
+	 * against the node name it expects. */
+	const char *ca;
+	const char *cert;
+	const char *key;
+	bool insecure;       /* plain tcp://, no authentication: tests and
+	                        closed networks only; both ends must say so */
+	uint32_t tick_ms;    /* 0: 500.  Every link is ticked this often */
+	uint32_t timeout_ms; /* 0: 3000.  Silence after which a node is
+	                        down */
+	/* Membership: NULL or "static" (the seeds, then a full mesh of
+	 * every node any node knows), or "etcd": members are the keys
+	 * under /troupe/<cluster>/nodes/ of the etcd endpoints, each held
+	 * by its node's lease (etcd_ttl_ms, 0: 5000); a node that cannot
+	 * renew its lease in time leaves the cluster (and rejoins) */
+	const char *membership;
+	const char *const *etcd; /* "http://127.0.0.1:2379", ...,
+	                            NULL-terminated */
+	uint32_t etcd_ttl_ms;
+} tr_cluster_opts;
+
+/* A running node's id: tr_ref.node of its actors (0 before tr_init). */
+uint32_t tr_node_id(void);
+
+typedef enum tr_node_state {
+	TR_NODE_CONNECTING = 0, /* dialed or handshaking */
+	TR_NODE_UP = 1,         /* a session is up */
+	TR_NODE_DOWN = 2,       /* its session went down; redialing */
+} tr_node_state;
+
+typedef struct tr_node_info {
+	char name[TR_NAME_MAX + 1];
+	uint32_t id; /* the incarnation of its last session; 0: none yet */
+	tr_node_state state;
+	char url[128];         /* its listen URL */
+	uint64_t last_heard_ms; /* ms since anything arrived from it */
+	uint32_t rtt_us;        /* tick round trip, last measured */
+	uint64_t sessions;      /* sessions it had with us */
+	uint64_t frames_in, frames_out;
+} tr_node_info;
+
+/*
+ * The other nodes this node knows (not itself), up to max, into out;
+ * *n = how many it knows.  TR_ENOTSUP if not in a cluster.  A root
+ * only: in a member TR_ESTATE.
+ */
+int tr_nodes(tr_node_info *out, size_t max, size_t *n);
+
+/* The id of a node whose session is up, by name: TR_OK, TR_ENOCONN
+ * (known, not up), TR_ENOENT (unknown), TR_ENOTSUP. */
+int tr_node_lookup(const char *name, uint32_t *id);
+
+/*
+ * Node monitors (Erlang monitor_node/2): while on, the caller gets a
+ * TR_TAG_NODEUP message each time a session with that node comes up and
+ * TR_TAG_NODEDOWN each time it goes down; body [name, id] (a string and
+ * an unsigned; tr_msg_unpackf "su").  A node that is up as the monitor
+ * starts gives a NODEUP at once.  Sender: TR_REF_NIL.  Monitors are
+ * sets: on twice is on.  Any context of the node's root; TR_ESTATE
+ * elsewhere, TR_ENOTSUP if not in a cluster.
+ */
+#define TR_TAG_NODEUP 0xFFFF0005u
+#define TR_TAG_NODEDOWN 0xFFFF0006u
+int tr_node_monitor(const char *name, bool on);
+
+/*
+ * Names unique in the whole cluster (Erlang's global), held by this
+ * node's etcd lease: they vanish with the node.  TR_ENOTSUP unless the
+ * membership is etcd (embedded membership cannot promise uniqueness
+ * across a partition); TR_EEXIST if another actor has it;
+ * TR_ETRANSPORT if etcd cannot be reached.  whereis answers from a
+ * cache kept by a watch.
+ */
+int tr_register_global(const char *name, tr_ref ref);
+int tr_unregister_global(const char *name);
+int tr_whereis_global(const char *name, tr_ref *out);
 
 #ifdef __cplusplus
 }
