@@ -583,12 +583,12 @@ static void
 test_strerror_every_code(void **state)
 {
 	const char *unknown = tr_strerror(-1);
-	const char *texts[TR_EDETACHED + 1];
+	const char *texts[TR_ENOCONN + 1];
 
 	(void)state;
 	assert_non_null(unknown);
 	assert_true(strlen(unknown) > 0);
-	for (int e = TR_OK; e <= TR_EDETACHED; e++) {
+	for (int e = TR_OK; e <= TR_ENOCONN; e++) {
 		texts[e] = tr_strerror(e);
 		assert_non_null(texts[e]);
 		assert_true(strlen(texts[e]) > 0);
@@ -599,11 +599,11 @@ test_strerror_every_code(void **state)
 		}
 	}
 	/* Unknown codes still get text. */
-	assert_non_null(tr_strerror(TR_EDETACHED + 1));
+	assert_non_null(tr_strerror(TR_ENOCONN + 1));
 	assert_non_null(tr_strerror(1000));
 	assert_non_null(tr_strerror(INT32_MIN));
 	assert_non_null(tr_strerror(INT32_MAX));
-	assert_string_equal(tr_strerror(TR_EDETACHED + 1), unknown);
+	assert_string_equal(tr_strerror(TR_ENOCONN + 1), unknown);
 	assert_string_equal(tr_strerror(INT32_MIN), unknown);
 }
 
@@ -611,7 +611,7 @@ static void
 test_reason_format(void **state)
 {
 	char buf[64];
-	char seen[8][64];
+	char seen[9][64];
 	char tiny[4];
 
 	(void)state;
@@ -631,7 +631,7 @@ test_reason_format(void **state)
 	    "error(-3)");
 
 	/* Every kind reads as something of its own. */
-	for (int k = TR_EXIT_NORMAL; k <= TR_EXIT_CUSTOM; k++) {
+	for (int k = TR_EXIT_NORMAL; k <= TR_EXIT_NOCONNECTION; k++) {
 		tr_reason_format(
 		    TR_REASON((tr_exit_kind)k, 1), seen[k], sizeof(seen[k]));
 		assert_true(strlen(seen[k]) > 0);
