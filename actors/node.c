@@ -275,6 +275,39 @@ announce(uint32_t proc, tr_reason why)
 	tri_free(others);
 }
 
+void
+tri_node_broadcast(const tri_frame *f)
+{
+	uint32_t *others = NULL;
+	size_t nothers = 0;
+
+	pthread_mutex_lock(&N.mtx);
+	if ((others = tri_calloc(N.n + 1, sizeof(*others))) != NULL) {
+		for (size_t i = 0; i < N.n; i++) {
+			if (!N.v[i].ended && N.v[i].ready) {
+				others[nothers++] = N.v[i].proc;
+			}
+		}
+	}
+	pthread_mutex_unlock(&N.mtx);
+	for (size_t i = 0; i < nothers &&
+	     !__atomic_load_n(&tri_rt.shutting_down, __ATOMIC_ACQUIRE);
+	     i++) {
+		tri_target t;
+		tri_frame g = *f;
+		g.dest = (tr_ref){tri_rt.node, others[i], 1, 1};
+		if (tri_target_get(g.dest, &t) != TR_OK) {
+			continue;
+		}
+		if (t.remote == NULL || t.tab == NULL ||
+		    !atomic_load(&t.tab->leaving)) {
+			(void)tri_target_deliver(&t, &g);
+		}
+		tri_target_put(&t);
+	}
+	tri_free(others);
+}
+
 /* An announcement held back (see ORDERLY_GRACE_MS). */
 typedef struct later {
 	uv_timer_t timer; /* first: the handle is the allocation */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "behavior.h"
+#include "frame.h"
 #include "troupe.h"
 
 /* What a new process needs to join the node (pspec.c). */
@@ -71,6 +72,9 @@ bool tri_node_proc_reason(uint32_t proc, tr_reason *why, tr_ref *actor);
 /* Whether the node's process proc has ended.  Any thread. */
 bool tri_node_proc_ended(uint32_t proc);
 void tri_node_kill(uint32_t proc, int sig);
+/* Root: hands f to the main context of every other live process of the
+ * node (each tells its own contexts). */
+void tri_node_broadcast(const tri_frame *f);
 /* Stops every process newest first (shutdown). */
 int tri_node_stop_all(uint64_t deadline);
 

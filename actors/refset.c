@@ -143,12 +143,13 @@ tri_refset_del(tri_refset *s, tr_ref r)
  * only entries looked at already (and kept): each entry is judged.
  */
 void
-tri_refset_take_proc(
-    tri_refset *s, uint32_t proc, void (*fn)(void *arg, tr_ref r), void *arg)
+tri_refset_take_proc(tri_refset *s, uint32_t node, uint32_t proc,
+    void (*fn)(void *arg, tr_ref r), void *arg)
 {
 	for (uint32_t i = 0; i < s->cap;) {
 		tr_ref r = s->v[i];
-		if (!tr_ref_is_nil(r) && r.proc == proc) {
+		if (!tr_ref_is_nil(r) && r.node == node &&
+		    (proc == TRI_ANY_PROC || r.proc == proc)) {
 			ref_del_at(s, i);
 			fn(arg, r);
 		} else {
@@ -253,12 +254,13 @@ tri_monmap_take(tri_monmap *m, uint64_t id, tr_ref *target)
 
 /* In place, as tri_refset_take_proc. */
 void
-tri_monmap_take_proc(tri_monmap *m, uint32_t proc,
+tri_monmap_take_proc(tri_monmap *m, uint32_t node, uint32_t proc,
     void (*fn)(void *arg, uint64_t id, tr_ref target), void *arg)
 {
 	for (uint32_t i = 0; i < m->cap;) {
 		tri_mon_entry e = m->v[i];
-		if (e.id != 0 && e.target.proc == proc) {
+		if (e.id != 0 && e.target.node == node &&
+		    (proc == TRI_ANY_PROC || e.target.proc == proc)) {
 			mon_del_at(m, i);
 			fn(arg, e.id, e.target);
 		} else {

@@ -29,9 +29,12 @@ int tri_refset_add(tri_refset *s, tr_ref r);
 bool tri_refset_has(const tri_refset *s, tr_ref r);
 /* Removes r; whether it was there. */
 bool tri_refset_del(tri_refset *s, tr_ref r);
-/* Removes every ref of process proc, calling fn(arg, ref) for each. */
-void tri_refset_take_proc(
-    tri_refset *s, uint32_t proc, void (*fn)(void *arg, tr_ref r), void *arg);
+/* Whole nodes, for tri_*_take_proc. */
+#define TRI_ANY_PROC UINT32_MAX
+/* Removes every ref of process proc of node (every process of it for
+ * TRI_ANY_PROC), calling fn(arg, ref) for each. */
+void tri_refset_take_proc(tri_refset *s, uint32_t node, uint32_t proc,
+    void (*fn)(void *arg, tr_ref r), void *arg);
 /* Calls fn(arg, ref) for each ref, in no particular order. */
 void tri_refset_each(
     const tri_refset *s, void (*fn)(void *arg, tr_ref r), void *arg);
@@ -52,9 +55,9 @@ typedef struct tri_monmap {
 int tri_monmap_add(tri_monmap *m, uint64_t id, tr_ref target);
 /* Removes id; whether it was there, and its target (may be NULL). */
 bool tri_monmap_take(tri_monmap *m, uint64_t id, tr_ref *target);
-/* Removes every monitor of an actor of process proc, calling fn(arg,
- * id, target) for each. */
-void tri_monmap_take_proc(tri_monmap *m, uint32_t proc,
+/* Removes every monitor of an actor of process proc of node (or of any
+ * of its processes), calling fn(arg, id, target) for each. */
+void tri_monmap_take_proc(tri_monmap *m, uint32_t node, uint32_t proc,
     void (*fn)(void *arg, uint64_t id, tr_ref target), void *arg);
 void tri_monmap_fini(tri_monmap *m);
 

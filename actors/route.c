@@ -7,7 +7,8 @@
  * the control queue the actor runs before its next message; down
  * notices and trapped exit signals become messages; link and monitor
  * requests from other processes are recorded; a process's death fires
- * every link and monitor held on its actors.
+ * every link and monitor held on its actors, and a node's the same for
+ * all of its actors (noconnection).
  */
 #include <string.h>
 
@@ -71,19 +72,21 @@ exit_of(void *arg, tr_ref peer)
 	exit_signal(pn->c, peer, pn->why);
 }
 
+/* Process proc of node (every process of it: TRI_ANY_PROC) is gone:
+ * every link and monitor c holds on its actors fires with why. */
 static void
-proc_down(tri_ctx *c, uint32_t proc, tr_reason why)
+proc_down(tri_ctx *c, uint32_t node, uint32_t proc, tr_reason why)
 {
 	proc_news pn = {c, why};
 
-	if (c->call.corr != 0 && c->call.target.proc == proc &&
-	    c->call.target.node == tri_rt.node) {
+	if (c->call.corr != 0 && c->call.target.node == node &&
+	    (proc == TRI_ANY_PROC || c->call.target.proc == proc)) {
 		c->call.down = true;
 	}
-	tri_monmap_take_proc(&c->mons, proc, down_of, &pn);
+	tri_monmap_take_proc(&c->mons, node, proc, down_of, &pn);
 	/* The signals are c's own queues': no other lock is taken. */
 	pthread_mutex_lock(&c->lmtx);
-	tri_refset_take_proc(&c->links, proc, exit_of, &pn);
+	tri_refset_take_proc(&c->links, node, proc, exit_of, &pn);
 	pthread_mutex_unlock(&c->lmtx);
 }
 
@@ -266,7 +269,12 @@ tri_route(tri_ctx *c, const tri_frame *f)
 
 	case TRI_K_PROC_DOWN:
 		proc_down_fanout(c, f);
-		proc_down(c, f->tag, why);
+		proc_down(c, tri_rt.node, f->tag, why);
+		return;
+
+	case TRI_K_NODE_DOWN:
+		proc_down_fanout(c, f);
+		proc_down(c, f->tag, TRI_ANY_PROC, why);
 		return;
 
 	case TRI_K_BYE:

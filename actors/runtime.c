@@ -131,6 +131,19 @@ runtime_start(const tr_options *opts, const tri_pspec *member)
 		tri_timer_stop();
 		goto fail_main;
 	}
+	if (tri_rt.is_root && member == NULL && opts != NULL &&
+	    opts->cluster != NULL &&
+	    (rv = tri_dist_start(opts->cluster)) != TR_OK) {
+		/* Nothing of the node has run yet: as if tr_init had not. */
+		__atomic_store_n(&tri_rt.shutting_down, true, __ATOMIC_RELEASE);
+		(void)tri_node_stop_all(tri_now_ms() + 1000);
+		tri_sched_shutdown(tri_now_ms() + 1000);
+		tri_sched_stop();
+		tri_node_stop();
+		tri_timer_stop();
+		__atomic_store_n(&tri_rt.shutting_down, false, __ATOMIC_RELEASE);
+		goto fail_main;
+	}
 	return TR_OK;
 
 fail_main:
@@ -325,6 +338,8 @@ tr_shutdown(void)
 	}
 	pthread_mutex_unlock(&tri_rt.mtx);
 
+	/* The last exit signals to other nodes' actors go out first. */
+	tri_dist_stop();
 	tri_sched_stop();
 	__atomic_store_n(&tri_rt.running, false, __ATOMIC_RELEASE);
 	if (tri_rt.is_root) {

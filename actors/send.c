@@ -16,6 +16,7 @@
 #include "ctx.h"
 #include "link.h"
 #include "mailbox.h"
+#include "dist.h"
 #include "msg.h"
 #include "process.h"
 #include "runtime.h"
@@ -503,6 +504,18 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 			tri_target_put(&t);
 			return rv;
 		}
+	} else if (t.node != NULL) {
+		/* On another node: a monitor there, asked for just before
+		 * the call on the same way, so that it is in place first. */
+		uint8_t body[TRI_CONTROL_BODY];
+		tri_frame mf;
+		mon = atomic_fetch_add(&tri_rt.next_mon, 1);
+		tri_control_frame(
+		    &mf, body, TRI_K_MON, self->ref, to, TR_REASON_NORMAL, mon);
+		if ((rv = tri_target_deliver(&t, &mf)) != TR_OK) {
+			tri_target_put(&t);
+			return rv;
+		}
 	}
 	(void)tri_call_begin(self, 0, to, mon);
 
@@ -522,6 +535,18 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 	}
 	if (t.local != NULL) {
 		tri_monitor_remove(t.local, mon);
+	} else if (t.node != NULL) {
+		uint8_t body[TRI_CONTROL_BODY];
+		tri_frame mf;
+		tri_control_frame(&mf, body, TRI_K_DEMON, self->ref, to,
+		    TR_REASON_NORMAL, mon);
+		(void)tri_target_deliver(&t, &mf);
+		/* A node that went down ends the call as its callee's end
+		 * would, but says so. */
+		if (rv == TR_ENOPROC && tri_dist_peer(to, &t.node,
+		                            &t.node_session) == TR_ENOCONN) {
+			rv = TR_ENOCONN;
+		}
 	}
 	tri_target_put(&t);
 	return rv;
@@ -672,6 +697,10 @@ tr_kill(tr_ref ref)
 
 	if (tr_ref_is_nil(ref)) {
 		return TR_EINVAL;
+	}
+	if (ref.node != tri_rt.node) {
+		/* Its node kills it (dist_wire.c). */
+		return tr_stop(ref, TR_REASON_KILL);
 	}
 	if ((rv = tr_actor_info_get(ref, &info)) != TR_OK) {
 		return rv;

@@ -31,6 +31,7 @@
 #include "alloc.h"
 #include "buffer.h"
 #include "ctx.h"
+#include "dist.h"
 #include "msg.h"
 #include "registry.h"
 #include "runtime.h"
@@ -333,8 +334,18 @@ target_find(tr_ref r, tri_target *t, bool dial)
 
 	memset(t, 0, sizeof(*t));
 	t->ref = r;
-	if (r.node != tri_rt.node || r.slot == 0 || r.slot >= TRI_SLOTS_MAX) {
-		return TR_ENOPROC; /* other nodes: with distribution */
+	if (r.slot == 0 || r.slot >= TRI_SLOTS_MAX) {
+		return TR_ENOPROC;
+	}
+	if (r.node != tri_rt.node) {
+		if (!dial) {
+			return TR_ENOTSUP;
+		}
+		rv = tri_dist_peer(r, &t->node, &t->node_session);
+		if (rv != TR_OK) {
+			t->node = NULL;
+		}
+		return rv;
 	}
 	if (r.proc == tri_rt.proc) {
 		if ((t->local = tri_registry_get(r)) == NULL) {
@@ -505,6 +516,13 @@ tri_target_deliver(tri_target *t, const tri_frame *f)
 	uint32_t to = t->local != NULL ? tri_rt.proc : t->ref.proc;
 	int rv;
 
+	if (t->node != NULL) {
+		/* Shared buffers are the node's: they do not cross nodes. */
+		if ((f->flags & TRI_F_BUFS) != 0) {
+			return TR_ENOTSUP;
+		}
+		return tri_dist_send(t->node, t->node_session, f);
+	}
 	/* A frame carrying buffers holds them on its way for the process
 	 * it goes to (buffer.c): one that dies before it reads the frame
 	 * has its holds dropped by the root, one that reads it owns them.
@@ -543,6 +561,10 @@ reserve(tri_target *t, int timeout_ms, uint32_t *home)
 	int rv;
 
 	*home = 0;
+	if (t->node != NULL) {
+		return tri_dist_credit_take(
+		    t->node, t->node_session, t->ref, timeout_ms);
+	}
 	if (self == NULL || self->kind != TRI_CTX_SCHED) {
 		rv = tri_slot_reserve(t->tab, t->rec, t->ref.gen, timeout_ms,
 		    t->local != NULL && t->local == self);
@@ -564,6 +586,17 @@ reserve(tri_target *t, int timeout_ms, uint32_t *home)
 		if ((rv = tri_sched_space_wait(self, deadline)) != TR_OK) {
 			return rv;
 		}
+	}
+}
+
+/* Gives back what reserve() took, for a send that failed. */
+static void
+release(tri_target *t)
+{
+	if (t->node != NULL) {
+		tri_dist_credit_give(t->node, t->node_session, t->ref);
+	} else {
+		tri_slot_release(t->rec, t->ref.gen, 1);
 	}
 }
 
@@ -589,7 +622,7 @@ tri_target_send_msg(
 		return TR_OK;
 	}
 	if ((rv = tri_target_deliver(t, f)) != TR_OK) {
-		tri_slot_release(t->rec, t->ref.gen, 1);
+		release(t);
 		if (self != NULL) {
 			tri_count_out(self, -1);
 		}
@@ -617,7 +650,7 @@ tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms)
 	}
 	TRI_STAT(sent);
 	if ((rv = tri_target_deliver(t, f)) != TR_OK) {
-		tri_slot_release(t->rec, t->ref.gen, 1);
+		release(t);
 		if (self != NULL) {
 			tri_count_out(self, -1);
 		}

@@ -29,11 +29,16 @@ typedef struct tri_target {
 	uint32_t remote_home;     /* its scheduler there (0: own inbox) */
 	tri_slottab *tab;
 	tri_slotrec *rec;
+	struct tri_peer *node; /* another node: its session (dist.h) */
+	uint64_t node_session;
 } tri_target;
 
 /* TR_OK; TR_ENOPROC if ref names no live actor; TR_ERESOURCE or
  * TR_ENOMEM if it lives (as far as its slot table says) but this
- * process could not connect to it. */
+ * process could not connect to it.  An actor of another node: TR_OK
+ * with t->node set if a session with its node is up, TR_ENOCONN if its
+ * node is known and not connected, TR_ENOPROC if its node is not
+ * known (tri_dist_peer). */
 int tri_target_get(tr_ref ref, tri_target *t);
 /* The same for a use that does not block before its reservation proves
  * the target alive (a send, a reply): an actor of the calling
@@ -41,7 +46,8 @@ int tri_target_get(tr_ref ref, tri_target *t);
 int tri_target_get_quick(tr_ref ref, tri_target *t);
 /* The same without connecting: t->remote stays NULL (t->tab and t->rec
  * are set).  For what a slot record tells -- liveness, introspection,
- * the pid to kill -- and needs no descriptor. */
+ * the pid to kill -- and needs no descriptor.  TR_ENOTSUP for an actor
+ * of another node (no slot table here). */
 int tri_target_peek(tr_ref ref, tri_target *t);
 /* The slot table of process proc, mapped once and kept until
  * tri_remote_fini(): TR_OK, TR_ENOPROC, TR_ERESOURCE, TR_ENOMEM. */

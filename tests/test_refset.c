@@ -40,7 +40,9 @@ next(void)
 static tr_ref
 some_ref(uint32_t nslots)
 {
-	tr_ref r = {1, 1 + (uint32_t)(next() % 3),
+	/* Two nodes whose processes have the same numbers: a process's
+	 * death must not take the other node's refs. */
+	tr_ref r = {1 + (uint32_t)(next() % 2), 1 + (uint32_t)(next() % 3),
 	    1 + (uint32_t)(next() % nslots), 1 + (uint32_t)(next() % 2)};
 	return r;
 }
@@ -141,19 +143,25 @@ test_refset_random(void **state)
 		} else if (op < 99) {
 			assert_int_equal(tri_refset_has(&s, r), at >= 0);
 		} else {
-			/* A process dies: every ref of it, each once. */
-			uint32_t proc = r.proc;
+			/* A process dies, or a whole node: every ref of
+			 * it, each once, and no other. */
+			uint32_t node = r.node;
+			uint32_t proc = next() % 4 == 0 ? TRI_ANY_PROC : r.proc;
 			size_t before = m.n;
 			t.n = 0;
-			tri_refset_take_proc(&s, proc, take_ref, &t);
+			tri_refset_take_proc(&s, node, proc, take_ref, &t);
 			for (size_t i = 0; i < t.n; i++) {
-				assert_int_equal(t.v[i].proc, proc);
+				assert_int_equal(t.v[i].node, node);
+				if (proc != TRI_ANY_PROC) {
+					assert_int_equal(t.v[i].proc, proc);
+				}
 				at = model_find_ref(&m, t.v[i]);
 				assert_true(at >= 0);
 				model_del(&m, (size_t)at);
 			}
 			for (size_t i = 0; i < m.n; i++) {
-				assert_int_not_equal(m.v[i].proc, proc);
+				assert_false(m.v[i].node == node &&
+				    (proc == TRI_ANY_PROC || m.v[i].proc == proc));
 			}
 			assert_int_equal(before - m.n, t.n);
 		}
@@ -225,12 +233,18 @@ test_monmap_random(void **state)
 				model_del(&m, i);
 			}
 		} else {
-			uint32_t proc = 1 + (uint32_t)(next() % 3);
+			uint32_t node = 1 + (uint32_t)(next() % 2);
+			uint32_t proc = next() % 4 == 0 ?
+			    TRI_ANY_PROC :
+			    1 + (uint32_t)(next() % 3);
 			t.n = 0;
-			tri_monmap_take_proc(&mm, proc, take_mon, &t);
+			tri_monmap_take_proc(&mm, node, proc, take_mon, &t);
 			for (size_t k = 0; k < t.n; k++) {
 				size_t i;
-				assert_int_equal(t.v[k].proc, proc);
+				assert_int_equal(t.v[k].node, node);
+				if (proc != TRI_ANY_PROC) {
+					assert_int_equal(t.v[k].proc, proc);
+				}
 				for (i = 0; i < m.n && m.id[i] != t.id[k];
 				     i++) {
 				}
@@ -239,7 +253,8 @@ test_monmap_random(void **state)
 				model_del(&m, i);
 			}
 			for (size_t i = 0; i < m.n; i++) {
-				assert_int_not_equal(m.v[i].proc, proc);
+				assert_false(m.v[i].node == node &&
+				    (proc == TRI_ANY_PROC || m.v[i].proc == proc));
 			}
 		}
 		assert_int_equal(mm.n, m.n);

@@ -48,7 +48,14 @@ enum tri_frame_kind {
 	TRI_K_REDIRECT = 14,  /* a call was passed on to sender (pools) */
 	TRI_K_BYE = 15,       /* an exiting process's last frame: see below */
 	TRI_K_FENCE = 16,     /* a scheduled actor moved: see below */
-	TRI_K_MAX_ = 17
+	/* Between nodes (actors/dist*.c); never to an actor: */
+	TRI_K_HELLO = 17,     /* handshake: see below */
+	TRI_K_TICK = 18,      /* liveness: tag 0 tick, 1 its answer */
+	TRI_K_CREDIT = 19,    /* tag more sends to dest may go */
+	TRI_K_FRAG = 20,      /* a piece of a big frame: see below */
+	/* In a node: */
+	TRI_K_NODE_DOWN = 21, /* node tag's session ended: see below */
+	TRI_K_MAX_ = 22
 };
 
 /*
@@ -72,6 +79,17 @@ enum tri_frame_kind {
  * every frame dest had sent to actors there: dest runs there only once
  * this arrived, so none of those frames is overtaken by a message dest
  * hands over directly (actors/sched_share.c).  Body empty.
+ *
+ * TRI_K_HELLO: the first frames on a connection between nodes, and
+ * the handshake's answers; body a msgpack map (actors/dist_hello.c).
+ * TRI_K_TICK: corr = the sender's clock (us); tag 1 echoes a tick's.
+ * TRI_K_CREDIT: dest = an actor of the sender's node that took tag
+ * more messages from the receiver's node.
+ * TRI_K_FRAG: sender, dest as the big frame's; corr = its number on
+ * the connection; tag = its encoded length; body = a msgpack bin of the
+ * next piece of its encoding.  Pieces of one frame arrive in order.
+ * TRI_K_NODE_DOWN: every link and monitor on an actor of node tag
+ * fires with reason noconnection (body [kind, code, 0]).
  *
  * TRI_K_READY: a fork member or exec'd program reports to its spawner;
  * corr = the spawn's id, sender = the new actor's ref, body [kind, code,

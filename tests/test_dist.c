@@ -1,0 +1,688 @@
+/*
+ * test_dist.c -- nodes of a cluster on one machine, over loopback tcp.
+ *
+ * This process is node "a"; nodes "b" and "c" are dist_node programs
+ * it starts (and kills).  What crosses: remote spawn, send, call,
+ * monitor, link, stop, kill, order, credits, a full mailbox, big
+ * messages; a node killed with -9 and started again; handshakes that
+ * must be refused (another protocol version, another cluster, garbage)
+ * from a raw nng peer.  Partitions need network namespaces:
+ * tests/net/partition.sh.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <msgpack.h>
+#include <nng/nng.h>
+#include <nng/protocol/pipeline0/push.h>
+
+#include "behaviors.h"
+#include "behaviors_dist.h"
+#include "frame.h"
+
+extern char **environ;
+
+typedef struct node {
+	pid_t pid;
+	int in, out; /* its stdin (ours to close), its stdout */
+	char name[16];
+	char url[64];
+	uint32_t id;
+} node;
+
+static char url_a[64];
+static const char *seeds_a[4];
+static node b, c;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A loopback port nobody listens on now. */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int s = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin_port);
+	close(s);
+	return port;
+}
+
+/* Reads a line of n's stdout, up to ms: whether one came. */
+static bool
+read_line(node *n, char *buf, size_t len, int ms)
+{
+	size_t k = 0;
+	uint64_t until = now_ms() + (uint64_t)ms;
+
+	while (k + 1 < len) {
+		struct pollfd pf = {n->out, POLLIN, 0};
+		uint64_t now = now_ms();
+		if (now >= until || poll(&pf, 1, (int)(until - now)) != 1 ||
+		    read(n->out, buf + k, 1) != 1) {
+			return false;
+		}
+		if (buf[k] == '\n') {
+			break;
+		}
+		k++;
+	}
+	buf[k] = '\0';
+	return true;
+}
+
+static void
+node_start(node *n, const char *name, const char *seed)
+{
+	const char *prog = getenv("TROUPE_DIST_NODE");
+	int pin[2], pout[2];
+	posix_spawn_file_actions_t fa;
+	char line[128];
+	char *argv[16];
+	int k = 0;
+
+	if (prog == NULL) {
+		prog = "./dist_node";
+	}
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	if (n->url[0] == '\0') {
+		snprintf(
+		    n->url, sizeof(n->url), "tcp://127.0.0.1:%d", free_port());
+	}
+	assert_int_equal(pipe(pin), 0);
+	assert_int_equal(pipe(pout), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
+	posix_spawn_file_actions_addclose(&fa, pin[1]);
+	posix_spawn_file_actions_addclose(&fa, pout[0]);
+	argv[k++] = (char *)prog;
+	argv[k++] = "--name";
+	argv[k++] = n->name;
+	argv[k++] = "--listen";
+	argv[k++] = n->url;
+	argv[k++] = "--insecure";
+	argv[k++] = "--seed";
+	argv[k++] = (char *)seed;
+	argv[k++] = "--tick";
+	argv[k++] = "100";
+	argv[k++] = "--timeout";
+	argv[k++] = "600";
+	argv[k] = NULL;
+	assert_int_equal(
+	    posix_spawn(&n->pid, prog, &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pin[0]);
+	close(pout[1]);
+	n->in = pin[1];
+	n->out = pout[0];
+	fcntl(n->in, F_SETFD, FD_CLOEXEC);
+	fcntl(n->out, F_SETFD, FD_CLOEXEC);
+	assert_true(read_line(n, line, sizeof(line), 10000));
+	assert_int_equal(sscanf(line, "ready %*s %x", &n->id), 1);
+}
+
+/* Ends n in order (its stdin closes), or with kill -9. */
+static void
+node_stop(node *n, bool kill9)
+{
+	int st;
+
+	if (n->pid <= 0) {
+		return;
+	}
+	if (kill9) {
+		kill(n->pid, SIGKILL);
+	}
+	close(n->in);
+	assert_int_equal(waitpid(n->pid, &st, 0), n->pid);
+	close(n->out);
+	n->pid = 0;
+}
+
+/* The next message that is not a node-up notice, up to ms. */
+static tr_msg *
+recv_skip_up(int ms)
+{
+	uint64_t until = now_ms() + (uint64_t)ms;
+	tr_msg *m;
+
+	for (;;) {
+		uint64_t now = now_ms();
+		if (now >= until || tr_recv(&m, (int)(until - now)) != TR_OK) {
+			return NULL;
+		}
+		if (tr_msg_tag(m) != TR_TAG_NODEUP) {
+			return m;
+		}
+		tr_msg_free(m);
+	}
+}
+
+/* Waits for a NODEUP (up) or NODEDOWN of name, dropping other
+ * messages; the time it took. */
+static uint64_t
+wait_node(const char *name, bool up, int ms)
+{
+	uint64_t t0 = now_ms(), until = t0 + (uint64_t)ms;
+	uint32_t want = up ? TR_TAG_NODEUP : TR_TAG_NODEDOWN;
+	tr_msg *m;
+
+	for (;;) {
+		uint64_t now = now_ms();
+		const char *n = NULL;
+		unsigned id;
+		assert_true(now < until);
+		assert_int_equal(tr_recv(&m, (int)(until - now)), TR_OK);
+		if (tr_msg_tag(m) == want &&
+		    tr_msg_unpackf(m, "su", &n, &id) == TR_OK &&
+		    strcmp(n, name) == 0) {
+			tr_msg_free(m);
+			return now_ms() - t0;
+		}
+		tr_msg_free(m);
+	}
+}
+
+static int
+setup(void **state)
+{
+	static tr_cluster_opts co;
+	tr_options o;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(url_a, sizeof(url_a), "tcp://127.0.0.1:%d", free_port());
+	memset(&co, 0, sizeof(co));
+	co.cluster = "test";
+	co.node = "a";
+	co.listen = url_a;
+	co.insecure = true;
+	co.tick_ms = 100;
+	co.timeout_ms = 600;
+	seeds_a[0] = NULL;
+	co.seeds = seeds_a;
+	memset(&o, 0, sizeof(o));
+	o.cluster = &co;
+	if (tr_init(&o) != TR_OK) {
+		return -1;
+	}
+	test_behaviors_register();
+	test_behaviors_dist_register();
+	if (tr_node_monitor("b", true) != TR_OK ||
+	    tr_node_monitor("c", true) != TR_OK) {
+		return -1;
+	}
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	node_start(&b, "b", url_a);
+	node_start(&c, "c", url_a);
+	(void)wait_node("b", true, 10000);
+	(void)wait_node("c", true, 10000);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	node_stop(&b, false);
+	node_stop(&c, false);
+	return tr_shutdown() == TR_OK ? 0 : -1;
+}
+
+static tr_ref
+spawn_on(const char *nodename, const char *behavior, uint32_t capacity)
+{
+	tr_spec s;
+	tr_ref r;
+	tr_reason why;
+
+	memset(&s, 0, sizeof(s));
+	s.behavior = behavior;
+	s.node = nodename;
+	s.mailbox_capacity = capacity;
+	assert_int_equal(tr_spawn(&s, &r, &why), TR_OK);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+test_remote_spawn_call_send(void **state)
+{
+	tr_ref e;
+	tr_msg *m, *rep;
+	const char *s = NULL;
+	uint32_t id;
+
+	(void)state;
+	e = spawn_on("b", "dist.echo", 0);
+	assert_int_equal(tr_node_lookup("b", &id), TR_OK);
+	assert_int_equal(e.node, id);
+	assert_int_equal(id, b.id);
+	assert_int_not_equal(e.node, tr_node_id());
+	/* A call, and the reply's body. */
+	assert_int_equal(tr_msg_newf(&m, 7, "s", "hello over tcp"), TR_OK);
+	assert_int_equal(tr_call(e, m, 5000, &rep, NULL), TR_OK);
+	assert_int_equal(tr_msg_tag(rep), 7);
+	assert_int_equal(tr_msg_unpackf(rep, "s", &s), TR_OK);
+	assert_string_equal(s, "hello over tcp");
+	assert_int_equal(tr_msg_sender(rep).node, b.id);
+	tr_msg_free(rep);
+	/* A send, answered by a send back: refs in bodies cross too. */
+	assert_int_equal(tr_sendf(e, TD_PING, "r", tr_self()), TR_OK);
+	m = recv_skip_up(5000);
+	assert_non_null(m);
+	assert_int_equal(tr_msg_tag(m), TD_PONG);
+	{
+		tr_ref back;
+		assert_int_equal(tr_msg_unpackf(m, "r", &back), TR_OK);
+		assert_true(tr_ref_equal(back, tr_self()));
+	}
+	tr_msg_free(m);
+	assert_int_equal(tr_stop(e, TR_REASON_SHUTDOWN), TR_OK);
+}
+
+static void
+test_remote_spawn_errors(void **state)
+{
+	tr_spec s;
+	tr_ref r;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.behavior = "no.such.behavior";
+	s.node = "b";
+	assert_int_equal(tr_spawn(&s, &r, NULL), TR_ENOENT);
+	s.behavior = "dist.echo";
+	s.node = "nowhere";
+	assert_int_equal(tr_spawn(&s, &r, NULL), TR_ENOCONN);
+	/* Its own name: here. */
+	s.node = "a";
+	assert_int_equal(tr_spawn(&s, &r, NULL), TR_OK);
+	assert_int_equal(r.node, tr_node_id());
+	assert_int_equal(tr_stop(r, TR_REASON_SHUTDOWN), TR_OK);
+}
+
+static void
+test_remote_monitor_stop_link(void **state)
+{
+	tr_ref e, d;
+	tr_mon mon;
+	tr_msg *m;
+	tr_ref who;
+	tr_reason why;
+	uint64_t id;
+
+	(void)state;
+	e = spawn_on("b", "dist.echo", 0);
+	assert_int_equal(tr_monitor(e, &mon), TR_OK);
+	assert_int_equal(tr_stop(e, TR_REASON(TR_EXIT_CUSTOM, 5)), TR_OK);
+	m = recv_skip_up(5000);
+	assert_non_null(m);
+	assert_int_equal(tr_msg_tag(m), TR_TAG_DOWN);
+	assert_int_equal(tr_msg_reason(m, &who, &why, &id), TR_OK);
+	assert_true(tr_ref_equal(who, e));
+	assert_int_equal(why.kind, TR_EXIT_CUSTOM);
+	assert_int_equal(why.code, 5);
+	assert_int_equal(id, mon.id);
+	tr_msg_free(m);
+	/* Monitoring one that is gone: noproc, from its node. */
+	assert_int_equal(tr_monitor(e, &mon), TR_OK);
+	m = recv_skip_up(5000);
+	assert_non_null(m);
+	assert_int_equal(tr_msg_reason(m, &who, &why, &id), TR_OK);
+	assert_int_equal(why.kind, TR_EXIT_NOPROC);
+	tr_msg_free(m);
+	/* A link: its crash reaches us (the main context traps). */
+	d = spawn_on("c", "dist.die", 0);
+	assert_int_equal(tr_link(d), TR_OK);
+	assert_int_equal(tr_sendf(d, TD_DIE, ""), TR_OK);
+	m = recv_skip_up(5000);
+	assert_non_null(m);
+	assert_int_equal(tr_msg_tag(m), TR_TAG_EXIT);
+	assert_int_equal(tr_msg_reason(m, &who, &why, NULL), TR_OK);
+	assert_true(tr_ref_equal(who, d));
+	assert_int_equal(why.kind, TR_EXIT_ERROR);
+	assert_int_equal(why.code, 7);
+	tr_msg_free(m);
+	/* A kill of a linked one. */
+	d = spawn_on("c", "dist.echo", 0);
+	assert_int_equal(tr_link(d), TR_OK);
+	assert_int_equal(tr_kill(d), TR_OK);
+	m = recv_skip_up(5000);
+	assert_non_null(m);
+	assert_int_equal(tr_msg_tag(m), TR_TAG_EXIT);
+	assert_int_equal(tr_msg_reason(m, &who, &why, NULL), TR_OK);
+	assert_int_equal(why.kind, TR_EXIT_KILL);
+	tr_msg_free(m);
+}
+
+static void
+test_order_and_count(void **state)
+{
+	const int n = 20000;
+	tr_ref k;
+	tr_msg *m, *rep;
+	int64_t count = -1, disorder = -1;
+
+	(void)state;
+	k = spawn_on("b", "dist.count", 0);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(
+		    tr_sendf(k, TD_SEQ, "qq", (int64_t)0, (int64_t)i), TR_OK);
+	}
+	assert_int_equal(tr_msg_newf(&m, TD_COUNT, ""), TR_OK);
+	assert_int_equal(tr_call(k, m, 10000, &rep, NULL), TR_OK);
+	assert_int_equal(tr_msg_unpackf(rep, "qq", &count, &disorder), TR_OK);
+	tr_msg_free(rep);
+	assert_int_equal(count, n);
+	assert_int_equal(disorder, 0);
+	assert_int_equal(tr_stop(k, TR_REASON_SHUTDOWN), TR_OK);
+}
+
+static void
+test_full_remote_mailbox(void **state)
+{
+	tr_ref h, e;
+	tr_msg *m, *rep;
+	int accepted = 0, rv;
+	uint64_t t0;
+
+	(void)state;
+	h = spawn_on("b", "dist.hold", 4);
+	e = spawn_on("b", "dist.echo", 0);
+	/* It holds its first message 1.5 s in its callback. */
+	assert_int_equal(tr_msg_newf(&m, TD_HOLD, "i", 1500), TR_OK);
+	assert_int_equal(tr_send(h, m), TR_OK);
+	for (;;) {
+		assert_int_equal(tr_msg_newf(&m, TD_SEQ, ""), TR_OK);
+		rv = tr_send_timed(h, m, TR_NOWAIT);
+		if (rv != TR_OK) {
+			tr_msg_free(m);
+			break;
+		}
+		accepted++;
+		assert_true(accepted < 1000);
+	}
+	assert_int_equal(rv, TR_EFULL);
+	/* Its mailbox (4) and the window on the way (64), no more. */
+	assert_true(accepted >= 4 && accepted <= 4 + 64);
+	/* The link is not held up for the others. */
+	t0 = now_ms();
+	assert_int_equal(tr_msg_newf(&m, 1, ""), TR_OK);
+	assert_int_equal(tr_call(e, m, 1000, &rep, NULL), TR_OK);
+	tr_msg_free(rep);
+	assert_true(now_ms() - t0 < 1000);
+	/* A send that waits gets through once it takes again. */
+	assert_int_equal(tr_msg_newf(&m, TD_SEQ, ""), TR_OK);
+	assert_int_equal(tr_send_timed(h, m, 10000), TR_OK);
+	assert_int_equal(tr_stop(h, TR_REASON_SHUTDOWN), TR_OK);
+	assert_int_equal(tr_stop(e, TR_REASON_SHUTDOWN), TR_OK);
+}
+
+static void
+test_big_message(void **state)
+{
+	size_t len = TR_MSG_MAX - 64;
+	uint8_t *data = malloc(len);
+	const void *got = NULL;
+	size_t got_len = 0;
+	tr_ref e;
+	tr_msg *m, *rep;
+
+	(void)state;
+	assert_non_null(data);
+	for (size_t i = 0; i < len; i++) {
+		data[i] = (uint8_t)(i * 31 + 7);
+	}
+	e = spawn_on("c", "dist.echo", 0);
+	assert_int_equal(tr_msg_newf(&m, 9, "b", data, len), TR_OK);
+	assert_int_equal(tr_call(e, m, 30000, &rep, NULL), TR_OK);
+	assert_int_equal(tr_msg_unpackf(rep, "b", &got, &got_len), TR_OK);
+	assert_int_equal(got_len, len);
+	assert_memory_equal(got, data, len);
+	tr_msg_free(rep);
+	free(data);
+	assert_int_equal(tr_stop(e, TR_REASON_SHUTDOWN), TR_OK);
+}
+
+static void
+test_node_killed(void **state)
+{
+	tr_ref e, f;
+	tr_mon mon;
+	tr_msg *m;
+	tr_reason why;
+	tr_ref who;
+	int got_down = 0, got_exit = 0;
+	uint64_t t0;
+	uint32_t old_id = c.id;
+
+	(void)state;
+	e = spawn_on("c", "dist.echo", 0);
+	f = spawn_on("c", "dist.echo", 0);
+	assert_int_equal(tr_monitor(e, &mon), TR_OK);
+	assert_int_equal(tr_link(f), TR_OK);
+	t0 = now_ms();
+	kill(c.pid, SIGKILL);
+	while (got_down + got_exit < 2) {
+		m = recv_skip_up(3000);
+		assert_non_null(m);
+		if (tr_msg_tag(m) == TR_TAG_DOWN ||
+		    tr_msg_tag(m) == TR_TAG_EXIT) {
+			assert_int_equal(
+			    tr_msg_reason(m, &who, &why, NULL), TR_OK);
+			assert_int_equal(why.kind, TR_EXIT_NOCONNECTION);
+			assert_int_equal((uint32_t)why.code, old_id);
+			got_down += tr_msg_tag(m) == TR_TAG_DOWN;
+			got_exit += tr_msg_tag(m) == TR_TAG_EXIT;
+		}
+		tr_msg_free(m);
+	}
+	/* A killed node is known down well under a second. */
+	assert_true(now_ms() - t0 < 1000);
+	assert_int_equal(got_down, 1);
+	assert_int_equal(got_exit, 1);
+	/* Calls and sends to it fail at once, saying why. */
+	assert_int_equal(tr_msg_newf(&m, 1, ""), TR_OK);
+	{
+		tr_msg *rep;
+		t0 = now_ms();
+		assert_int_equal(tr_call(e, m, 5000, &rep, NULL), TR_ENOCONN);
+		assert_true(now_ms() - t0 < 100);
+	}
+	assert_int_equal(tr_send(e, m), TR_ENOCONN);
+	tr_msg_free(m);
+	node_stop(&c, true);
+	/* Started again: a new incarnation, a new session. */
+	node_start(&c, "c", url_a);
+	(void)wait_node("c", true, 10000);
+	assert_int_not_equal(c.id, old_id);
+	assert_int_equal(tr_sendf(e, 1, ""), TR_ENOPROC);
+	e = spawn_on("c", "dist.echo", 0);
+	assert_int_equal(e.node, c.id);
+	assert_int_equal(tr_stop(e, TR_REASON_SHUTDOWN), TR_OK);
+}
+
+/* ------------------------------------------------------------------ */
+/* A raw peer that speaks to node a's listener                         */
+
+static _Atomic int raw_removed;
+
+static void
+raw_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void)p;
+	(void)arg;
+	if (ev == NNG_PIPE_EV_REM_POST) {
+		raw_removed++;
+	}
+}
+
+static void
+raw_hello(uint8_t *buf, size_t *len, uint64_t vmin, uint64_t vmax,
+    const char *cluster, const char *name)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	tri_frame f;
+	size_t cap = 0;
+	uint8_t *out = NULL;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 10);
+	msgpack_pack_uint64(&pk, vmin);
+	msgpack_pack_uint64(&pk, vmax);
+	msgpack_pack_str_with_body(&pk, cluster, strlen(cluster));
+	msgpack_pack_str_with_body(&pk, name, strlen(name));
+	msgpack_pack_uint64(&pk, 0x1234567);
+	msgpack_pack_str_with_body(&pk, "tcp://127.0.0.1:1", 17);
+	msgpack_pack_uint64(&pk, 99);
+	msgpack_pack_uint64(&pk, 0);
+	tr_pack_ref(&pk, (tr_ref){0x1234567, 0, 1, 1});
+	msgpack_pack_array(&pk, 0);
+	memset(&f, 0, sizeof(f));
+	f.kind = TRI_K_HELLO;
+	f.sender = (tr_ref){0x1234567, 0, 0, 0};
+	f.body = (const uint8_t *)sb.data;
+	f.body_len = (uint32_t)sb.size;
+	*len = 0;
+	assert_int_equal(tri_frame_encode(&f, 4096, &out, len, &cap), TR_OK);
+	memcpy(buf, out, *len);
+	free(out);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Sends data on a new connection to a: whether a closed it within
+ * 2 s. */
+static bool
+raw_send_closed(const void *data, size_t len)
+{
+	nng_socket s;
+	uint64_t until;
+	bool closed;
+
+	raw_removed = 0;
+	assert_int_equal(nng_push0_open(&s), 0);
+	assert_int_equal(
+	    nng_pipe_notify(s, NNG_PIPE_EV_REM_POST, raw_pipe_cb, NULL), 0);
+	assert_int_equal(nng_socket_set_ms(s, NNG_OPT_RECONNMINT, 60000), 0);
+	assert_int_equal(nng_dial(s, url_a, NULL, 0), 0);
+	assert_int_equal(nng_send(s, (void *)data, len, 0), 0);
+	until = now_ms() + 2000;
+	while (raw_removed == 0 && now_ms() < until) {
+		tr_sleep(5); /* a poll for the close, with a deadline */
+	}
+	closed = raw_removed > 0;
+	nng_close(s);
+	return closed;
+}
+
+static void
+test_handshakes_refused(void **state)
+{
+	uint8_t buf[4096];
+	size_t len, n;
+	tr_node_info v[8];
+	tr_stats st0, st1;
+
+	(void)state;
+	tr_stats_get(&st0);
+	raw_hello(buf, &len, 5, 6, "test", "x");
+	assert_true(raw_send_closed(buf, len));
+	raw_hello(buf, &len, 1, 1, "other", "x");
+	assert_true(raw_send_closed(buf, len));
+	raw_hello(buf, &len, 1, 1, "test", "a"); /* our own name */
+	assert_true(raw_send_closed(buf, len));
+	/* Garbage, and a frame before any handshake: counted. */
+	memset(buf, 0xee, 200);
+	assert_true(raw_send_closed(buf, 200));
+	{
+		tri_frame f;
+		uint8_t *out = NULL;
+		size_t cap = 0, l = 0;
+		memset(&f, 0, sizeof(f));
+		f.kind = TRI_K_USER;
+		f.dest = tr_self();
+		assert_int_equal(
+		    tri_frame_encode(&f, 64, &out, &l, &cap), TR_OK);
+		assert_true(raw_send_closed(out, l));
+		free(out);
+	}
+	tr_stats_get(&st1);
+	assert_true(st1.malformed >= st0.malformed + 2);
+	/* None of them became a node. */
+	assert_int_equal(tr_nodes(v, 8, &n), TR_OK);
+	assert_int_equal(n, 2);
+}
+
+static void
+test_nodes_listed(void **state)
+{
+	tr_node_info v[8];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(tr_nodes(v, 8, &n), TR_OK);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(v[i].state, TR_NODE_UP);
+		assert_true(
+		    strcmp(v[i].name, "b") == 0 || strcmp(v[i].name, "c") == 0);
+		assert_true(v[i].last_heard_ms < 600);
+		assert_true(v[i].frames_in > 0);
+	}
+	assert_int_equal(tr_nodes(NULL, 0, &n), TR_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(tr_nodes(NULL, 1, &n), TR_EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_remote_spawn_call_send),
+	    cmocka_unit_test(test_nodes_listed),
+	    cmocka_unit_test(test_remote_spawn_errors),
+	    cmocka_unit_test(test_remote_monitor_stop_link),
+	    cmocka_unit_test(test_order_and_count),
+	    cmocka_unit_test(test_full_remote_mailbox),
+	    cmocka_unit_test(test_big_message),
+	    cmocka_unit_test(test_handshakes_refused),
+	    cmocka_unit_test(test_node_killed),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
