@@ -99,6 +99,9 @@ typedef struct tri_call {
 struct tri_ctx {
 	tr_ref ref;
 	int kind;
+	/* A root's gateway to other nodes (dist_gw.c): what arrives goes
+	 * here, on nng's thread, instead of to a queue.  Takes b. */
+	void (*gate)(struct tri_buf *b);
 	_Atomic int refs;
 	uint64_t seq; /* spawn order, for shutdown */
 	const tri_behavior *beh;

@@ -441,6 +441,7 @@ dist_main(void *arg)
 				pthread_mutex_unlock(&D.mtx);
 				tick(p, now);
 				tri_wire_retry_held(p);
+				tri_wire_retry_parked(p);
 				tri_wire_flush_owed(p, true);
 				pthread_mutex_lock(&D.mtx);
 				(void)id;
@@ -563,7 +564,8 @@ tri_dist_start(const tr_cluster_opts *o)
 		goto fail;
 	}
 	__atomic_store_n(&D.on, true, __ATOMIC_RELEASE);
-	if ((rv = tri_dist_service_start(&D.service)) != TR_OK) {
+	if ((rv = tri_dist_gate_start()) != TR_OK ||
+	    (rv = tri_dist_service_start(&D.service)) != TR_OK) {
 		fprintf(stderr, "troupe: node %s: its service: %s\n", D.name,
 		    tr_strerror(rv));
 		goto fail_listener;
@@ -582,6 +584,7 @@ tri_dist_start(const tr_cluster_opts *o)
 	return TR_OK;
 
 fail_listener:
+	tri_dist_gate_stop();
 	__atomic_store_n(&D.on, false, __ATOMIC_RELEASE);
 	tri_peer_listener_close(D.listener);
 	D.listener = NULL;
@@ -648,6 +651,7 @@ tri_dist_stop(void)
 	}
 	D.npeers = 0;
 	__atomic_store_n(&D.on, false, __ATOMIC_RELEASE);
+	tri_dist_gate_stop();
 	tri_dist_monitors_fini();
 	for (int k = 0; k < 3; k++) {
 		tri_free(D.files[k]);

@@ -112,6 +112,9 @@ struct tri_peer {
 	tri_asm *asms;
 	size_t asm_bytes;
 	tri_held *held_head, *held_tail;
+	/* Members' user messages (dist_gw.c) waiting for a credit, each
+	 * holding a slot of the gateway. */
+	tri_held *parked_head, *parked_tail;
 	uint64_t wsession; /* the session the writer serves */
 };
 
@@ -157,5 +160,13 @@ void tri_wire_reset(tri_peer *p, uint64_t session);
 void tri_wire_arrived(tri_peer *p, const tri_frame *f);
 void tri_wire_retry_held(tri_peer *p);
 void tri_wire_flush_owed(tri_peer *p, bool all);
+void tri_wire_park(tri_peer *p, const tri_frame *f);
+void tri_wire_retry_parked(tri_peer *p);
+
+/* dist_gw.c */
+int tri_dist_gate_start(void);
+void tri_dist_gate_stop(void);
+/* Gives back the gateway slot of a frame that left or was lost. */
+void tri_dist_gate_release(void);
 
 #endif

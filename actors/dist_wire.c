@@ -361,6 +361,15 @@ tri_wire_reset(tri_peer *p, uint64_t session)
 		tri_free(h);
 	}
 	p->held_tail = NULL;
+	while (p->parked_head != NULL) {
+		tri_held *h = p->parked_head;
+		p->parked_head = h->next;
+		dead++;
+		tri_dist_gate_release();
+		tri_free(h->data);
+		tri_free(h);
+	}
+	p->parked_tail = NULL;
 	p->wsession = session;
 	/* The connection the writer sends on: the one just dialed, or none
 	 * (a session that ended: its dialer is closed by the dist thread,
@@ -739,6 +748,97 @@ tri_wire_retry_held(tri_peer *p)
 		}
 		pthread_mutex_unlock(&p->mtx);
 		if (!skip) {
+			tri_free(h->data);
+			tri_free(h);
+		}
+		h = next;
+	}
+}
+
+void
+tri_wire_park(tri_peer *p, const tri_frame *f)
+{
+	tri_held *h = tri_calloc(1, sizeof(*h));
+	size_t cap = 0;
+
+	if (h == NULL ||
+	    tri_frame_encode(f, TR_MSG_MAX, &h->data, &h->len, &cap) != TR_OK) {
+		tri_free(h);
+		tri_count_dead(1);
+		tri_dist_gate_release();
+		return;
+	}
+	h->dest = f->dest;
+	pthread_mutex_lock(&p->mtx);
+	if (p->parked_tail != NULL) {
+		p->parked_tail->next = h;
+	} else {
+		p->parked_head = h;
+	}
+	p->parked_tail = h;
+	pthread_mutex_unlock(&p->mtx);
+}
+
+void
+tri_wire_retry_parked(tri_peer *p)
+{
+	tr_ref blocked[BLOCKED_MAX];
+	size_t nblocked = 0;
+	tri_held *h, *prev = NULL;
+	uint64_t session;
+
+	/* As tri_wire_retry_held: only the dist thread takes out. */
+	pthread_mutex_lock(&p->mtx);
+	h = p->parked_head;
+	session = p->wsession;
+	pthread_mutex_unlock(&p->mtx);
+	while (h != NULL) {
+		tri_frame f;
+		size_t off = 0, i;
+		bool skip = false;
+		tri_held *next;
+
+		for (i = 0; i < nblocked && !skip; i++) {
+			skip = tr_ref_equal(blocked[i], h->dest);
+		}
+		if (!skip &&
+		    tri_frame_decode(h->data, h->len, &off, TR_MSG_MAX, &f) ==
+		        TR_OK) {
+			int rv = tri_dist_credit_take(
+			    p, session, f.dest, TR_NOWAIT);
+			if (rv == TR_EFULL) {
+				skip = true;
+				if (nblocked == BLOCKED_MAX) {
+					return;
+				}
+				blocked[nblocked++] = h->dest;
+			} else if (rv != TR_OK) {
+				return; /* its session ended: reset drops all */
+			} else if (tri_dist_send(p, session, &f) != TR_OK) {
+				tri_count_dead(1);
+			}
+		}
+		pthread_mutex_lock(&p->mtx);
+		if (p->wsession != session) {
+			pthread_mutex_unlock(&p->mtx);
+			return; /* reset took the list (and h) */
+		}
+		next = h->next;
+		if (!skip) {
+			if (prev == NULL) {
+				p->parked_head = next;
+			} else {
+				prev->next = next;
+			}
+			if (p->parked_tail == h) {
+				p->parked_tail = prev;
+			}
+		} else {
+			prev = h;
+		}
+		pthread_mutex_unlock(&p->mtx);
+		if (!skip) {
+			tri_dist_gate_release();
 			tri_free(h->data);
 			tri_free(h);
 		}

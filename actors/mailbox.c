@@ -91,6 +91,10 @@ inbox_cb(void *arg, tri_buf *b)
 		tri_buf_free(b);
 		return;
 	}
+	if (c->gate != NULL) {
+		c->gate(b);
+		return;
+	}
 	pthread_mutex_lock(&mb->mtx);
 	if (mb->narr == mb->carr) {
 		size_t ncap = mb->carr ? mb->carr * 2 : 64;

@@ -504,7 +504,7 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 			tri_target_put(&t);
 			return rv;
 		}
-	} else if (t.node != NULL) {
+	} else if (t.node != NULL || t.via_gate) {
 		/* On another node: a monitor there, asked for just before
 		 * the call on the same way, so that it is in place first. */
 		uint8_t body[TRI_CONTROL_BODY];
@@ -535,7 +535,7 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 	}
 	if (t.local != NULL) {
 		tri_monitor_remove(t.local, mon);
-	} else if (t.node != NULL) {
+	} else if (t.node != NULL || t.via_gate) {
 		uint8_t body[TRI_CONTROL_BODY];
 		tri_frame mf;
 		tri_control_frame(&mf, body, TRI_K_DEMON, self->ref, to,
@@ -543,8 +543,8 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 		(void)tri_target_deliver(&t, &mf);
 		/* A node that went down ends the call as its callee's end
 		 * would, but says so. */
-		if (rv == TR_ENOPROC && tri_dist_peer(to, &t.node,
-		                            &t.node_session) == TR_ENOCONN) {
+		if (rv == TR_ENOPROC && t.node != NULL &&
+		    tri_dist_peer(to, &t.node, &t.node_session) == TR_ENOCONN) {
 			rv = TR_ENOCONN;
 		}
 	}

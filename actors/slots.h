@@ -120,6 +120,9 @@ typedef struct tri_slottab {
 	 * futex word). */
 	_Atomic uint32_t bye_seq;
 	_Atomic uint32_t bye_bits[TRI_BYE_MAX / 32];
+	/* Root: its gateway to other nodes (dist_gw.c), nil if the node
+	 * is in no cluster.  Members send frames for other nodes there. */
+	tr_ref gateway;
 	/* The dead letters this process counted (its tr_stats), for the
 	 * root to add to its own when the process ends. */
 	_Atomic uint64_t dead_letters;

@@ -324,6 +324,30 @@ peek_locked(tr_ref r, tri_target *t, tri_rport **to_close)
 }
 
 static int rport_get_locked(tr_ref key, const tri_target *t, tri_rport **out);
+static int target_find(tr_ref r, tri_target *t, bool dial);
+
+/* A member's way to another node: the root's gateway (dist_gw.c).  t
+ * becomes a target of the gateway's mailbox (its slot is what a send
+ * takes); the frame still names the actor it is for. */
+static int
+gateway_find(tri_target *t, bool dial)
+{
+	tri_slottab *root;
+	tr_ref gw;
+	int rv;
+
+	if ((rv = tri_remote_table(0, &root)) != TR_OK) {
+		return rv;
+	}
+	gw = root->gateway;
+	if (tr_ref_is_nil(gw)) {
+		return TR_ENOPROC; /* the node is in no cluster */
+	}
+	if ((rv = target_find(gw, t, dial)) == TR_OK) {
+		t->via_gate = true;
+	}
+	return rv;
+}
 
 static int
 target_find(tr_ref r, tri_target *t, bool dial)
@@ -340,6 +364,9 @@ target_find(tr_ref r, tri_target *t, bool dial)
 	if (r.node != tri_rt.node) {
 		if (!dial) {
 			return TR_ENOTSUP;
+		}
+		if (!tri_rt.is_root) {
+			return gateway_find(t, dial);
 		}
 		rv = tri_dist_peer(r, &t->node, &t->node_session);
 		if (rv != TR_OK) {

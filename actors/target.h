@@ -31,6 +31,7 @@ typedef struct tri_target {
 	tri_slotrec *rec;
 	struct tri_peer *node; /* another node: its session (dist.h) */
 	uint64_t node_session;
+	bool via_gate; /* another node, from a member: the root's gateway */
 } tri_target;
 
 /* TR_OK; TR_ENOPROC if ref names no live actor; TR_ERESOURCE or

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "behaviors.h"
+#include "behaviors_dist.h"
 
 void
 test_behaviors_register(void)
@@ -19,6 +20,7 @@ test_behaviors_register(void)
 	test_behaviors_sched_register();
 	test_behaviors_exit_register();
 	test_behaviors_buf_register();
+	test_behaviors_dist_register();
 }
 
 bool

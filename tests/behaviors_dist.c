@@ -115,6 +115,32 @@ die_handle(void *state, tr_msg *msg)
 	return tr_msg_tag(msg) == TD_DIE ? 7 : TR_OK;
 }
 
+/* dist.proxy: a call of [target, text] calls target with TD_PING
+ * [text] and answers with what came back: an actor of any placement
+ * calling one of another node. */
+static int
+proxy_handle(void *state, tr_msg *msg)
+{
+	tr_ref target;
+	const char *text = NULL, *back = NULL;
+	tr_msg *rep = NULL;
+	int rv;
+
+	(void)state;
+	if (!tr_msg_is_call(msg) ||
+	    tr_msg_unpackf(msg, "rs", &target, &text) != TR_OK) {
+		return TR_OK;
+	}
+	rv = tr_callf(target, TD_PING, 5000, &rep, "s", text);
+	if (rv == TR_OK && tr_msg_unpackf(rep, "s", &back) == TR_OK) {
+		rv = tr_replyf(tr_msg_from(msg), TD_PONG, "is", 0, back);
+	} else {
+		rv = tr_replyf(tr_msg_from(msg), TD_PONG, "is", rv, "");
+	}
+	tr_msg_free(rep);
+	return TR_OK;
+}
+
 void
 test_behaviors_dist_register(void)
 {
@@ -126,6 +152,7 @@ test_behaviors_dist_register(void)
 	        .handle = count_handle},
 	    {.name = "dist.hold", .handle = hold_handle},
 	    {.name = "dist.die", .handle = die_handle},
+	    {.name = "dist.proxy", .handle = proxy_handle},
 	};
 
 	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {

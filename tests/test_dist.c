@@ -535,6 +535,42 @@ test_node_killed(void **state)
 	assert_int_equal(tr_stop(e, TR_REASON_SHUTDOWN), TR_OK);
 }
 
+/* Actors of this node's member processes reach other nodes through
+ * the root. */
+static void
+test_members_reach_other_nodes(void **state)
+{
+	static const tr_placement places[] = {
+	    TR_PLACE_FORK, TR_PLACE_EXEC, TR_PLACE_THREAD};
+	tr_ref e = spawn_on("b", "dist.echo", 0);
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		tr_spec s;
+		tr_ref px;
+		tr_msg *rep;
+		int rv = -1;
+		const char *back = NULL;
+
+		memset(&s, 0, sizeof(s));
+		s.behavior = "dist.proxy";
+		s.placement = places[i];
+		if (places[i] == TR_PLACE_EXEC) {
+			s.program = test_exec_host();
+		}
+		assert_int_equal(tr_spawn(&s, &px, NULL), TR_OK);
+		assert_int_equal(tr_callf(px, 1, 10000, &rep, "rs", e,
+		                     "from a member"),
+		    TR_OK);
+		assert_int_equal(tr_msg_unpackf(rep, "is", &rv, &back), TR_OK);
+		assert_int_equal(rv, TR_OK);
+		assert_string_equal(back, "from a member");
+		tr_msg_free(rep);
+		assert_int_equal(tr_stop(px, TR_REASON_SHUTDOWN), TR_OK);
+	}
+	assert_int_equal(tr_stop(e, TR_REASON_SHUTDOWN), TR_OK);
+}
+
 /* ------------------------------------------------------------------ */
 /* A raw peer that speaks to node a's listener                         */
 
@@ -680,6 +716,7 @@ main(void)
 	    cmocka_unit_test(test_order_and_count),
 	    cmocka_unit_test(test_full_remote_mailbox),
 	    cmocka_unit_test(test_big_message),
+	    cmocka_unit_test(test_members_reach_other_nodes),
 	    cmocka_unit_test(test_handshakes_refused),
 	    cmocka_unit_test(test_node_killed),
 	};
