@@ -543,7 +543,7 @@ tri_dist_start(const tr_cluster_opts *o)
 	snprintf(D.url, sizeof(D.url), "%s", o->listen);
 	D.insecure = o->insecure;
 	D.tick_ms = o->tick_ms != 0 ? o->tick_ms : 500;
-	D.timeout_ms = o->timeout_ms != 0 ? o->timeout_ms : 3000;
+	D.timeout_ms = o->timeout_ms != 0 ? o->timeout_ms : 2500;
 	if (D.timeout_ms < 2 * D.tick_ms) {
 		D.timeout_ms = 2 * D.tick_ms;
 	}

@@ -1369,9 +1369,12 @@ typedef struct tr_cluster_opts {
 	const char *key;
 	bool insecure;       /* plain tcp://, no authentication: tests and
 	                        closed networks only; both ends must say so */
-	uint32_t tick_ms;    /* 0: 500.  Every link is ticked this often */
-	uint32_t timeout_ms; /* 0: 3000.  Silence after which a node is
-	                        down */
+	uint32_t tick_ms;    /* 0: 500.  Every session is ticked this often
+	                        when nothing else went */
+	uint32_t timeout_ms; /* 0: 2500.  Silence after which a node is
+	                        down: a silent partition is noticed within
+	                        it (the last tick came up to tick_ms before
+	                        the cut); at least 2 ticks */
 	/* Membership: NULL or "static" (the seeds, then a full mesh of
 	 * every node any node knows), or "etcd": members are the keys
 	 * under /troupe/<cluster>/nodes/ of the etcd endpoints, each held

@@ -571,6 +571,64 @@ test_members_reach_other_nodes(void **state)
 	assert_int_equal(tr_stop(e, TR_REASON_SHUTDOWN), TR_OK);
 }
 
+/* The running child's ref, waiting up to ms for one other than `not`. */
+static tr_ref
+child_ref(tr_ref sup, tr_ref not, int ms)
+{
+	uint64_t until = now_ms() + (uint64_t)ms;
+	tr_child_info ci;
+	size_t n;
+
+	for (;;) {
+		assert_int_equal(tr_sup_children(sup, &ci, 1, &n), TR_OK);
+		assert_int_equal(n, 1);
+		if (ci.state == TR_CHILD_RUNNING && !tr_ref_is_nil(ci.ref) &&
+		    !tr_ref_equal(ci.ref, not)) {
+			return ci.ref;
+		}
+		assert_true(now_ms() < until);
+		tr_sleep(10); /* a poll of the supervisor, with a deadline */
+	}
+}
+
+/* A supervisor here, its child on node c: a crash there is restarted
+ * there; node c killed is an abnormal exit (noconnection) and the
+ * child comes back on c once c is up again. */
+static void
+test_supervised_remote_child(void **state)
+{
+	tr_child_spec kid;
+	tr_sup_spec sup;
+	tr_ref s, r1, r2, r3;
+
+	(void)state;
+	memset(&kid, 0, sizeof(kid));
+	kid.id = "worker";
+	kid.start.behavior = "dist.die";
+	kid.start.node = "c";
+	kid.restart = TR_PERMANENT;
+	memset(&sup, 0, sizeof(sup));
+	sup.strategy = TR_ONE_FOR_ONE;
+	sup.intensity = 100;
+	sup.period_ms = 60000;
+	sup.backoff_initial_ms = 100;
+	sup.backoff_max_ms = 400;
+	sup.children = &kid;
+	sup.nchildren = 1;
+	assert_int_equal(tr_sup_start(&sup, NULL, false, &s, NULL), TR_OK);
+	r1 = child_ref(s, TR_REF_NIL, 5000);
+	assert_int_equal(r1.node, c.id);
+	assert_int_equal(tr_sendf(r1, TD_DIE, ""), TR_OK);
+	r2 = child_ref(s, r1, 5000);
+	assert_int_equal(r2.node, c.id);
+	/* Node c dies; it is started again under the same name. */
+	node_stop(&c, true);
+	node_start(&c, "c", url_a);
+	r3 = child_ref(s, r2, 10000);
+	assert_int_equal(r3.node, c.id);
+	assert_int_equal(tr_stop(s, TR_REASON_SHUTDOWN), TR_OK);
+}
+
 /* ------------------------------------------------------------------ */
 /* A raw peer that speaks to node a's listener                         */
 
@@ -719,6 +777,7 @@ main(void)
 	    cmocka_unit_test(test_members_reach_other_nodes),
 	    cmocka_unit_test(test_handshakes_refused),
 	    cmocka_unit_test(test_node_killed),
+	    cmocka_unit_test(test_supervised_remote_child),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
