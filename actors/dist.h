@@ -59,13 +59,18 @@ int tri_dist_service_start(tr_ref *out);
  * (its root carries its frames: not yet).
  */
 int tri_dist_peer(tr_ref r, tri_peer **p, uint64_t *session);
-/* Takes a credit for a user message to dest, waiting as the timeout
+/* What a user message of body_len bytes costs in credits: one, and one
+ * more per TRI_FRAG bytes, so that big ones in flight stay bounded in
+ * bytes too. */
+uint32_t tri_dist_cost(uint32_t body_len);
+/* Takes the credits of a user message to dest, waiting as the timeout
  * says (TR_EFULL for TR_NOWAIT, TR_ETIMEDOUT); TR_ENOCONN if the
  * session ended meanwhile. */
 int tri_dist_credit_take(
-    tri_peer *p, uint64_t session, tr_ref dest, int timeout_ms);
-/* Gives back a credit taken for a send that then failed. */
-void tri_dist_credit_give(tri_peer *p, uint64_t session, tr_ref dest);
+    tri_peer *p, uint64_t session, tr_ref dest, uint32_t cost, int timeout_ms);
+/* Gives back credits taken for a send that then failed. */
+void tri_dist_credit_give(
+    tri_peer *p, uint64_t session, tr_ref dest, uint32_t cost);
 /* Queues f (copied) on the session, in order after what f.sender sent
  * before.  TR_ENOCONN if the session ended, TR_EMSGSIZE, TR_ENOMEM. */
 int tri_dist_send(tri_peer *p, uint64_t session, const tri_frame *f);

@@ -50,7 +50,8 @@ answer(const tri_frame *f, int rv)
 		(void)tri_send_control_ref(
 		    f->sender, TRI_K_DOWN, f->dest, why, f->corr);
 	} else if (f->kind == TRI_K_LINK) {
-		(void)tri_send_control_ref(f->sender, TRI_K_EXIT, f->dest, why, 0);
+		(void)tri_send_control_ref(
+		    f->sender, TRI_K_EXIT, f->dest, why, 0);
 	}
 }
 
@@ -77,14 +78,16 @@ forward(const tri_frame *f)
 		(void)tri_dist_send(p, session, f);
 		return;
 	}
-	rv = tri_dist_credit_take(p, session, f->dest, TR_NOWAIT);
+	rv = tri_dist_credit_take(
+	    p, session, f->dest, tri_dist_cost(f->body_len), TR_NOWAIT);
 	if (rv == TR_EFULL) {
 		tri_wire_park(p, f); /* keeps its slot until it leaves */
 		return;
 	}
 	if (rv != TR_OK || tri_dist_send(p, session, f) != TR_OK) {
 		if (rv == TR_OK) {
-			tri_dist_credit_give(p, session, f->dest);
+			tri_dist_credit_give(
+			    p, session, f->dest, tri_dist_cost(f->body_len));
 		}
 		tri_count_dead(1);
 	}

@@ -418,8 +418,15 @@ credit_drop(tri_credit **v, tri_credit *c)
 	tri_free(c);
 }
 
+uint32_t
+tri_dist_cost(uint32_t body_len)
+{
+	return 1 + body_len / TRI_FRAG;
+}
+
 int
-tri_dist_credit_take(tri_peer *p, uint64_t session, tr_ref dest, int timeout_ms)
+tri_dist_credit_take(
+    tri_peer *p, uint64_t session, tr_ref dest, uint32_t cost, int timeout_ms)
 {
 	tri_ctx *self = tri_self();
 	uint64_t deadline = 0;
@@ -438,8 +445,8 @@ tri_dist_credit_take(tri_peer *p, uint64_t session, tr_ref dest, int timeout_ms)
 			rv = TR_ENOMEM;
 			break;
 		}
-		if (c->n > 0) {
-			c->n--;
+		if (c->n >= (int32_t)cost) {
+			c->n -= (int32_t)cost;
 			break;
 		}
 		if (timeout_ms == TR_NOWAIT) {
@@ -492,11 +499,11 @@ credit_add_locked(tri_peer *p, tr_ref dest, uint32_t n)
 }
 
 void
-tri_dist_credit_give(tri_peer *p, uint64_t session, tr_ref dest)
+tri_dist_credit_give(tri_peer *p, uint64_t session, tr_ref dest, uint32_t cost)
 {
 	pthread_mutex_lock(&p->mtx);
 	if (p->wsession == session) {
-		credit_add_locked(p, dest, 1);
+		credit_add_locked(p, dest, cost);
 	}
 	pthread_mutex_unlock(&p->mtx);
 }
@@ -527,7 +534,7 @@ owe(tri_peer *p, tr_ref dest, uint32_t n)
 	pthread_mutex_lock(&p->mtx);
 	if ((c = credit_find(p->owed, dest, true, 0)) != NULL) {
 		c->n += (int32_t)n;
-		if (c->n >= TRI_WINDOW / 2) {
+		if (c->n >= TRI_WINDOW_RETURN) {
 			give = (uint32_t)c->n;
 			credit_drop(p->owed, c);
 		}
@@ -618,7 +625,7 @@ deliver_user(tri_peer *p, const tri_frame *f)
 		/* Counted as sent by the sending node. */
 		atomic_fetch_sub_explicit(
 		    &tri_rt.sent, 1, memory_order_relaxed);
-		owe(p, f->dest, 1);
+		owe(p, f->dest, tri_dist_cost(f->body_len));
 	} else if (rv != TR_EFULL && rv != TR_ENOMEM && rv != TR_ERESOURCE) {
 		tri_count_dead(
 		    1); /* gone: its credit comes back all the same */
@@ -804,8 +811,8 @@ tri_wire_retry_parked(tri_peer *p)
 		if (!skip &&
 		    tri_frame_decode(h->data, h->len, &off, TR_MSG_MAX, &f) ==
 		        TR_OK) {
-			int rv = tri_dist_credit_take(
-			    p, session, f.dest, TR_NOWAIT);
+			int rv = tri_dist_credit_take(p, session, f.dest,
+			    tri_dist_cost(f.body_len), TR_NOWAIT);
 			if (rv == TR_EFULL) {
 				skip = true;
 				if (nblocked == BLOCKED_MAX) {

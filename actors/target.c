@@ -581,7 +581,7 @@ tri_target_deliver(tri_target *t, const tri_frame *f)
  * stop its whole scheduler).  *home: where t lived as it was taken.
  */
 static int
-reserve(tri_target *t, int timeout_ms, uint32_t *home)
+reserve(tri_target *t, const tri_frame *f, int timeout_ms, uint32_t *home)
 {
 	tri_ctx *self = tri_self();
 	uint64_t deadline;
@@ -589,8 +589,8 @@ reserve(tri_target *t, int timeout_ms, uint32_t *home)
 
 	*home = 0;
 	if (t->node != NULL) {
-		return tri_dist_credit_take(
-		    t->node, t->node_session, t->ref, timeout_ms);
+		return tri_dist_credit_take(t->node, t->node_session, t->ref,
+		    tri_dist_cost(f->body_len), timeout_ms);
 	}
 	if (self == NULL || self->kind != TRI_CTX_SCHED) {
 		rv = tri_slot_reserve(t->tab, t->rec, t->ref.gen, timeout_ms,
@@ -618,10 +618,11 @@ reserve(tri_target *t, int timeout_ms, uint32_t *home)
 
 /* Gives back what reserve() took, for a send that failed. */
 static void
-release(tri_target *t)
+release(tri_target *t, const tri_frame *f)
 {
 	if (t->node != NULL) {
-		tri_dist_credit_give(t->node, t->node_session, t->ref);
+		tri_dist_credit_give(t->node, t->node_session, t->ref,
+		    tri_dist_cost(f->body_len));
 	} else {
 		tri_slot_release(t->rec, t->ref.gen, 1);
 	}
@@ -635,7 +636,7 @@ tri_target_send_msg(
 	uint32_t home;
 	int rv;
 
-	if ((rv = reserve(t, timeout_ms, &home)) != TR_OK) {
+	if ((rv = reserve(t, f, timeout_ms, &home)) != TR_OK) {
 		return rv;
 	}
 	if (self != NULL) {
@@ -649,7 +650,7 @@ tri_target_send_msg(
 		return TR_OK;
 	}
 	if ((rv = tri_target_deliver(t, f)) != TR_OK) {
-		release(t);
+		release(t, f);
 		if (self != NULL) {
 			tri_count_out(self, -1);
 		}
@@ -668,7 +669,7 @@ tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms)
 	uint32_t home;
 	int rv;
 
-	if ((rv = reserve(t, timeout_ms, &home)) != TR_OK) {
+	if ((rv = reserve(t, f, timeout_ms, &home)) != TR_OK) {
 		return rv;
 	}
 	/* Counted before the receiver can see it, taken back on failure. */
@@ -677,7 +678,7 @@ tri_target_send(tri_target *t, const tri_frame *f, int timeout_ms)
 	}
 	TRI_STAT(sent);
 	if ((rv = tri_target_deliver(t, f)) != TR_OK) {
-		release(t);
+		release(t, f);
 		if (self != NULL) {
 			tri_count_out(self, -1);
 		}

@@ -192,6 +192,8 @@ tri_peer_listen(tri_peer_listener **out, const char *url,
 	    (cfg != NULL &&
 	        (rv = nng_listener_set_ptr(l->l, NNG_OPT_TLS_CONFIG, cfg)) !=
 	            0) ||
+	    (rv = nng_listener_set_bool(l->l, NNG_OPT_TCP_NODELAY, true)) !=
+	        0 ||
 	    (rv = nng_listener_start(l->l, 0)) != 0) {
 		snprintf(
 		    err, errlen, "listen at %s: %s", url, nng_strerror(rv));
@@ -326,7 +328,8 @@ tri_peer_dial(tri_peer_dialer **out, const char *url, const tri_tls_files *tls,
 	        (rv = nng_dialer_set_ptr(d->d, NNG_OPT_TLS_CONFIG, cfg)) !=
 	            0) ||
 	    (rv = nng_dialer_set_bool(d->d, NNG_OPT_TCP_KEEPALIVE, true)) !=
-	        0) {
+	        0 ||
+	    (rv = nng_dialer_set_bool(d->d, NNG_OPT_TCP_NODELAY, true)) != 0) {
 		snprintf(err, errlen, "dial %s: %s", url, nng_strerror(rv));
 		goto fail_close;
 	}
