@@ -17,6 +17,9 @@
 #                    rogue-ca.key in DIR): a cluster node must refuse it
 #   --expired NAME   a certificate for NAME from the cluster CA, valid
 #                    2020-01-01 to 2020-01-02: refused as expired
+#   --ip NAME=ADDR   add IP address ADDR to NAME's certificate as an IP
+#                    SAN (repeatable), for peers that check the address
+#                    they dialed (Erlang's TLS distribution does)
 #   --days N         validity of node certificates (default 825)
 #   --ca-days N      validity of a new CA (default 3650)
 #   -q               quiet: no summary on stdout
@@ -39,15 +42,23 @@ die() {
 days=825
 ca_days=3650
 quiet=0
+ips=''
 rogue=''
 expired=''
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--rogue | --expired | --days | --ca-days)
+	--rogue | --expired | --ip | --days | --ca-days)
 		[ $# -ge 2 ] || die "$1 needs a value"
 		case "$1" in
 		--rogue) rogue="$rogue $2" ;;
 		--expired) expired="$expired $2" ;;
+		--ip)
+			case "$2" in
+			*=*[!0-9A-Fa-f:.]* | *= | =*) die "--ip needs NAME=ADDR (an IPv4 or IPv6 address)" ;;
+			*=*) ips="$ips $2" ;;
+			*) die "--ip needs NAME=ADDR" ;;
+			esac
+			;;
 		--days) days=$2 ;;
 		--ca-days) ca_days=$2 ;;
 		esac
@@ -110,8 +121,14 @@ subjectKeyIdentifier = hash
 EOF
 
 # node_ext NODE: a node certificate's extensions, in $tmp/NODE.ext
-# (names are checked above: nothing in them needs quoting).
+# (names and addresses are checked above: nothing in them needs
+# quoting).
 node_ext() {
+	san="DNS:$1"
+
+	for pair in $ips; do
+		[ "${pair%%=*}" = "$1" ] && san="$san, IP:${pair#*=}"
+	done
 	cat >"$tmp/$1.ext" <<EOF
 [node_ext]
 basicConstraints = critical, CA:FALSE
@@ -119,7 +136,7 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth, clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-subjectAltName = DNS:$1
+subjectAltName = $san
 EOF
 }
 

@@ -79,6 +79,11 @@ ns exec 2 ping -n -q -c 1 -W 1 127.0.0.1 >/dev/null 2>&1 || fail "node 2's loopb
 [ "$(ns exec 2 ip -o -4 addr show dev eth0 | awk '{ print $4 }')" = 10.77.0.2/24 ] ||
 	fail "node 2's eth0: $(ns exec 2 ip -o -4 addr show dev eth0)"
 
+# Node names resolve in every node (its own hosts file), nowhere else.
+[ "$(ns exec 1 getent hosts n3 | awk '{ print $1 }')" = 10.77.0.3 ] ||
+	fail "n3 does not resolve to 10.77.0.3 in node 1: $(ns exec 1 getent hosts n3)"
+[ -f "/etc/netns/${P}2/hosts" ] || fail "no /etc/netns/${P}2/hosts"
+
 expect_reach 1 3 "up"
 expect_reach 3 1 "up"
 expect_reach 1 2 "up"
@@ -127,6 +132,7 @@ bg=
 [ "$st" -eq 137 ] || fail "the process in node 2 ended with $st, not killed (137)"
 left=$(ip netns list | awk '{ print $1 }' | grep -F "$P" || true)
 [ -z "$left" ] || fail "namespaces left after down: $left"
+ls -d /etc/netns/"$P"* >/dev/null 2>&1 && fail "hosts files left after down: $(ls -d /etc/netns/"$P"*)"
 veths_after=$(ip -o link show type veth 2>/dev/null | awk -F': ' '{ print $2 }' | sort)
 [ "$veths_before" = "$veths_after" ] || fail "veths in the root namespace changed: $(diff <(echo "$veths_before") <(echo "$veths_after") | tr '\n' ' ')"
 ns down "$P" >/dev/null || fail "a second down"

@@ -7,7 +7,9 @@
 #                                   automake) with the reason on stderr
 #   netns.sh up N [PREFIX]          namespaces PREFIX1..PREFIXN, each with
 #                                   eth0 = 10.77.0.K/24 and lo up, on a
-#                                   bridge inside namespace PREFIXsw
+#                                   bridge inside namespace PREFIXsw; in
+#                                   each, host names n1..nN resolve to
+#                                   10.77.0.1..N (below)
 #   netns.sh down [PREFIX]          kill every process in them and remove
 #                                   them all (idempotent; always exits 0
 #                                   unless something of PREFIX is left)
@@ -31,7 +33,11 @@
 # Nothing is made in the root namespace: the bridge and every address
 # live in the namespaces, so test traffic never leaves them.  Each node
 # namespace K holds eth0 (the veth end) and lo; the switch namespace
-# holds the bridge br0 and the other veth ends p1..pN.  Needs root,
+# holds the bridge br0 and the other veth ends p1..pN.  Host names: for
+# programs run with `netns.sh exec` (ip netns exec), /etc/hosts is
+# /etc/netns/PREFIXK/hosts, which up writes (localhost, and nJ for every
+# node J) and down removes: a node name can be a host name, as on real
+# hosts (tls+tcp://n2:4400; Erlang's -name a@n1).  Needs root,
 # iproute2 and nftables (Debian: iproute2, nftables).  A caller traps
 # EXIT to run `netns.sh down PREFIX`, so that nothing is left after a
 # failure; `up` removes what it made if it fails itself.
@@ -148,6 +154,22 @@ links_up() {
 	return 1
 }
 
+# hosts_files P N: /etc/netns/PK/hosts for every node K.
+hosts_files() {
+	local p=$1 n=$2 k j
+
+	for ((k = 1; k <= n; k++)); do
+		mkdir -p "/etc/netns/$p$k"
+		{
+			echo "127.0.0.1 localhost"
+			echo "::1 localhost ip6-localhost ip6-loopback"
+			for ((j = 1; j <= n; j++)); do
+				echo "$SUBNET.$j n$j"
+			done
+		} >"/etc/netns/$p$k/hosts"
+	done
+}
+
 cmd_up() {
 	local n=${1:-} p k
 
@@ -175,6 +197,7 @@ cmd_up() {
 		ip -n "$p$k" addr add "$SUBNET.$k/24" dev eth0
 		ip -n "$p$k" link set eth0 up
 	done
+	hosts_files "$p" "$n"
 	links_up "$p" "$n" || false
 	trap - ERR INT TERM HUP
 	echo "$me: up: ${p}1..$p$n (10.77.0.1..$n) on bridge br0 in ${p}sw"
@@ -192,6 +215,14 @@ cmd_down() {
 			kill -KILL $pids 2>/dev/null || true
 		fi
 		ip netns del "$ns" 2>/dev/null || true
+	done
+	# The hosts files, whether or not their namespaces were there.
+	for ns in /etc/netns/"$p"[0-9]*; do
+		[ -d "$ns" ] || continue
+		case "${ns#/etc/netns/"$p"}" in
+		*[!0-9]*) ;;
+		*) rm -rf "$ns" ;;
+		esac
 	done
 	left=$(ours "$p")
 	[ -z "$left" ] || die "down: still there: $left"
