@@ -87,8 +87,10 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/remote_erlang.XXXXXX")
 server=
+client=
 cleanup() {
 	[ -n "$server" ] && kill -KILL "$server" 2>/dev/null
+	[ -n "$client" ] && kill -KILL "$client" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -127,10 +129,15 @@ b=b@n2
     >"$tmp/server.log" 2>&1 &
 server=$!
 rc=0
+# In the background and waited for: a signal to this script is acted on
+# at once (bash runs traps between commands; wait is one).
 "$netns" exec 2 erl -noshell -noinput -pa "$tmp" -sname "$b" \
     -setcookie "$cookie" "${dist_b[@]}" -kernel logger_level warning \
     -s remote_erlang client \
-    "$a" "erlang_dist_$mode" "$rounds" "$n" "$n4k" || rc=$?
+    "$a" "erlang_dist_$mode" "$rounds" "$n" "$n4k" &
+client=$!
+wait "$client" || rc=$?
+client=
 # The client stopped the server (or failed): wait for it, bounded.
 for _ in $(seq 1 100); do
 	kill -0 "$server" 2>/dev/null || break

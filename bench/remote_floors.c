@@ -26,7 +26,9 @@
  *   'P' + u64 n    answered 'C' + u64 count once the data count since
  *                  the last 'P' is n (a connection keeps order: at
  *                  once, if nothing was lost)
- *   'Q'            quit: the server exits 0
+ *   'Q'            quit: answered 'Q'; the server exits 0 once the
+ *                  client's connection is gone (the client exits on the
+ *                  answer), or after QUIT_MS
  *
  * Figures (client side, JSON lines as bench/README.md describes):
  *   remote_roundtrip  64-byte 'E' there and back, one at a time:
@@ -39,11 +41,13 @@
  * impl: nng_tcp or nng_tls.  Exit: 0, 1 if a figure failed, 2 for bad
  * arguments.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/pipeline0/pull.h>
@@ -66,6 +70,8 @@
 #define REDIAL_MS 20
 /* Longest any one answer may take before it counts as a failure. */
 #define WAIT_MS 120000
+/* How long the ends wait for each other to go. */
+#define QUIT_MS 5000
 
 typedef struct opts {
 	const char *url;
@@ -254,75 +260,162 @@ kind_of(nng_msg *m, uint64_t *v)
 /* Server                                                              */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Neither end calls nng_close at the end: with nng 1.5.2, nng_close of a
+ * tls+tcp push socket whose last message was still on its way hung for
+ * good (seen here: the client's close after its 'Q').  So the ends say
+ * goodbye by message ('Q' and its answer) and by the connection going
+ * (the server waits for its pipe's removal), then exit; the process's
+ * end closes the connections.
+ */
+static pthread_mutex_t gone_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gone_cv = PTHREAD_COND_INITIALIZER;
+static bool gone;
+
+/* On an nng thread: the client's connection was removed. */
+static void
+on_pipe_gone(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void)p;
+	(void)ev;
+	(void)arg;
+	pthread_mutex_lock(&gone_mtx);
+	gone = true;
+	pthread_cond_broadcast(&gone_cv);
+	pthread_mutex_unlock(&gone_mtx);
+}
+
+/* Answers 'Q' and waits (bounded) for the client to go. */
+static int
+quit(nng_socket out)
+{
+	struct timespec ts;
+
+	if (nng_check(send_kind(out, 'Q', 0, 0), "quit answer") != 0)
+		return 1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += QUIT_MS / 1000;
+	pthread_mutex_lock(&gone_mtx);
+	while (!gone && pthread_cond_timedwait(&gone_cv, &gone_mtx, &ts) == 0) {
+	}
+	pthread_mutex_unlock(&gone_mtx);
+	return 0;
+}
+
+/*
+ * The server's work is done in its receive callback, on an nng thread,
+ * as troupe's inboxes do (transport/socket.c): no hand-over to another
+ * thread per message, so the floor is the cheapest raw nng round trip.
+ * The answers go with nng_sendmsg, which does not wait: the push socket
+ * has room (one echo at a time; 'C', 'H' and 'Q' alone).
+ */
+typedef struct server {
+	nng_socket in, out;
+	nng_aio *aio;
+	uint64_t count;
+	int result; /* -1 while serving; then the exit status */
+} server;
+
+static void
+server_done(server *sv, int status)
+{
+	pthread_mutex_lock(&gone_mtx);
+	sv->result = status;
+	pthread_cond_broadcast(&gone_cv);
+	pthread_mutex_unlock(&gone_mtx);
+}
+
+/* On an nng thread: one message from the client. */
+static void
+server_cb(void *arg)
+{
+	server *sv = arg;
+	nng_msg *m;
+	uint64_t v;
+	int rv;
+
+	if ((rv = nng_aio_result(sv->aio)) != 0) {
+		nng_check(rv, "server receive");
+		server_done(sv, 1);
+		return;
+	}
+	m = nng_aio_get_msg(sv->aio);
+	switch (kind_of(m, &v)) {
+	case 'D':
+		sv->count++;
+		nng_msg_free(m);
+		break;
+	case 'E':
+		/* The same message goes back: no copy. */
+		if ((rv = nng_sendmsg(sv->out, m, 0)) != 0) {
+			nng_msg_free(m);
+			nng_check(rv, "server echo");
+			server_done(sv, 1);
+			return;
+		}
+		break;
+	case 'H':
+		nng_msg_free(m);
+		if (nng_check(send_kind(sv->out, 'H', 0, 0), "hello") != 0) {
+			server_done(sv, 1);
+			return;
+		}
+		break;
+	case 'P':
+		nng_msg_free(m);
+		if (sv->count != v)
+			fprintf(stderr,
+			    "remote_floors: server counted %llu of %llu\n",
+			    (unsigned long long)sv->count,
+			    (unsigned long long)v);
+		if (nng_check(send_kind(sv->out, 'C', 0, sv->count), "count") !=
+		    0) {
+			server_done(sv, 1);
+			return;
+		}
+		sv->count = 0;
+		break;
+	case 'Q':
+		nng_msg_free(m);
+		server_done(sv, 0);
+		return;
+	default:
+		nng_msg_free(m);
+		fprintf(stderr, "remote_floors: server: unknown message\n");
+		server_done(sv, 1);
+		return;
+	}
+	nng_recv_aio(sv->in, sv->aio);
+}
+
 static int
 serve(const opts *o)
 {
 	char url2[256];
-	nng_socket in, out;
-	uint64_t count = 0;
+	server sv = {.result = -1};
+	int status;
 
 	if (next_port(o->url, url2, sizeof(url2)) != 0) {
 		fprintf(stderr, "remote_floors: no port in %s\n", o->url);
 		return 2;
 	}
-	if (open_end(o, false, o->url, &in) != 0 ||
-	    open_end(o, true, url2, &out) != 0)
+	if (open_end(o, false, o->url, &sv.in) != 0 ||
+	    open_end(o, true, url2, &sv.out) != 0 ||
+	    nng_check(nng_pipe_notify(
+	                  sv.in, NNG_PIPE_EV_REM_POST, on_pipe_gone, NULL),
+	        "pipe notify") != 0 ||
+	    nng_check(nng_aio_alloc(&sv.aio, server_cb, &sv), "aio") != 0)
 		return 1;
 	fprintf(stderr, "remote_floors: serving on %s and %s\n", o->url, url2);
-	for (;;) {
-		nng_msg *m;
-		uint64_t v;
-		int rv;
-
-		if ((rv = nng_recvmsg(in, &m, 0)) != 0) {
-			nng_check(rv, "server receive");
-			return 1;
-		}
-		switch (kind_of(m, &v)) {
-		case 'D':
-			count++;
-			nng_msg_free(m);
-			break;
-		case 'E':
-			/* The same message goes back: no copy. */
-			if ((rv = nng_sendmsg(out, m, 0)) != 0) {
-				nng_msg_free(m);
-				nng_check(rv, "server echo");
-				return 1;
-			}
-			break;
-		case 'H':
-			nng_msg_free(m);
-			if (nng_check(send_kind(out, 'H', 0, 0), "hello") != 0)
-				return 1;
-			break;
-		case 'P':
-			nng_msg_free(m);
-			if (count != v)
-				fprintf(stderr,
-				    "remote_floors: server counted %llu of "
-				    "%llu\n",
-				    (unsigned long long)count,
-				    (unsigned long long)v);
-			if (nng_check(send_kind(out, 'C', 0, count), "count") !=
-			    0)
-				return 1;
-			count = 0;
-			break;
-		case 'Q':
-			nng_msg_free(m);
-			/* Let the socket flush nothing more: the client has
-			 * all it needs. */
-			nng_close(in);
-			nng_close(out);
-			return 0;
-		default:
-			nng_msg_free(m);
-			fprintf(
-			    stderr, "remote_floors: server: unknown message\n");
-			return 1;
-		}
-	}
+	nng_recv_aio(sv.in, sv.aio);
+	pthread_mutex_lock(&gone_mtx);
+	while (sv.result < 0)
+		pthread_cond_wait(&gone_cv, &gone_mtx);
+	status = sv.result;
+	pthread_mutex_unlock(&gone_mtx);
+	if (status == 0)
+		status = quit(sv.out);
+	return status;
 }
 
 /* ------------------------------------------------------------------ */
@@ -490,13 +583,13 @@ client(const opts *o)
 	bad |= oneway(&l, o->n, SMALL_BYTES);
 	bad |= oneway(&l, o->n4k, MID_BYTES);
 	bad |= oneway(&l, o->bulk_n, BULK_BYTES);
-	/* Tell the server to go; sent before close, and the push socket
-	 * delivers it before the connection goes (NNG_OPT_LINGER is not
-	 * honoured by 1.5.2: wait for nothing, the server is killed by its
-	 * caller if it misses it). */
-	send_kind(l.up, 'Q', 0, 0);
-	nng_close(l.up);
-	nng_close(l.down);
+	/* Goodbye (see above the server): 'Q', its answer, exit. */
+	nng_socket_set_ms(l.down, NNG_OPT_RECVTIMEO, QUIT_MS);
+	if (nng_check(send_kind(l.up, 'Q', 0, 0), "quit") == 0) {
+		uint64_t v;
+
+		nng_check(recv_kind(&l, 'Q', &v, NULL), "quit answer");
+	}
 	return bad || bench_failed() ? 1 : 0;
 }
 
