@@ -29,12 +29,16 @@ TSAN_TIMEOUT_MULTIPLIER=${TSAN_TIMEOUT_MULTIPLIER:-4}
 # and fuzzer runtimes).  "a|b": the first that the distribution has --
 # msgpack-c is libmsgpack-c-dev on Debian 13, libmsgpack-dev on 12.
 # libmbedtls-dev: nng's TLS engine, which a static link of nng needs
-# (and nng 1.10's CMake package looks for).
+# (and nng 1.10's CMake package looks for).  iproute2, nftables,
+# iputils-ping, openssl: the distribution tests' ground (tests/net/:
+# nodes in network namespaces, partitions made with nft, certificates
+# made with the openssl command).
 PACKAGES=(
 	build-essential meson ninja-build pkg-config cmake
 	libnng-dev libmbedtls-dev 'libmsgpack-c-dev|libmsgpack-dev'
 	libuv1-dev libcmocka-dev libyaml-dev libhttp-parser-dev
 	clang libclang-rt-dev
+	iproute2 nftables iputils-ping openssl
 )
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

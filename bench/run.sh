@@ -13,6 +13,10 @@
 #                                        by copy (unpinned only)
 #   bench/run.sh savina [options]        bench/savina/run.sh: the Savina
 #                                        cases on troupe and in Erlang
+#   bench/run.sh remote [options]        bench/remote.sh: two hosts in
+#                                        network namespaces, nng tcp and
+#                                        tls+tcp floors, Erlang
+#                                        distribution, troupe's rows
 #
 # Needs bash, awk and taskset (util-linux); builds the program with meson
 # and ninja if needed.  See bench/README.md for what the figures mean.
@@ -43,6 +47,9 @@ usage: bench/run.sh [messaging] [--quick] [--n N] [--rounds N] [--repeat R]
   savina         bench/savina/run.sh (its own options: bench/run.sh savina
                  --help): the six Savina cases per placement and in
                  Erlang, with ratios, and the spawn figure
+  remote         bench/remote.sh (its own options: bench/run.sh remote
+                 --help): between two network namespaces (root), raw nng
+                 over tcp and tls+tcp, Erlang distribution, troupe
   --quick        small counts (a smoke test: the figures are not meaningful)
   --n N          one-way messages per throughput figure (default 1000000,
                  placement 300000); compute: primes below N (4000000)
@@ -80,6 +87,11 @@ fi
 if [ "${1:-}" = savina ]; then
 	shift
 	exec "$here/savina/run.sh" "$@"
+fi
+# And the figures between hosts (network namespaces, certificates).
+if [ "${1:-}" = remote ]; then
+	shift
+	exec "$here/remote.sh" "$@"
 fi
 build="$root/build"
 prog=messaging
