@@ -42,6 +42,12 @@ void tri_dist_stop(void);
 /* Whether this root is in a cluster. */
 bool tri_dist_on(void);
 
+/* The monitor a call to an actor of another node is watched by: made
+ * by the callee's node as the call is put into the callee's mailbox,
+ * dropped as the callee replies, so that the call costs no frames of
+ * its own.  (Monitor ids of tr_monitor never reach bit 63.) */
+#define TRI_REMOTE_CALL_MON(corr) ((corr) | (1ull << 63))
+
 /* Whether node (a tr_spec.node) names this node. */
 bool tri_dist_is_self(const char *node);
 /* tr_spawn() of a spec whose node is another one (dist_spawn.c). */

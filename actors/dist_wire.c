@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "link.h"
 #include "dist_impl.h"
 #include "msg.h"
 #include "runtime.h"
@@ -610,6 +611,29 @@ hold(tri_peer *p, const tri_frame *f)
 	pthread_mutex_unlock(&p->mtx);
 }
 
+/* A call from another node is in its callee's mailbox: the callee is
+ * watched for the caller until it replies (TRI_REMOTE_CALL_MON), here
+ * or by the member process that hosts it. */
+static void
+watch_call(tri_peer *p, tri_target *t, const tri_frame *f)
+{
+	uint64_t id = TRI_REMOTE_CALL_MON(f->corr);
+	uint8_t body[TRI_CONTROL_BODY];
+	tri_frame g;
+
+	if (t->local == NULL) {
+		(void)tri_send_control_ref(
+		    f->dest, TRI_K_MON, f->sender, TR_REASON_NORMAL, id);
+		return;
+	}
+	if (tri_monitor_add(t->local, f->sender, id) != TR_OK) {
+		/* It ended meanwhile: the caller need not wait. */
+		tri_control_frame(&g, body, TRI_K_DOWN, f->dest, f->sender,
+		    TR_REASON(TR_EXIT_NOPROC, 0), id);
+		(void)tri_wire_queue(p, &g, false);
+	}
+}
+
 /* Puts a user message into its mailbox: TR_EFULL if there is no room. */
 static int
 deliver_user(tri_peer *p, const tri_frame *f)
@@ -619,6 +643,9 @@ deliver_user(tri_peer *p, const tri_frame *f)
 
 	if ((rv = tri_target_get(f->dest, &t)) == TR_OK) {
 		rv = tri_target_send(&t, f, TR_NOWAIT);
+		if (rv == TR_OK && f->kind == TRI_K_CALL) {
+			watch_call(p, &t, f);
+		}
 		tri_target_put(&t);
 	}
 	if (rv == TR_OK) {
@@ -627,9 +654,18 @@ deliver_user(tri_peer *p, const tri_frame *f)
 		    &tri_rt.sent, 1, memory_order_relaxed);
 		owe(p, f->dest, tri_dist_cost(f->body_len));
 	} else if (rv != TR_EFULL && rv != TR_ENOMEM && rv != TR_ERESOURCE) {
-		tri_count_dead(
-		    1); /* gone: its credit comes back all the same */
-		owe(p, f->dest, 1);
+		if (f->kind == TRI_K_CALL) {
+			/* A call to an actor that is gone: ends at once. */
+			uint8_t body[TRI_CONTROL_BODY];
+			tri_frame g;
+			tri_control_frame(&g, body, TRI_K_DOWN, f->dest,
+			    f->sender, TR_REASON(TR_EXIT_NOPROC, 0),
+			    TRI_REMOTE_CALL_MON(f->corr));
+			(void)tri_wire_queue(p, &g, false);
+		}
+		/* Gone: its credits come back all the same. */
+		tri_count_dead(1);
+		owe(p, f->dest, tri_dist_cost(f->body_len));
 		rv = TR_OK;
 	}
 	return rv;

@@ -269,6 +269,11 @@ tr_reply(tr_from from, tr_msg *reply)
 			tri_count_out(tri_self(), 1);
 		}
 		(void)tri_target_deliver(&t, &f);
+		if ((t.node != NULL || t.via_gate) && tri_self() != NULL) {
+			/* The watch its node made for the caller is done. */
+			tri_monitor_remove(
+			    tri_self(), TRI_REMOTE_CALL_MON(from.corr));
+		}
 		tri_target_put(&t);
 	}
 	tr_msg_free(reply);
@@ -504,20 +509,12 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 			tri_target_put(&t);
 			return rv;
 		}
-	} else if (t.node != NULL || t.via_gate) {
-		/* On another node: a monitor there, asked for just before
-		 * the call on the same way, so that it is in place first. */
-		uint8_t body[TRI_CONTROL_BODY];
-		tri_frame mf;
-		mon = atomic_fetch_add(&tri_rt.next_mon, 1);
-		tri_control_frame(
-		    &mf, body, TRI_K_MON, self->ref, to, TR_REASON_NORMAL, mon);
-		if ((rv = tri_target_deliver(&t, &mf)) != TR_OK) {
-			tri_target_put(&t);
-			return rv;
-		}
 	}
 	(void)tri_call_begin(self, 0, to, mon);
+	if (t.node != NULL || t.via_gate) {
+		/* Watched by its node for us (dist_wire.c). */
+		self->call.mon = TRI_REMOTE_CALL_MON(self->call.corr);
+	}
 
 	frame_for(&f, TRI_K_CALL, req, to);
 	f.corr = self->call.corr;
@@ -535,15 +532,10 @@ tr_call(tr_ref to, tr_msg *req, int timeout_ms, tr_msg **reply, bool *sent)
 	}
 	if (t.local != NULL) {
 		tri_monitor_remove(t.local, mon);
-	} else if (t.node != NULL || t.via_gate) {
-		uint8_t body[TRI_CONTROL_BODY];
-		tri_frame mf;
-		tri_control_frame(&mf, body, TRI_K_DEMON, self->ref, to,
-		    TR_REASON_NORMAL, mon);
-		(void)tri_target_deliver(&t, &mf);
+	} else if (t.node != NULL) {
 		/* A node that went down ends the call as its callee's end
 		 * would, but says so. */
-		if (rv == TR_ENOPROC && t.node != NULL &&
+		if (rv == TR_ENOPROC &&
 		    tri_dist_peer(to, &t.node, &t.node_session) == TR_ENOCONN) {
 			rv = TR_ENOCONN;
 		}
@@ -630,7 +622,8 @@ tr_stop(tr_ref ref, tr_reason reason)
 	tri_target t;
 	int rv;
 
-	if (tr_ref_is_nil(ref) || (unsigned)reason.kind > TR_EXIT_NOCONNECTION) {
+	if (tr_ref_is_nil(ref) ||
+	    (unsigned)reason.kind > TR_EXIT_NOCONNECTION) {
 		return TR_EINVAL;
 	}
 	if (!tri_running()) {

@@ -244,7 +244,7 @@ print_ms(const char *bench, const char *what, long ms)
 		return;
 	}
 	printf("{\"bench\":\"%s\",\"impl\":\"%s\",\"transport\":\"%s\","
-	       "\"pinned\":false,\"ms\":%ld}\n",
+	       "\"pinned\":false,\"median_ms\":%ld}\n",
 	    bench, what, strncmp(impl, "troupe_tls", 10) == 0 ? "tls" : "tcp",
 	    ms);
 	fflush(stdout);

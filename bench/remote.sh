@@ -109,6 +109,7 @@ floors="$build/bench/remote_floors"
 # ------------------------------------------------------------------
 P="trb$$-"
 export NETNS_PREFIX=$P
+export NETNS_SH=$netns
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/troupe-remote.XXXXXX")
 server=
 child=

@@ -2,12 +2,12 @@
 # raw nng floor of the same transport (tcp, tls), from the median lines
 # of median.awk.  For each row X of a transport T (troupe_T,
 # erlang_dist_T) that is there:
-#   roundtrip_X_over_nng_T    median round trip of X / nng's (lower is
+#   call_X_over_nng_T    median round trip of X / nng's (lower is
 #                             better; 1.0 = no cost over the raw link)
 #   oneway<B>_X_over_nng_T    msgs/s of X / nng's, bodies of B bytes
 #                             (higher is better)
 #   bulk_X_over_nng_T         MB/s of 1 MiB bodies (troupe only)
-# and what TLS costs nng itself: roundtrip_nng_tls_over_nng_tcp,
+# and what TLS costs nng itself: call_nng_tls_over_nng_tcp,
 # oneway64_nng_tls_over_nng_tcp, bulk_nng_tls_over_nng_tcp.
 # POSIX awk; the input is flat JSON, one object a line.
 
@@ -49,7 +49,7 @@ END {
 		floor = "nng_" ts[t]
 		for (k = 1; k <= 2; k++) {
 			x = xs[k] "_" ts[t]
-			put("roundtrip_" x "_over_" floor, rt[x], rt[floor],
+			put("call_" x "_over_" floor, rt[x], rt[floor],
 			    "median round trip / raw nng push-pull round trip")
 			for (s = 1; s <= 2; s++)
 				put("oneway" sizes[s] "_" x "_over_" floor,
@@ -59,7 +59,7 @@ END {
 			    "1 MiB MB/s / raw nng MB/s")
 		}
 	}
-	put("roundtrip_nng_tls_over_nng_tcp", rt["nng_tls"], rt["nng_tcp"],
+	put("call_nng_tls_over_nng_tcp", rt["nng_tls"], rt["nng_tcp"],
 	    "what TLS adds to the raw round trip")
 	put("oneway64_nng_tls_over_nng_tcp", ow["nng_tls", 64],
 	    ow["nng_tcp", 64], "raw one-way msgs/s with TLS / without")

@@ -313,6 +313,26 @@ test_remote_spawn_call_send(void **state)
 	assert_int_equal(tr_stop(e, TR_REASON_SHUTDOWN), TR_OK);
 }
 
+/* A callee that ends without answering, or is gone already: the call
+ * ends at once (its node watches it for the caller), not at its
+ * timeout. */
+static void
+test_remote_call_to_the_dead(void **state)
+{
+	tr_ref d;
+	tr_msg *rep;
+	uint64_t t0;
+
+	(void)state;
+	d = spawn_on("b", "dist.die", 0);
+	t0 = now_ms();
+	assert_int_equal(tr_callf(d, TD_DIE, 10000, &rep, ""), TR_ENOPROC);
+	assert_true(now_ms() - t0 < 2000);
+	t0 = now_ms();
+	assert_int_equal(tr_callf(d, 1, 10000, &rep, ""), TR_ENOPROC);
+	assert_true(now_ms() - t0 < 2000);
+}
+
 static void
 test_remote_spawn_errors(void **state)
 {
@@ -559,8 +579,8 @@ test_members_reach_other_nodes(void **state)
 			s.program = test_exec_host();
 		}
 		assert_int_equal(tr_spawn(&s, &px, NULL), TR_OK);
-		assert_int_equal(tr_callf(px, 1, 10000, &rep, "rs", e,
-		                     "from a member"),
+		assert_int_equal(
+		    tr_callf(px, 1, 10000, &rep, "rs", e, "from a member"),
 		    TR_OK);
 		assert_int_equal(tr_msg_unpackf(rep, "is", &rv, &back), TR_OK);
 		assert_int_equal(rv, TR_OK);
@@ -583,7 +603,7 @@ child_ref(tr_ref sup, tr_ref not, int ms)
 		assert_int_equal(tr_sup_children(sup, &ci, 1, &n), TR_OK);
 		assert_int_equal(n, 1);
 		if (ci.state == TR_CHILD_RUNNING && !tr_ref_is_nil(ci.ref) &&
-		    !tr_ref_equal(ci.ref, not)) {
+		    !tr_ref_equal(ci.ref, not )) {
 			return ci.ref;
 		}
 		assert_true(now_ms() < until);
@@ -769,6 +789,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_remote_spawn_call_send),
 	    cmocka_unit_test(test_nodes_listed),
+	    cmocka_unit_test(test_remote_call_to_the_dead),
 	    cmocka_unit_test(test_remote_spawn_errors),
 	    cmocka_unit_test(test_remote_monitor_stop_link),
 	    cmocka_unit_test(test_order_and_count),
