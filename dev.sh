@@ -214,36 +214,48 @@ cmd_demo() {
 	printf '%sdev.sh demo: OK%s\n' "$GREEN" "$RESET"
 }
 
-fuzz_frame() {
-	local bin=build-fuzz/tests/fuzz/fuzz_frame
-	local log=build-fuzz/fuzz_frame.log
-	local tmp runs
+# fuzz_one NAME CORPUS SECONDS: run libFuzzer target NAME of build-fuzz/
+# on a copy of tests/fuzz/CORPUS for SECONDS; dies on a failing input.
+fuzz_one() {
+	local name=$1 corpus=$2 secs=$3
+	local bin=build-fuzz/tests/fuzz/$name
+	local log=build-fuzz/$name.log
+	local tmp runs rundir
 
-	CC=clang configure build-fuzz -Dfuzz=true -Dtests=false
-	build build-fuzz
 	[ -x "$bin" ] || die "$bin was not built"
-
-	step "fuzzing the frame decoder for ${FUZZ_SECONDS}s ($bin, log in $log)"
+	step "fuzzing with $name for ${secs}s ($bin, log in $log)"
 	# libFuzzer writes new inputs into its corpus directory: give it a
 	# copy, so that a run never changes the repository.
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/troupe-fuzz.XXXXXX")
-	cp -R tests/fuzz/corpus "$tmp/corpus"
+	cp -R "tests/fuzz/$corpus" "$tmp/corpus"
+	# Targets that start a runtime get a run directory of their own.
+	rundir="$tmp/run"
+	mkdir -m 700 "$rundir"
 	rm -f build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* \
 	    build-fuzz/oom-*
-	if ! "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
-	    -rss_limit_mb=2048 -print_final_stats=1 \
+	if ! TROUPE_RUNDIR="$rundir" "$bin" -max_total_time="$secs" \
+	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	    -artifact_prefix=build-fuzz/ "$tmp/corpus" >"$log" 2>&1; then
 		rm -rf "$tmp"
 		tail -n 60 "$log" >&2
 		echo "reproduce with: $bin build-fuzz/<artifact>" >&2
 		ls build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* \
 		    build-fuzz/oom-* 2>/dev/null >&2 || true
-		die "fuzz_frame found a failing input (full log: $log)"
+		die "$name found a failing input (full log: $log)"
 	fi
 	rm -rf "$tmp"
 	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
-	FUZZ_SUMMARY="fuzz_frame ${FUZZ_SECONDS}s, ${runs:-?} inputs, no crash"
-	echo "    $FUZZ_SUMMARY"
+	FUZZ_SUMMARY="${FUZZ_SUMMARY:+$FUZZ_SUMMARY; }$name ${secs}s, ${runs:-?} inputs, no crash"
+	echo "    $name ${secs}s, ${runs:-?} inputs, no crash"
+}
+
+# The fuzz leg: the frame decoder, then what a node reads from another.
+fuzz_frame() {
+	CC=clang configure build-fuzz -Dfuzz=true -Dtests=false
+	build build-fuzz
+	FUZZ_SUMMARY=
+	fuzz_one fuzz_frame corpus "$FUZZ_SECONDS"
+	fuzz_one fuzz_dist corpus_dist $((FUZZ_SECONDS / 2))
 }
 
 # run_suite DIR [OPTION...]: meson test in DIR.  On failure, a digest naming each

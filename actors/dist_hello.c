@@ -37,16 +37,6 @@
 #include "dist_impl.h"
 #include "runtime.h"
 
-typedef struct hello {
-	uint64_t vmin, vmax;
-	char cluster[TR_NAME_MAX + 1];
-	char name[TR_NAME_MAX + 1];
-	uint32_t id;
-	char url[128];
-	uint64_t nonce, echo;
-	tr_ref service;
-	msgpack_object known;
-} hello;
 
 static bool
 get_str(const msgpack_object *o, char *buf, size_t len, bool empty_ok)
@@ -72,7 +62,7 @@ get_u64(const msgpack_object *o, uint64_t *v)
 }
 
 static bool
-parse(const msgpack_object *o, hello *h)
+parse(const msgpack_object *o, tri_hello *h)
 {
 	const msgpack_object *a;
 	uint64_t id;
@@ -91,6 +81,23 @@ parse(const msgpack_object *o, hello *h)
 	    get_u64(&a[7], &h->echo) &&
 	    tr_unpack_ref(&a[8], &h->service) == TR_OK &&
 	    a[9].type == MSGPACK_OBJECT_ARRAY && (h->known = a[9], true);
+}
+
+int
+tri_dist_hello_parse(
+    const uint8_t *body, size_t len, msgpack_unpacked *u, tri_hello *h)
+{
+	size_t off = 0;
+
+	memset(h, 0, sizeof(*h));
+	/* tri_body_check first: msgpack-c trusts lengths it is given. */
+	if (tri_body_check(body, len) != TR_OK || len == 0 ||
+	    msgpack_unpack_next(u, (const char *)body, len, &off) !=
+	        MSGPACK_UNPACK_SUCCESS ||
+	    off != len || !parse(&u->data, h)) {
+		return TR_EPROTO;
+	}
+	return TR_OK;
 }
 
 int
@@ -142,7 +149,7 @@ tri_dist_hello_out(tri_peer *p)
 }
 
 static void
-refuse(uint32_t pipe, const hello *h, const char *why)
+refuse(uint32_t pipe, const tri_hello *h, const char *why)
 {
 	fprintf(stderr,
 	    "troupe: node %s: refusing node %s (id %08x) at %s: %s\n", D.name,
@@ -187,16 +194,12 @@ void
 tri_dist_hello_in(uint32_t pipe, const tri_frame *f)
 {
 	msgpack_unpacked u;
-	size_t off = 0;
 	tri_peer *p;
-	hello h;
+	tri_hello h;
 	char why[256];
 
-	memset(&h, 0, sizeof(h));
 	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, (const char *)f->body, f->body_len, &off) !=
-	        MSGPACK_UNPACK_SUCCESS ||
-	    !parse(&u.data, &h)) {
+	if (tri_dist_hello_parse(f->body, f->body_len, &u, &h) != TR_OK) {
 		TRI_STAT(malformed);
 		fprintf(stderr,
 		    "troupe: node %s: a malformed handshake: connection "

@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <msgpack.h>
+
 #include "dist.h"
 #include "peer.h"
 
@@ -154,6 +156,21 @@ void tri_dist_kick(void);
 uint64_t tri_dist_now_us(void);
 
 /* dist_hello.c */
+typedef struct tri_hello {
+	uint64_t vmin, vmax;
+	char cluster[TR_NAME_MAX + 1];
+	char name[TR_NAME_MAX + 1];
+	uint32_t id;
+	char url[128];
+	uint64_t nonce, echo;
+	tr_ref service;
+	msgpack_object known; /* [[name, url], ...], inside u */
+} tri_hello;
+/* Reads a HELLO body into *h (pointing into u, which the caller
+ * initialised and destroys): TR_OK, or TR_EPROTO for anything but
+ * exactly one well-formed HELLO array. */
+int tri_dist_hello_parse(
+    const uint8_t *body, size_t len, msgpack_unpacked *u, tri_hello *h);
 void tri_dist_hello_in(uint32_t pipe, const tri_frame *f);
 int tri_dist_hello_out(tri_peer *p);
 
