@@ -29,6 +29,10 @@ tri_dist D = {.mtx = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 #define DIAL_TIMEOUT_MS 2000
 /* How often the dist thread looks at every session. */
 #define LOOP_MS 10
+/* How long a connection we dialed may go without a session: past it,
+ * the other side did not answer our handshake (it refused our
+ * certificate, our name, or cannot dial us back). */
+#define HANDSHAKE_MS 3000
 /* How long a stopping node waits for its queues to go out. */
 #define FLUSH_MS 1000
 
@@ -308,6 +312,7 @@ dial_main(void *arg)
 		pthread_mutex_lock(&D.mtx);
 	} else {
 		p->out = out;
+		p->dialed_at = tri_now_ms();
 		p->out_verified = D.insecure || j->name[0] != '\0';
 		p->nonce = ((uint64_t)random() << 32 | (uint64_t)random()) | 1;
 		p->echoed = false;
@@ -420,6 +425,24 @@ dist_main(void *arg)
 				char why[96];
 				snprintf(why, sizeof(why),
 				    "nothing heard for %u ms", D.timeout_ms);
+				tri_dist_down_locked(p, why);
+			}
+			if (p->out != NULL && !p->up && !p->close_out &&
+			    p->dialed_at + HANDSHAKE_MS < now) {
+				char why[256];
+				snprintf(why, sizeof(why),
+				    "connected to %s, but no handshake came "
+				    "back "
+				    "within %d ms (does it take our "
+				    "certificate "
+				    "and name, and can it reach %s?)",
+				    p->url, HANDSHAKE_MS, D.url);
+				if (strcmp(why, p->why) != 0) {
+					fprintf(stderr, "troupe: node %s: %s\n",
+					    D.name, why);
+					snprintf(
+					    p->why, sizeof(p->why), "%s", why);
+				}
 				tri_dist_down_locked(p, why);
 			}
 			if (p->close_out) {

@@ -92,6 +92,7 @@ struct tri_peer {
 	bool echoed;    /* their_nonce was echoed on `out` */
 	tr_ref service; /* its spawn service */
 	uint64_t next_dial, backoff_ms;
+	uint64_t dialed_at; /* when `out` connected */
 	bool announce_up, announce_down;
 	uint32_t down_id; /* the id to announce down */
 	char why[256];    /* why the last session ended */

@@ -100,14 +100,22 @@ read_line(node *n, char *buf, size_t len, int ms)
 	return true;
 }
 
+/* Node certificates (TLS group): their directory, and the cert a node
+ * started next presents ("": plain tcp, insecure). */
+static char certs[256];
+static const char *next_cert = "";
+/* Where the next node's stderr goes (NULL: ours). */
+static const char *next_err;
+
 static void
 node_start(node *n, const char *name, const char *seed)
 {
+	char ca[300], crt[300], key[300];
 	const char *prog = getenv("TROUPE_DIST_NODE");
 	int pin[2], pout[2];
 	posix_spawn_file_actions_t fa;
 	char line[128];
-	char *argv[16];
+	char *argv[24];
 	int k = 0;
 
 	if (prog == NULL) {
@@ -115,8 +123,8 @@ node_start(node *n, const char *name, const char *seed)
 	}
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	if (n->url[0] == '\0') {
-		snprintf(
-		    n->url, sizeof(n->url), "tcp://127.0.0.1:%d", free_port());
+		snprintf(n->url, sizeof(n->url), "%s://127.0.0.1:%d",
+		    next_cert[0] != '\0' ? "tls+tcp" : "tcp", free_port());
 	}
 	assert_int_equal(pipe(pin), 0);
 	assert_int_equal(pipe(pout), 0);
@@ -125,12 +133,28 @@ node_start(node *n, const char *name, const char *seed)
 	posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
 	posix_spawn_file_actions_addclose(&fa, pin[1]);
 	posix_spawn_file_actions_addclose(&fa, pout[0]);
+	if (next_err != NULL) {
+		posix_spawn_file_actions_addopen(
+		    &fa, 2, next_err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	}
 	argv[k++] = (char *)prog;
 	argv[k++] = "--name";
 	argv[k++] = n->name;
 	argv[k++] = "--listen";
 	argv[k++] = n->url;
-	argv[k++] = "--insecure";
+	if (next_cert[0] == '\0') {
+		argv[k++] = "--insecure";
+	} else {
+		snprintf(ca, sizeof(ca), "%s/ca.crt", certs);
+		snprintf(crt, sizeof(crt), "%s/%s.crt", certs, next_cert);
+		snprintf(key, sizeof(key), "%s/%s.key", certs, next_cert);
+		argv[k++] = "--ca";
+		argv[k++] = ca;
+		argv[k++] = "--cert";
+		argv[k++] = crt;
+		argv[k++] = "--key";
+		argv[k++] = key;
+	}
 	argv[k++] = "--seed";
 	argv[k++] = (char *)seed;
 	argv[k++] = "--tick";
@@ -783,6 +807,175 @@ test_nodes_listed(void **state)
 	assert_int_equal(tr_nodes(NULL, 1, &n), TR_EINVAL);
 }
 
+/* ------------------------------------------------------------------ */
+/* Mutual TLS: node a and node b with the cluster's certificates       */
+
+static char url_tls[64];
+static node tb;
+
+static int
+setup_tls(void **state)
+{
+	static tr_cluster_opts co;
+	static char ca[300], crt[300], key[300];
+	const char *mk = getenv("TROUPE_MKCERTS");
+	char cmd[1024];
+	tr_options o;
+
+	(void)state;
+	snprintf(certs, sizeof(certs), "/tmp/troupe-dist-certs.XXXXXX");
+	if (mk == NULL || mkdtemp(certs) == NULL) {
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd),
+	    "sh '%s' -q --rogue rogue --expired old '%s' a b c", mk, certs);
+	if (system(cmd) != 0) {
+		return -1;
+	}
+	snprintf(
+	    url_tls, sizeof(url_tls), "tls+tcp://127.0.0.1:%d", free_port());
+	snprintf(ca, sizeof(ca), "%s/ca.crt", certs);
+	snprintf(crt, sizeof(crt), "%s/a.crt", certs);
+	snprintf(key, sizeof(key), "%s/a.key", certs);
+	memset(&co, 0, sizeof(co));
+	co.cluster = "test";
+	co.node = "a";
+	co.listen = url_tls;
+	co.ca = ca;
+	co.cert = crt;
+	co.key = key;
+	co.tick_ms = 100;
+	co.timeout_ms = 1000;
+	memset(&o, 0, sizeof(o));
+	o.cluster = &co;
+	if (tr_init(&o) != TR_OK) {
+		return -1;
+	}
+	test_behaviors_register();
+	memset(&tb, 0, sizeof(tb));
+	next_cert = "b";
+	node_start(&tb, "b", url_tls);
+	(void)tr_node_monitor("b", true);
+	(void)wait_node("b", true, 10000);
+	return 0;
+}
+
+static int
+teardown_tls(void **state)
+{
+	char cmd[512];
+
+	(void)state;
+	node_stop(&tb, false);
+	next_cert = "";
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", certs);
+	(void)system(cmd);
+	return tr_shutdown() == TR_OK ? 0 : -1;
+}
+
+static void
+test_tls_call(void **state)
+{
+	tr_ref e;
+	tr_msg *rep;
+	const char *back = NULL;
+	tr_node_info v[4];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(tr_nodes(v, 4, &n), TR_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].url, tb.url);
+	e = spawn_on("b", "dist.echo", 0);
+	assert_int_equal(
+	    tr_callf(e, 3, 5000, &rep, "s", "over mutual TLS"), TR_OK);
+	assert_int_equal(tr_msg_unpackf(rep, "s", &back), TR_OK);
+	assert_string_equal(back, "over mutual TLS");
+	tr_msg_free(rep);
+	assert_int_equal(tr_stop(e, TR_REASON_SHUTDOWN), TR_OK);
+}
+
+/* Whether file has a line containing what. */
+static bool
+file_has(const char *path, const char *what)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+	bool found = false;
+
+	while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL) {
+		found = strstr(line, what) != NULL;
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+	return found;
+}
+
+/* A node whose certificate is not good enough for the cluster: it
+ * starts, never gets a session with a, and says why on stderr. */
+static void
+refused_node(const char *name, const char *cert, const char *why)
+{
+	char err[300];
+	node x;
+	uint32_t id;
+	uint64_t until;
+
+	memset(&x, 0, sizeof(x));
+	snprintf(err, sizeof(err), "%s/%s.err", certs, name);
+	next_cert = cert;
+	next_err = err;
+	node_start(&x, name, url_tls);
+	next_err = NULL;
+	next_cert = "b";
+	/* Past its handshake's deadline (3 s): it must stay out, and say
+	 * so. */
+	until = now_ms() + 3500;
+	while (now_ms() < until) {
+		assert_int_not_equal(tr_node_lookup(name, &id), TR_OK);
+		tr_sleep(50); /* a poll with a deadline: it must stay out */
+	}
+	node_stop(&x, false);
+	if (!file_has(err, why)) {
+		char cmd[400];
+		snprintf(cmd, sizeof(cmd), "cat '%s' >&2", err);
+		(void)system(cmd);
+		fail_msg("%s: no line saying \"%s\"", name, why);
+	}
+}
+
+static void
+test_tls_rogue_ca(void **state)
+{
+	(void)state;
+	refused_node("rogue", "rogue", "cannot reach");
+}
+
+static void
+test_tls_expired(void **state)
+{
+	(void)state;
+	refused_node("old", "old", "cannot reach");
+}
+
+/* c's certificate under another name: whoever dials "c2" checks the
+ * certificate's name, and c2 never has a session. */
+static void
+test_tls_wrong_name(void **state)
+{
+	(void)state;
+	refused_node("c2", "c", "no handshake came back");
+}
+
+/* A node without TLS cannot talk to a node with it. */
+static void
+test_tls_plain_node_refused(void **state)
+{
+	(void)state;
+	refused_node("plain", "", "cannot reach");
+}
+
 int
 main(void)
 {
@@ -801,5 +994,16 @@ main(void)
 	    cmocka_unit_test(test_supervised_remote_child),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	const struct CMUnitTest tls_tests[] = {
+	    cmocka_unit_test(test_tls_call),
+	    cmocka_unit_test(test_tls_rogue_ca),
+	    cmocka_unit_test(test_tls_expired),
+	    cmocka_unit_test(test_tls_wrong_name),
+	    cmocka_unit_test(test_tls_plain_node_refused),
+	};
+	int failed = cmocka_run_group_tests_name("tcp", tests, setup, teardown);
+
+	failed += cmocka_run_group_tests_name(
+	    "tls", tls_tests, setup_tls, teardown_tls);
+	return failed;
 }
