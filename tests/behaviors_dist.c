@@ -2,7 +2,9 @@
  * behaviors_dist.c -- behaviors the distribution tests run on other
  * nodes (tests/dist_node.c registers them too).
  */
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "behaviors.h"
 #include "behaviors_dist.h"
@@ -141,6 +143,37 @@ proxy_handle(void *state, tr_msg *msg)
 	return TR_OK;
 }
 
+/* dist.bigcall: a cast of TD_SEQ [target, report, bytes] calls target
+ * with a body of that many bytes and sends report TD_COUNT [ms it
+ * took, result]. */
+static int
+bigcall_handle(void *state, tr_msg *msg)
+{
+	tr_ref target, report;
+	int bytes = 0;
+	uint8_t *data;
+	tr_msg *rep = NULL;
+	struct timespec t0, t1;
+	int rv;
+
+	(void)state;
+	if (tr_msg_tag(msg) != TD_SEQ ||
+	    tr_msg_unpackf(msg, "rri", &target, &report, &bytes) != TR_OK ||
+	    bytes <= 0 || (data = calloc(1, (size_t)bytes)) == NULL) {
+		return TR_OK;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rv = tr_callf(target, TD_SEQ, 60000, &rep, "b", data, (size_t)bytes);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	free(data);
+	tr_msg_free(rep);
+	(void)tr_sendf(report, TD_COUNT, "qi",
+	    (int64_t)((t1.tv_sec - t0.tv_sec) * 1000 +
+	        (t1.tv_nsec - t0.tv_nsec) / 1000000),
+	    rv);
+	return TR_OK;
+}
+
 void
 test_behaviors_dist_register(void)
 {
@@ -153,6 +186,7 @@ test_behaviors_dist_register(void)
 	    {.name = "dist.hold", .handle = hold_handle},
 	    {.name = "dist.die", .handle = die_handle},
 	    {.name = "dist.proxy", .handle = proxy_handle},
+	    {.name = "dist.bigcall", .handle = bigcall_handle},
 	};
 
 	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
