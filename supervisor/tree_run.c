@@ -101,7 +101,7 @@ pack_tree(status_walk *w, tr_ref sup, const char *prefix, int depth)
 	}
 	if (now < w->deadline) {
 		uint64_t left = w->deadline - now;
-		rv = trs_sup_children_timed(sup, kids, 256, &nk,
+		rv = trs_sup_children_timed(sup, kids, NULL, 256, &nk,
 		    left < STATUS_CALL_MS ? (int)left : STATUS_CALL_MS);
 	}
 	if (rv == TR_ETIMEDOUT) {
