@@ -214,11 +214,171 @@ busy_text(const msgpack_object *e, char *buf, size_t len)
 	return buf;
 }
 
+/* s as a JSON string, quotes included: what came from other nodes
+ * (their URLs) is not trusted to be plain. */
+static void
+json_str(const char *s, size_t n)
+{
+	putchar('"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\') {
+			printf("\\%c", ch);
+		} else if (ch < 0x20 || ch == 0x7f) {
+			printf("\\u%04x", ch);
+		} else {
+			putchar(ch);
+		}
+	}
+	putchar('"');
+}
+
+/* A string field of map as JSON: its text, or null. */
+static void
+json_field(const msgpack_object *map, const char *key)
+{
+	const msgpack_object *v = field(map, key);
+
+	if (v == NULL || v->type != MSGPACK_OBJECT_STR) {
+		fputs("null", stdout);
+	} else {
+		json_str(v->via.str.ptr, v->via.str.size);
+	}
+}
+
+/*
+ * The node a child runs on, for its NODE column: "-" for this node,
+ * "?" for a child of a list of nodes that has not been placed yet.  In
+ * JSON: the node's name (this node's own for a local child), or null.
+ */
+static const char *
+node_text(
+    const msgpack_object *e, const char *self, bool json, char *buf, size_t len)
+{
+	const msgpack_object *v = field(e, "node");
+
+	if (v == NULL || v->type != MSGPACK_OBJECT_STR) {
+		return json ? NULL : "?";
+	}
+	snprintf(buf, len, "%.*s", (int)v->via.str.size, v->via.str.ptr);
+	if (buf[0] == '\0' || strcmp(buf, self) == 0) {
+		return json ? self : "-";
+	}
+	return buf;
+}
+
+/* "412us", "3.1ms", "1.20s": a round trip, for people. */
+static void
+fmt_us(char *buf, size_t len, uint64_t us)
+{
+	if (us < 1000) {
+		snprintf(buf, len, "%lluus", (unsigned long long)us);
+	} else if (us < 1000000) {
+		snprintf(buf, len, "%.1fms", (double)us / 1e3);
+	} else {
+		snprintf(buf, len, "%.2fs", (double)us / 1e6);
+	}
+}
+
+/* The cluster part of a status reply: this node, then the NODES table
+ * (tr_nodes), or why there is none. */
+static void
+print_cluster(const msgpack_object *cl)
+{
+	const msgpack_object *nodes = field(cl, "nodes");
+	char a[80], b[80], c[160], d[16];
+	uint64_t err = num(cl, "error");
+
+	printf("node %s, cluster %s, id %08llx, listen %s (membership "
+	       "%s)\n",
+	    str(cl, "node", a, sizeof(a)), str(cl, "cluster", b, sizeof(b)),
+	    (unsigned long long)num(cl, "id"), str(cl, "listen", c, sizeof(c)),
+	    str(cl, "membership", d, sizeof(d)));
+	if (err != 0) {
+		printf("troupe: the other nodes cannot be listed: %s\n",
+		    tr_strerror((int)err));
+		return;
+	}
+	if (nodes == NULL || nodes->type != MSGPACK_OBJECT_ARRAY ||
+	    nodes->via.array.size == 0) {
+		printf("no other node known yet\n");
+		return;
+	}
+	printf("%-20s %-10s %-8s %9s %8s %8s\n", "NODE", "STATE", "ID",
+	    "LAST TICK", "RTT", "SESSIONS");
+	for (uint32_t i = 0; i < nodes->via.array.size; i++) {
+		const msgpack_object *n = &nodes->via.array.ptr[i];
+		char age[32], rtt[32], id[16];
+		if (n->type != MSGPACK_OBJECT_MAP) {
+			continue;
+		}
+		trs_fmt_ms(age, sizeof(age), num(n, "last_heard_ms"));
+		fmt_us(rtt, sizeof(rtt), num(n, "rtt_us"));
+		snprintf(
+		    id, sizeof(id), "%08llx", (unsigned long long)num(n, "id"));
+		printf("%-20s %-10s %-8s %9s %8s %8llu\n",
+		    str(n, "name", a, sizeof(a)), str(n, "state", b, sizeof(b)),
+		    num(n, "id") != 0 ? id : "-",
+		    strcmp(b, "up") == 0 || num(n, "sessions") > 0 ? age : "-",
+		    num(n, "rtt_us") != 0 ? rtt : "-",
+		    (unsigned long long)num(n, "sessions"));
+	}
+}
+
+static void
+print_cluster_json(const msgpack_object *cl)
+{
+	const msgpack_object *nodes = field(cl, "nodes");
+	uint64_t err = num(cl, "error");
+
+	fputs(",\"cluster\":{\"name\":", stdout);
+	json_field(cl, "cluster");
+	fputs(",\"node\":", stdout);
+	json_field(cl, "node");
+	printf(",\"id\":%llu,\"listen\":", (unsigned long long)num(cl, "id"));
+	json_field(cl, "listen");
+	fputs(",\"membership\":", stdout);
+	json_field(cl, "membership");
+	fputs(",\"error\":", stdout);
+	if (err != 0) {
+		const char *t = tr_strerror((int)err);
+		json_str(t, strlen(t));
+	} else {
+		fputs("null", stdout);
+	}
+	fputs(",\"nodes\":[", stdout);
+	for (uint32_t i = 0; nodes != NULL &&
+	     nodes->type == MSGPACK_OBJECT_ARRAY && i < nodes->via.array.size;
+	     i++) {
+		const msgpack_object *n = &nodes->via.array.ptr[i];
+		if (n->type != MSGPACK_OBJECT_MAP) {
+			continue;
+		}
+		fputs(i ? ",{\"name\":" : "{\"name\":", stdout);
+		json_field(n, "name");
+		fputs(",\"state\":", stdout);
+		json_field(n, "state");
+		printf(
+		    ",\"id\":%llu,\"url\":", (unsigned long long)num(n, "id"));
+		json_field(n, "url");
+		printf(",\"last_heard_ms\":%llu,\"rtt_us\":%llu,"
+		       "\"sessions\":%llu,\"frames_in\":%llu,"
+		       "\"frames_out\":%llu}",
+		    (unsigned long long)num(n, "last_heard_ms"),
+		    (unsigned long long)num(n, "rtt_us"),
+		    (unsigned long long)num(n, "sessions"),
+		    (unsigned long long)num(n, "frames_in"),
+		    (unsigned long long)num(n, "frames_out"));
+	}
+	fputs("]}", stdout);
+}
+
 static int
 cmd_status(const char *given, bool json)
 {
 	char tree[256], a[256], b[64], c[64], up[32], box[32], busy[48];
-	const msgpack_object *silent;
+	char self[TR_NAME_MAX + 1] = "", where[TR_NAME_MAX + 1];
+	const msgpack_object *silent, *cl = NULL;
 	msgpack_zone z;
 	msgpack_object o;
 	uint8_t *raw = NULL;
@@ -228,23 +388,39 @@ cmd_status(const char *given, bool json)
 		return 1;
 	}
 	msgpack_zone_init(&z, 4096);
+	/* A fourth element: the tree is a node of a cluster. */
 	if ((rv = request(tree, "status", NULL, &z, &o, &raw)) != TR_OK ||
-	    o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 3 ||
+	    o.type != MSGPACK_OBJECT_ARRAY ||
+	    (o.via.array.size != 3 && o.via.array.size != 4) ||
 	    o.via.array.ptr[1].type != MSGPACK_OBJECT_ARRAY ||
-	    o.via.array.ptr[2].type != MSGPACK_OBJECT_ARRAY) {
+	    o.via.array.ptr[2].type != MSGPACK_OBJECT_ARRAY ||
+	    (o.via.array.size == 4 &&
+	        o.via.array.ptr[3].type != MSGPACK_OBJECT_MAP)) {
 		msgpack_zone_destroy(&z);
 		free(raw);
 		return 1;
 	}
+	if (o.via.array.size == 4) {
+		cl = &o.via.array.ptr[3];
+		str(cl, "node", self, sizeof(self));
+	}
 	if (json) {
 		printf("{\"tree\":\"%s\",\"pid\":%lld,\"children\":[", tree,
 		    (long long)o.via.array.ptr[0].via.i64);
-	} else {
+	} else if (cl == NULL) {
 		printf("tree %s, pid %lld\n", tree,
 		    (long long)o.via.array.ptr[0].via.i64);
 		printf("%-28s %-9s %-7s %-10s %-13s %8s %9s %12s %9s %9s %8s\n",
 		    "CHILD", "PLACEMENT", "PID", "STATE", "BUSY", "RESTARTS",
 		    "UPTIME", "MAILBOX", "IN", "OUT", "TIMERS");
+	} else {
+		printf("tree %s, pid %lld\n", tree,
+		    (long long)o.via.array.ptr[0].via.i64);
+		print_cluster(cl);
+		printf("%-28s %-9s %-12s %-7s %-10s %-13s %8s %9s %12s %9s "
+		       "%9s %8s\n",
+		    "CHILD", "PLACEMENT", "NODE", "PID", "STATE", "BUSY",
+		    "RESTARTS", "UPTIME", "MAILBOX", "IN", "OUT", "TIMERS");
 	}
 	for (uint32_t i = 0; i < o.via.array.ptr[1].via.array.size; i++) {
 		const msgpack_object *e = &o.via.array.ptr[1].via.array.ptr[i];
@@ -261,7 +437,7 @@ cmd_status(const char *given, bool json)
 			    "\"restarts\":%llu,\"uptime_ms\":%llu,"
 			    "\"mailbox_depth\":%llu,\"mailbox_capacity\":%llu,"
 			    "\"msgs_in\":%llu,\"msgs_out\":%llu,"
-			    "\"timers\":%llu}",
+			    "\"timers\":%llu",
 			    i ? "," : "", str(e, "path", a, sizeof(a)),
 			    str(e, "placement", b, sizeof(b)),
 			    field(e, "supervisor") != NULL &&
@@ -278,19 +454,44 @@ cmd_status(const char *given, bool json)
 			    (unsigned long long)num(e, "in"),
 			    (unsigned long long)num(e, "out"),
 			    (unsigned long long)num(e, "timers"));
+			if (cl != NULL) {
+				const char *n = node_text(
+				    e, self, true, where, sizeof(where));
+				fputs(",\"node\":", stdout);
+				if (n == NULL) {
+					fputs("null", stdout);
+				} else {
+					json_str(n, strlen(n));
+				}
+			}
+			putchar('}');
 		} else {
 			trs_fmt_ms(up, sizeof(up), num(e, "uptime_ms"));
 			snprintf(box, sizeof(box), "%llu/%llu",
 			    (unsigned long long)num(e, "depth"),
 			    (unsigned long long)num(e, "capacity"));
-			printf("%-28s %-9s %-7lld %-10s %-13s %8llu %9s %12s "
-			       "%9llu %9llu %8llu\n",
-			    str(e, "path", a, sizeof(a)),
+			printf("%-28s %-9s ", str(e, "path", a, sizeof(a)),
 			    field(e, "supervisor") != NULL &&
 			            field(e, "supervisor")->via.boolean ?
 			        "sup" :
-			        str(e, "placement", b, sizeof(b)),
-			    p, str(e, "state", c, sizeof(c)),
+			        str(e, "placement", b, sizeof(b)));
+			if (cl != NULL) {
+				const char *n = node_text(
+				    e, self, false, where, sizeof(where));
+				printf("%-12s ", n);
+				if (strcmp(n, "-") != 0) {
+					/* Its node's process: not known here.
+					 */
+					printf("%-7s ", "-");
+				} else {
+					printf("%-7lld ", p);
+				}
+			} else {
+				printf("%-7lld ", p);
+			}
+			printf("%-10s %-13s %8llu %9s %12s "
+			       "%9llu %9llu %8llu\n",
+			    str(e, "state", c, sizeof(c)),
 			    busy_text(e, busy, sizeof(busy)),
 			    (unsigned long long)num(e, "restarts"),
 			    num(e, "uptime_ms") ? up : "-",
@@ -327,7 +528,11 @@ cmd_status(const char *given, bool json)
 		}
 	}
 	if (json) {
-		printf("]}\n");
+		printf("]");
+		if (cl != NULL) {
+			print_cluster_json(cl);
+		}
+		printf("}\n");
 	}
 	msgpack_zone_destroy(&z);
 	free(raw);
@@ -365,6 +570,7 @@ cmd_check(const char *file)
 {
 	tr_tree *tree;
 	char *errors = NULL;
+	tr_options opts = {0};
 
 	if (tr_tree_load(file, &tree, &errors) != TR_OK) {
 		fputs(
@@ -373,8 +579,15 @@ cmd_check(const char *file)
 		free(errors);
 		return 2;
 	}
-	printf("%s: ok: tree '%s', %zu top-level children\n", file,
+	(void)tr_tree_options(tree, &opts);
+	printf("%s: ok: tree '%s', %zu top-level children", file,
 	    tr_tree_name(tree), tr_tree_spec(tree)->nchildren);
+	if (opts.cluster != NULL) {
+		/* Which node this file makes here (TROUPE_NODE). */
+		printf(", node '%s' of cluster '%s'", opts.cluster->node,
+		    opts.cluster->cluster);
+	}
+	putchar('\n');
 	tr_tree_free(tree);
 	return 0;
 }
@@ -393,7 +606,8 @@ static const char *usage_text =
     "  status [--json] [TREE]   the live tree: child, placement, pid, state,\n"
     "                           a callback that does not return, restarts,\n"
     "                           uptime, mailbox depth, messages, pending\n"
-    "                           timers (--tree TREE names it too)\n"
+    "                           timers; in a cluster, the nodes and each\n"
+    "                           child's node (--tree TREE names it too)\n"
     "  stop CHILD [--tree TREE]     stop a child (path: sub/child)\n"
     "  start CHILD [--tree TREE]    start a stopped child again\n"
     "  restart CHILD [--tree TREE]  stop and start a child (a group of\n"
@@ -427,6 +641,11 @@ static const struct {
         "12.3s`, or `waiting 12.3s` in tr_call, tr_recv...), restarts,\n"
         "uptime, mailbox depth/capacity, messages in and out, delayed\n"
         "sends to it still to fire (timers).\n"
+        "A tree that is a node of a cluster (its file's `cluster:`) also\n"
+        "shows this node, the other nodes it knows (NODE, STATE, ID, LAST\n"
+        "TICK: time since it was last heard from, RTT, SESSIONS), and each\n"
+        "child's NODE (- for this one, ? for a `nodes:` child not placed\n"
+        "yet).\n"
         "TREE may be left out when one tree runs.\n"},
     {"stop",
         "usage: troupe stop CHILD [--tree TREE]\n\n"
