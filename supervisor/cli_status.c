@@ -178,7 +178,7 @@ print_cluster(const msgpack_object *cl)
 		printf("%-20s %-10s %-8s %9s %8s %8llu\n",
 		    str(n, "name", a, sizeof(a)), str(n, "state", b, sizeof(b)),
 		    num(n, "id") != 0 ? id : "-",
-		    strcmp(b, "up") == 0 || num(n, "sessions") > 0 ? age : "-",
+		    num(n, "last_heard_ms") != UINT64_MAX ? age : "-",
 		    num(n, "rtt_us") != 0 ? rtt : "-",
 		    (unsigned long long)num(n, "sessions"));
 	}
@@ -220,10 +220,16 @@ print_cluster_json(const msgpack_object *cl)
 		printf(
 		    ",\"id\":%llu,\"url\":", (unsigned long long)num(n, "id"));
 		json_field(n, "url");
-		printf(",\"last_heard_ms\":%llu,\"rtt_us\":%llu,"
+		/* Never heard from: null, not 2^64 - 1. */
+		if (num(n, "last_heard_ms") == UINT64_MAX) {
+			fputs(",\"last_heard_ms\":null", stdout);
+		} else {
+			printf(",\"last_heard_ms\":%llu",
+			    (unsigned long long)num(n, "last_heard_ms"));
+		}
+		printf(",\"rtt_us\":%llu,"
 		       "\"sessions\":%llu,\"frames_in\":%llu,"
 		       "\"frames_out\":%llu}",
-		    (unsigned long long)num(n, "last_heard_ms"),
 		    (unsigned long long)num(n, "rtt_us"),
 		    (unsigned long long)num(n, "sessions"),
 		    (unsigned long long)num(n, "frames_in"),

@@ -27,7 +27,7 @@
 #include "internal.h"
 
 #define DEFAULT_TICK_MS 500
-#define DEFAULT_TIMEOUT_MS 3000
+#define DEFAULT_TIMEOUT_MS 2500
 #define DEFAULT_ETCD_TTL_MS 5000
 #define MIN_ETCD_TTL_MS 1000
 /* tr_node_info.url holds a listen URL and its NUL. */
@@ -580,6 +580,44 @@ trc_free_cluster(trc_cluster *c)
 /* ------------------------------------------------------------------ */
 /* Children's nodes                                                    */
 
+/*
+ * What a start on another node does not carry (tr_spec.node: the
+ * behavior, the program's name, the registered name and init_arg
+ * travel), refused at its key rather than failing at every start there:
+ * a command's arguments, env, cwd, raw_output.  A command of one
+ * element is its program alone (argv NULL), which does travel.
+ */
+static void
+remote_only(trc_doc *d, yaml_node_t *m, tr_child_spec *c)
+{
+	static const char *const keys[] = {"env", "cwd", "raw_output", NULL};
+	yaml_node_t *k;
+
+	if (trc_get(d, m, "command", &k) != NULL && c->start.argv != NULL) {
+		if (c->start.argv[0] != NULL && c->start.argv[1] != NULL) {
+			trc_report(d, &k->start_mark,
+			    "a 'command' with arguments cannot start on "
+			    "another "
+			    "node: only its program travels (give the program "
+			    "alone, or a script that holds the arguments)");
+		} else {
+			for (size_t i = 0; c->start.argv[i] != NULL; i++) {
+				tri_free((void *)c->start.argv[i]);
+			}
+			tri_free((void *)c->start.argv);
+			c->start.argv = NULL;
+		}
+	}
+	for (size_t i = 0; keys[i] != NULL; i++) {
+		if (trc_get(d, m, keys[i], &k) != NULL) {
+			trc_report(d, &k->start_mark,
+			    "'%s' does not travel to another node: not with "
+			    "'node' or 'nodes'",
+			    keys[i]);
+		}
+	}
+}
+
 void
 trc_load_child_nodes(
     trc_doc *d, yaml_node_t *m, tr_child_spec *c, bool clustered)
@@ -607,6 +645,7 @@ trc_load_child_nodes(
 		    one != NULL ? "node" : "nodes");
 		return;
 	}
+	remote_only(d, m, c);
 	if (one != NULL) {
 		if (node_name(d, one, "node") != NULL) {
 			c->start.node = trc_strdup(d, trc_str(one));

@@ -964,7 +964,7 @@ static const bad_case bad_cases[] = {
         "'tls+tcp://10.77.0.2:65536'\n"
         "bad_cluster_urls.yaml:13:7: 'seeds' must be a string\n"},
     {"bad_cluster_timing.yaml",
-        "bad_cluster_timing.yaml:6:9: 'timeout' (3000 ms) must be at "
+        "bad_cluster_timing.yaml:6:9: 'timeout' (2500 ms) must be at "
         "least twice 'tick' (2000 ms): a node that missed one tick would "
         "be down\n"},
     {"bad_cluster_membership.yaml",
@@ -999,6 +999,16 @@ static const bad_case bad_cases[] = {
         "this node is in no cluster\n"
         "bad_nodes_nocluster.yaml:5:33: 'nodes' needs a 'cluster' "
         "section: this node is in no cluster\n"},
+    {"bad_nodes_command.yaml",
+        "bad_nodes_command.yaml:6:7: a 'command' with arguments cannot "
+        "start on another node: only its program travels (give the program "
+        "alone, or a script that holds the arguments)\n"
+        "bad_nodes_command.yaml:10:7: 'env' does not travel to another "
+        "node: not with 'node' or 'nodes'\n"
+        "bad_nodes_command.yaml:11:7: 'cwd' does not travel to another "
+        "node: not with 'node' or 'nodes'\n"
+        "bad_nodes_command.yaml:12:7: 'raw_output' does not travel to "
+        "another node: not with 'node' or 'nodes'\n"},
     {"bad_nodes.yaml",
         "bad_nodes.yaml:4:48: 'node' and 'nodes' together: give one "
         "('nodes' lists several, the first up is taken)\n"
@@ -1099,7 +1109,7 @@ test_good_cluster(void **state)
 	assert_int_equal(c->etcd_ttl_ms, 0);
 
 	s = tr_tree_spec(t);
-	assert_int_equal(s->nchildren, 6);
+	assert_int_equal(s->nchildren, 7);
 	assert_plain(child(s, 0, "here"), "worker");
 	assert_null(s->children[0].start.node);
 	assert_null(s->children[0].nodes);
@@ -1119,6 +1129,11 @@ test_good_cluster(void **state)
 	assert_null(s->children[5].nodes);
 	assert_strv(
 	    child(sub, 0, "far")->nodes, (const char *const[]){"db-2", NULL});
+	/* A command of one element, on another node: the program alone. */
+	assert_str(child(s, 6, "tool")->start.program, "sh");
+	assert_null(s->children[6].start.argv);
+	assert_str(s->children[6].start.node, "db-1");
+	assert_int_equal(s->children[6].start.placement, TR_PLACE_EXEC);
 	assert_int_equal(tr_sup_check(s, NULL, 0), TR_OK);
 	tr_tree_free(t);
 
@@ -1417,6 +1432,7 @@ test_alloc_failures(void **state)
 	sweep("bad_cluster_urls.yaml", TR_EINVAL);
 	sweep("bad_cluster_keys.yaml", TR_EINVAL);
 	sweep("bad_nodes.yaml", TR_EINVAL);
+	sweep("bad_nodes_command.yaml", TR_EINVAL);
 }
 
 int

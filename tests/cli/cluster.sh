@@ -127,6 +127,7 @@ echo "$js" | grep -q '"path":"cache",[^}]*,"node":null}' || fail "cache's node: 
 echo "$js" | grep -q '"path":"web",[^}]*,"node":"web-1"}' || fail "web's node: $js"
 echo "$js" | grep -q '"nodes":\[{"name":"db-1","state":"up","id":305441741,"url":"tls+tcp://10.77.0.2:4400","last_heard_ms":312,"rtt_us":412,"sessions":1,"frames_in":100,"frames_out":90},' || fail "the nodes in JSON: $js"
 echo "$js" | grep -q '"error":null,' || fail "an error in JSON: $js"
+echo "$js" | grep -q '{"name":"db-3","state":"connecting","id":0,"url":"tls+tcp://10.77.0.2:4400","last_heard_ms":null,"rtt_us":0,' || fail "a node never heard from, in JSON: $js"
 exec {FAKE[1]}>&-
 wait "$FAKE_PID" || fail "fake_status failed"
 echo "cluster: all checks passed"

@@ -127,7 +127,7 @@ main(int argc, char **argv)
 	msgpack_pack_array(&pk, 3);
 	node(&pk, "db-1", "up", 0x1234abcd, 312, 412, 1);
 	node(&pk, "db-2", "down", 0xdeadbeef, 12000, 1500, 2);
-	node(&pk, "db-3", "connecting", 0, 0, 0, 0);
+	node(&pk, "db-3", "connecting", 0, UINT64_MAX, 0, 0); /* never */
 
 	if (trs_tree_claim(argv[1], &claim, &holder) != 0 ||
 	    trs_ctl_path(argv[1], path, sizeof(path)) != 0 ||
