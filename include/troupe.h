@@ -1129,6 +1129,24 @@ typedef struct tr_child_spec {
 	tr_restart restart;
 	int32_t shutdown_ms; /* TR_SHUTDOWN_* or a timeout in ms */
 	bool significant;
+	/*
+	 * Nodes of the cluster to run it on, in order of preference (see
+	 * "Distribution").  At each start and restart the supervisor takes
+	 * the first that is this node or whose session is up
+	 * (tr_node_lookup) and starts the child there (start.node ignored);
+	 * if none is, the start fails with TR_ENOCONN -- TR_ENOTSUP if this
+	 * node is in no cluster -- and, as any failed start in OTP, is
+	 * retried and counted against the restart intensity.  An empty list
+	 * or a name of 0 or more than TR_NAME_MAX bytes is TR_EINVAL, and so
+	 * is a supervisor child with nodes or start.node: a supervisor runs
+	 * in its supervisor's process.  A child with nodes, or whose
+	 * start.node is another node, restarts after a backoff of 1000 ms at
+	 * first (doubling up to backoff_max_ms) when its supervisor has no
+	 * backoff (backoff_initial_ms 0): a partition must not use up the
+	 * restart intensity in milliseconds.  Copied by the supervisor.
+	 */
+	const char *const *nodes; /* NULL-terminated; the first up at each
+	                             start; overrides start.node */
 } tr_child_spec;
 
 struct tr_sup_spec {

@@ -41,6 +41,7 @@ struct tr_tree {
 	uint32_t stack_size;
 	trc_socket *sockets;
 	size_t nsockets;
+	trc_cluster *cluster; /* the file's `cluster:`, or NULL */
 };
 
 typedef struct named {
@@ -54,6 +55,7 @@ typedef struct loader {
 	size_t nnames, cnames;
 	trs_map by_name; /* the names, by hash: a tree of 10^4 in O(n) */
 	size_t nchildren;
+	bool clustered; /* the file has a `cluster:` key */
 } loader;
 
 /* What load_child() tells its supervisor besides the spec. */
@@ -99,7 +101,7 @@ seen_before(trc_doc *d, trs_map *m, const char *s)
 }
 
 static const char *const top_keys[] = {
-    "plugins", "sockets", "runtime", "supervisor", NULL};
+    "plugins", "sockets", "runtime", "cluster", "supervisor", NULL};
 static const char *const runtime_keys[] = {"schedulers", "stack_size", NULL};
 static const char *const sup_keys[] = {"name", "strategy", "intensity",
     "period", "backoff", "auto_shutdown", "placement", "children", NULL};
@@ -107,7 +109,7 @@ static const char *const backoff_keys[] = {"initial", "max", "reset", NULL};
 static const char *const child_keys[] = {"id", "behavior", "command",
     "supervisor", "placement", "instances", "restart", "shutdown",
     "significant", "mailbox", "init", "name", "env", "cwd", "isolated",
-    "trap_exits", "raw_output", "start_timeout", NULL};
+    "trap_exits", "raw_output", "start_timeout", "node", "nodes", NULL};
 /* Keys of an actor's (config_actor.c), that a supervisor child cannot
  * use. */
 static const char *const actor_only_keys[] = {"placement", "instances",
@@ -182,9 +184,23 @@ load_child(loader *ld, yaml_node_t *m, size_t index, int depth, bool template,
 				    actor_only_keys[i]);
 			}
 		}
+		/* Its spec is read by address and it links to its parent:
+		 * it cannot run elsewhere. */
+		for (size_t i = 0; i < 2; i++) {
+			const char *key = i == 0 ? "node" : "nodes";
+			if (trc_get(d, m, key, &k) != NULL) {
+				trc_report(d, &k->start_mark,
+				    "'%s' does not apply to a supervisor "
+				    "child: "
+				    "a supervisor runs in its parent's process "
+				    "(give its children '%s')",
+				    key, key);
+			}
+		}
 		c->sup = load_sup(ld, sup, depth + 1, &subname);
 	} else {
 		trc_load_actor(d, m, c, template, &ci->instances, &ci->suffix);
+		trc_load_child_nodes(d, m, c, ld->clustered);
 	}
 	if ((v = trc_get(d, m, "restart", NULL)) != NULL &&
 	    (e = trc_enum(d, v, "restart", restarts)) >= 0) {
@@ -711,6 +727,11 @@ load_tree(loader *ld)
 	if ((v = trc_get(d, root, "runtime", NULL)) != NULL) {
 		load_runtime(d, v, t);
 	}
+	/* Before the children, which may name its nodes. */
+	if ((v = trc_get(d, root, "cluster", NULL)) != NULL) {
+		ld->clustered = true;
+		t->cluster = trc_load_cluster(d, v);
+	}
 	if ((v = trc_get(d, root, "supervisor", NULL)) == NULL) {
 		trc_report(d, &root->start_mark, "no 'supervisor' key");
 		return t;
@@ -791,6 +812,9 @@ tr_tree_options(const tr_tree *tree, tr_options *opts)
 	if (tree->has_stack) {
 		opts->stack_size = tree->stack_size;
 	}
+	if (tree->cluster != NULL) {
+		opts->cluster = trc_cluster_opts(tree->cluster);
+	}
 	return TR_OK;
 }
 
@@ -808,6 +832,7 @@ tr_tree_free(tr_tree *tree)
 		trc_close_sockets(tree->sockets, tree->nsockets);
 		trc_free_sockets(tree->sockets, tree->nsockets);
 		trs_spec_free(tree->spec);
+		trc_free_cluster(tree->cluster);
 		tri_free(tree->name);
 		tri_free(tree);
 	}

@@ -18,6 +18,19 @@
 void trc_load_actor(trc_doc *d, yaml_node_t *m, tr_child_spec *c, bool template,
     uint32_t *instances, bool *numbered);
 
+/* The file's `cluster:` map (config_cluster.c), with errors reported at
+ * its keys and values; NULL if it is not a map (reported) or out of
+ * memory (d->nomem).  TROUPE_NODE, if set, is the node's name. */
+typedef struct trc_cluster trc_cluster;
+trc_cluster *trc_load_cluster(trc_doc *d, yaml_node_t *map);
+/* Its options for tr_init (its strings are c's); NULL for NULL. */
+const tr_cluster_opts *trc_cluster_opts(const trc_cluster *c);
+void trc_free_cluster(trc_cluster *c);
+/* A child's `node` or `nodes` into c->start.node or c->nodes; clustered:
+ * the file has a `cluster:` map (they need one). */
+void trc_load_child_nodes(
+    trc_doc *d, yaml_node_t *m, tr_child_spec *c, bool clustered);
+
 /* A listening socket of the file's `sockets:` (tree_sockets.c). */
 typedef struct trc_socket {
 	char *name;

@@ -96,12 +96,12 @@ tr_sup_delete_child(tr_ref sup_ref, const char *id)
 int
 tr_sup_children(tr_ref sup_ref, tr_child_info *out, size_t max, size_t *n)
 {
-	return trs_sup_children_timed(sup_ref, out, max, n, TR_FOREVER);
+	return trs_sup_children_timed(sup_ref, out, NULL, max, n, TR_FOREVER);
 }
 
 int
-trs_sup_children_timed(
-    tr_ref sup_ref, tr_child_info *out, size_t max, size_t *n, int timeout_ms)
+trs_sup_children_timed(tr_ref sup_ref, tr_child_info *out,
+    trs_child_where *where, size_t max, size_t *n, int timeout_ms)
 {
 	tr_msg *req, *reply;
 	msgpack_object o;
@@ -136,7 +136,8 @@ trs_sup_children_timed(
 	for (uint32_t i = 0; i < o.via.array.size && i < max; i++) {
 		const msgpack_object *e = &o.via.array.ptr[i];
 		tr_child_info *ci = &out[i];
-		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 7) {
+		const msgpack_object *node;
+		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 8) {
 			tr_msg_free(reply);
 			return TR_EPROTO;
 		}
@@ -150,6 +151,16 @@ trs_sup_children_timed(
 		ci->supervisor = e->via.array.ptr[4].via.i64 != 0;
 		ci->restarts = (uint32_t)e->via.array.ptr[5].via.u64;
 		ci->uptime_ms = e->via.array.ptr[6].via.u64;
+		node = &e->via.array.ptr[7];
+		if (where != NULL) {
+			memset(&where[i], 0, sizeof(where[i]));
+			where[i].unplaced = node->type != MSGPACK_OBJECT_STR;
+			if (node->type == MSGPACK_OBJECT_STR) {
+				snprintf(where[i].node, sizeof(where[i].node),
+				    "%.*s", (int)node->via.str.size,
+				    node->via.str.ptr);
+			}
+		}
 	}
 	tr_msg_free(reply);
 	return TR_OK;

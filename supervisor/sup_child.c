@@ -112,6 +112,7 @@ trs_start(sup *s, child *c, tr_reason *why, char *path, size_t pathlen)
 	char inner[TRS_PATH_MAX] = "";
 	tr_reason local = TR_REASON_NORMAL;
 	tr_ref ref = TR_REF_NIL;
+	bool picked = true;
 	int rv;
 
 	if (why == NULL) {
@@ -127,8 +128,17 @@ trs_start(sup *s, child *c, tr_reason *why, char *path, size_t pathlen)
 		    why, inner, sizeof(inner));
 	} else {
 		tr_spec sp = c->spec.start;
+		const char *node;
 		sp.link = true;
-		rv = tr_spawn(&sp, &ref, why);
+		/* Where, at this start: a list is looked at again each time. */
+		if ((rv = trs_pick_node(&c->spec, NULL, &node)) == TR_OK) {
+			c->node = node;
+			c->placed = true;
+			sp.node = node;
+			rv = tr_spawn(&sp, &ref, why);
+		} else {
+			picked = false;
+		}
 	}
 	if (rv == TR_OK) {
 		trs_set_ref(s, c, ref);
@@ -141,13 +151,22 @@ trs_start(sup *s, child *c, tr_reason *why, char *path, size_t pathlen)
 	}
 	if (rv == TR_OK) {
 		tr_actor_info info;
-		char more[64] = "";
+		char more[80] = "";
 		int pid = 0;
 		c->state = TR_CHILD_RUNNING;
 		c->started_ms = trs_now_ms();
 		c->place = c->spec.sup != NULL ?
 		    trs_sup_placement(c->spec.sup) :
 		    c->spec.start.placement;
+		if (c->node != NULL && c->spec.sup == NULL) {
+			/* Its node chose the placement, and knows the pid. */
+			snprintf(more, sizeof(more), "on %s", c->node);
+			trs_say(s,
+			    c->restarts > 0 ? "'%s' restarted (%s)" :
+			                      "'%s' started (%s)",
+			    c->spec.id, more);
+			return TR_OK;
+		}
 		/* Where auto put it, and the pid for the log.  (Not for
 		 * nothing: the names are looked through for it.) */
 		if ((c->place == TR_PLACE_AUTO || trs_logging()) &&
@@ -183,10 +202,20 @@ trs_start(sup *s, child *c, tr_reason *why, char *path, size_t pathlen)
 		snprintf(path, pathlen, "%s%s%s", c->spec.id,
 		    inner[0] != '\0' ? "/" : "", inner);
 	}
-	if (trs_logging()) {
-		char text[48];
+	if (trs_logging() && !picked) {
 		trs_say(s, "'%s' failed to start: %s", c->spec.id,
-		    tr_reason_format(*why, text, sizeof(text)));
+		    rv == TR_ENOCONN ? "none of its nodes is up" :
+		                       tr_strerror(rv));
+	} else if (trs_logging()) {
+		char text[48], more[128];
+		tr_reason_format(*why, text, sizeof(text));
+		if (c->node != NULL && c->spec.sup == NULL) {
+			snprintf(
+			    more, sizeof(more), "%s, on %s", text, c->node);
+		} else {
+			snprintf(more, sizeof(more), "%s", text);
+		}
+		trs_say(s, "'%s' failed to start: %s", c->spec.id, more);
 	}
 	return rv;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "sup_map.h"
+#include "sup_nodes.h"
 #include "sup_spec.h"
 #include "troupe.h"
 
@@ -29,6 +30,11 @@ typedef struct child {
 	 * while not nil (set it with trs_set_ref). */
 	tr_ref ref;
 	tr_placement place; /* of that incarnation */
+	/* The node that incarnation runs on -- or the last one ran on, or
+	 * was tried on --, NULL for this one: a string of spec (start.node
+	 * or an element of nodes).  placed: a node was picked once. */
+	const char *node;
+	bool placed;
 	tr_child_state state;
 	uint32_t restarts;
 	uint64_t started_ms;

@@ -84,6 +84,11 @@ backoff(sup *s, child *c, uint64_t ran_ms)
 	    s->spec->backoff_reset_ms :
 	    TRS_DEFAULT_BACKOFF_RESET_MS;
 
+	if (initial == 0 && trs_child_remote(&c->spec)) {
+		/* A child on another node: see sup_nodes.c. */
+		initial =
+		    TRS_REMOTE_BACKOFF_MS < max ? TRS_REMOTE_BACKOFF_MS : max;
+	}
 	if (initial == 0) {
 		return 0;
 	}

@@ -67,6 +67,8 @@ trs_child_free(tr_child_spec *c)
 	tri_free((void *)c->start.name);
 	tri_free((void *)c->start.program);
 	tri_free((void *)c->start.cwd);
+	tri_free((void *)c->start.node);
+	free_strv(c->nodes);
 	free_strv(c->start.argv);
 	free_strv(c->start.env);
 	tr_msg_free((tr_msg *)c->start.init_arg);
@@ -87,6 +89,8 @@ trs_child_dup(tr_child_spec *d, const tr_child_spec *s)
 	d->start.name = dup_str(s->start.name, &ok);
 	d->start.program = dup_str(s->start.program, &ok);
 	d->start.cwd = dup_str(s->start.cwd, &ok);
+	d->start.node = dup_str(s->start.node, &ok);
+	d->nodes = dup_strv(s->nodes, &ok);
 	d->start.argv = dup_strv(s->start.argv, &ok);
 	d->start.env = dup_strv(s->start.env, &ok);
 	d->start.init_arg = NULL;
@@ -198,6 +202,22 @@ trs_child_check(const tr_child_spec *c, tr_auto_shutdown auto_shutdown,
 		return fail(err, len, "child '%s': %s", c->id,
 		    "significant, but its supervisor's auto_shutdown is "
 		    "never");
+	}
+	if (c->sup != NULL && (c->nodes != NULL || c->start.node != NULL)) {
+		/* Its spec travels by address, and it links to us. */
+		return fail(err, len, "child '%s': %s", c->id,
+		    "a supervisor child runs in its supervisor's process: "
+		    "no node or nodes");
+	}
+	if (c->nodes != NULL && c->nodes[0] == NULL) {
+		return fail(err, len, "child '%s': %s", c->id,
+		    "nodes is empty (NULL for none)");
+	}
+	for (size_t i = 0; c->nodes != NULL && c->nodes[i] != NULL; i++) {
+		if ((n = strlen(c->nodes[i])) == 0 || n > TR_NAME_MAX) {
+			return fail(err, len, "child '%s': %s", c->id,
+			    "a node in nodes is empty or longer than 64 bytes");
+		}
 	}
 	if (c->sup != NULL) {
 		char sub[256];

@@ -19,11 +19,19 @@ tr_placement trs_sup_placement(const tr_sup_spec *s);
 int trs_sup_start(const tr_sup_spec *spec, const char *name, const char *label,
     tr_ref *out, tr_reason *why, char *path, size_t pathlen);
 
+/* Where a child runs (or ran last), for troupe status: node "" for this
+ * node; unplaced for a child with a list of nodes never placed yet. */
+typedef struct trs_child_where {
+	char node[TR_NAME_MAX + 1];
+	bool unplaced;
+} trs_child_where;
+
 /* tr_sup_children, waiting at most timeout_ms (TR_FOREVER: as long as
  * it takes) for an answer: TR_ETIMEDOUT for a supervisor held up (by a
- * neighbour on its scheduler that does not return, say). */
-int trs_sup_children_timed(
-    tr_ref sup, tr_child_info *out, size_t max, size_t *n, int timeout_ms);
+ * neighbour on its scheduler that does not return, say).  where (may be
+ * NULL) gets each child's node, as out its info. */
+int trs_sup_children_timed(tr_ref sup, tr_child_info *out,
+    trs_child_where *where, size_t max, size_t *n, int timeout_ms);
 
 /* Tags of the calls a supervisor answers (below the system range). */
 enum {

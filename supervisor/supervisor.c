@@ -422,7 +422,7 @@ call_children(sup *s, tr_msg *m)
 			    c->spec.start.isolated            ? TR_PLACE_FORK :
 			                                        TR_PLACE_THREAD;
 		}
-		bad |= msgpack_pack_array(pk, 7);
+		bad |= msgpack_pack_array(pk, 8);
 		bad |= msgpack_pack_str_with_body(
 		    pk, c->spec.id, strlen(c->spec.id));
 		bad |= tr_pack_ref(pk, live ? c->ref : TR_REF_NIL) != TR_OK;
@@ -432,6 +432,18 @@ call_children(sup *s, tr_msg *m)
 		bad |= msgpack_pack_uint32(pk, c->restarts);
 		bad |= msgpack_pack_uint64(
 		    pk, c->state == TR_CHILD_RUNNING ? now - c->started_ms : 0);
+		/* Its node: "" here, nil for a list not yet picked from. */
+		if (c->spec.nodes != NULL && !c->placed) {
+			bad |= msgpack_pack_nil(pk);
+		} else if (c->node == NULL && c->spec.start.node != NULL &&
+		    c->spec.sup == NULL && !c->placed) {
+			bad |= msgpack_pack_str_with_body(
+			    pk, c->spec.start.node, strlen(c->spec.start.node));
+		} else {
+			const char *node = c->node != NULL ? c->node : "";
+			bad |=
+			    msgpack_pack_str_with_body(pk, node, strlen(node));
+		}
 	}
 	/* A packer fails past TR_MSG_MAX, or out of memory. */
 	rv = !bad ? tr_reply(tr_msg_from(m), r) :

@@ -13,6 +13,16 @@
  *                              waiting}, ...], [path, ...]]
  *                            the last list: supervisors that did not
  *                            list their children in time ("": the root)
+ *                            A tree with a `cluster:` adds "node" to
+ *                            each child (its node's name, "" for this
+ *                            one, nil for a `nodes:` child not placed
+ *                            yet) and a fourth element:
+ *                            {cluster, node, id, listen, membership,
+ *                             error, nodes: [{name, state, id, url,
+ *                             last_heard_ms, rtt_us, sessions,
+ *                             frames_in, frames_out}, ...]}
+ *                            error: tr_nodes()'s code, 0 if it listed
+ *                            them
  *   ["stop"|"start"|"restart", "sub/child"] -> [code, text]
  */
 #include <limits.h>
@@ -37,6 +47,7 @@
 static tri_ctl *ctl;
 static tr_ref control_ref;
 static tr_ref root_sup;
+static const tr_cluster_opts *cluster; /* the tree's, or NULL */
 
 /* What the signal thread needs: the signals, and whom to tell. */
 typedef struct sig_ctx {
@@ -76,6 +87,7 @@ typedef struct status_walk {
 	uint64_t deadline; /* the walk's, ms (tri_now_ms) */
 	msgpack_packer *silent;
 	uint32_t nsilent;
+	bool nodes; /* the tree is in a cluster: say each child's node */
 } status_walk;
 
 /* How long one supervisor, and the whole walk, may take to answer: a
@@ -92,6 +104,7 @@ pack_tree(status_walk *w, tr_ref sup, const char *prefix, int depth)
 {
 	msgpack_packer *pk = w->pk;
 	tr_child_info kids[256];
+	trs_child_where *where = NULL;
 	uint64_t now = tri_now_ms();
 	size_t nk = 0;
 	int rv = TR_ETIMEDOUT;
@@ -99,9 +112,13 @@ pack_tree(status_walk *w, tr_ref sup, const char *prefix, int depth)
 	if (depth > 16) {
 		return;
 	}
+	/* Off the stack: this recurses, on the control actor's thread. */
+	if (w->nodes && (where = tri_calloc(256, sizeof(*where))) == NULL) {
+		return;
+	}
 	if (now < w->deadline) {
 		uint64_t left = w->deadline - now;
-		rv = trs_sup_children_timed(sup, kids, 256, &nk,
+		rv = trs_sup_children_timed(sup, kids, where, 256, &nk,
 		    left < STATUS_CALL_MS ? (int)left : STATUS_CALL_MS);
 	}
 	if (rv == TR_ETIMEDOUT) {
@@ -109,9 +126,11 @@ pack_tree(status_walk *w, tr_ref sup, const char *prefix, int depth)
 		len -= len > 0; /* "sub/" names "sub"; "" the root */
 		msgpack_pack_str_with_body(w->silent, prefix, len);
 		w->nsilent++;
+		tri_free(where);
 		return;
 	}
 	if (rv != TR_OK) {
+		tri_free(where);
 		return; /* gone meanwhile */
 	}
 	for (size_t i = 0; i < nk && i < 256; i++) {
@@ -126,7 +145,7 @@ pack_tree(status_walk *w, tr_ref sup, const char *prefix, int depth)
 		        k->id) >= sizeof(path)) {
 			continue;
 		}
-		msgpack_pack_map(pk, 14);
+		msgpack_pack_map(pk, w->nodes ? 15 : 14);
 		msgpack_pack_str_with_body(pk, "path", 4);
 		msgpack_pack_str_with_body(pk, path, strlen(path));
 		msgpack_pack_str_with_body(pk, "placement", 9);
@@ -159,6 +178,15 @@ pack_tree(status_walk *w, tr_ref sup, const char *prefix, int depth)
 		msgpack_pack_str_with_body(pk, "waiting", 7);
 		live &&info.waiting ? msgpack_pack_true(pk) :
 		                      msgpack_pack_false(pk);
+		if (w->nodes) {
+			msgpack_pack_str_with_body(pk, "node", 4);
+			if (where[i].unplaced) {
+				msgpack_pack_nil(pk);
+			} else {
+				msgpack_pack_str_with_body(
+				    pk, where[i].node, strlen(where[i].node));
+			}
+		}
 		w->n++;
 		if (k->supervisor && live) {
 			char sub[520];
@@ -166,6 +194,84 @@ pack_tree(status_walk *w, tr_ref sup, const char *prefix, int depth)
 			pack_tree(w, k->ref, sub, depth + 1);
 		}
 	}
+	tri_free(where);
+}
+
+static const char *
+node_state_name(tr_node_state s)
+{
+	return s == TR_NODE_UP      ? "up" :
+	    s == TR_NODE_DOWN       ? "down" :
+	    s == TR_NODE_CONNECTING ? "connecting" :
+	                              "?";
+}
+
+static void
+pack_text(msgpack_packer *pk, const char *key, const char *val)
+{
+	msgpack_pack_str_with_body(pk, key, strlen(key));
+	if (val == NULL) {
+		msgpack_pack_nil(pk);
+	} else {
+		msgpack_pack_str_with_body(pk, val, strlen(val));
+	}
+}
+
+static void
+pack_num(msgpack_packer *pk, const char *key, uint64_t val)
+{
+	msgpack_pack_str_with_body(pk, key, strlen(key));
+	msgpack_pack_uint64(pk, val);
+}
+
+/* The status reply's cluster map: this node, and the nodes it knows
+ * (tr_nodes()). */
+static void
+pack_cluster(msgpack_packer *pk)
+{
+	tr_node_info *v = NULL;
+	size_t cap = 64, n = 0;
+	int rv;
+
+	for (;;) {
+		tr_node_info *nv = tri_realloc(v, cap * sizeof(*v));
+		if (nv == NULL) {
+			rv = TR_ENOMEM;
+			n = 0;
+			break;
+		}
+		v = nv;
+		if ((rv = tr_nodes(v, cap, &n)) != TR_OK || n <= cap) {
+			break;
+		}
+		cap = n; /* more came meanwhile: again, with room */
+	}
+	if (rv != TR_OK) {
+		n = 0;
+	}
+	msgpack_pack_map(pk, 7);
+	pack_text(pk, "cluster", cluster->cluster);
+	pack_text(pk, "node", cluster->node);
+	pack_num(pk, "id", tr_node_id());
+	pack_text(pk, "listen", cluster->listen);
+	pack_text(pk, "membership",
+	    cluster->membership != NULL ? cluster->membership : "static");
+	pack_num(pk, "error", (uint64_t)rv);
+	msgpack_pack_str_with_body(pk, "nodes", 5);
+	msgpack_pack_array(pk, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_map(pk, 9);
+		pack_text(pk, "name", v[i].name);
+		pack_text(pk, "state", node_state_name(v[i].state));
+		pack_num(pk, "id", v[i].id);
+		pack_text(pk, "url", v[i].url);
+		pack_num(pk, "last_heard_ms", v[i].last_heard_ms);
+		pack_num(pk, "rtt_us", v[i].rtt_us);
+		pack_num(pk, "sessions", v[i].sessions);
+		pack_num(pk, "frames_in", v[i].frames_in);
+		pack_num(pk, "frames_out", v[i].frames_out);
+	}
+	tri_free(v);
 }
 
 /* Finds the supervisor holding the child at path ("sub/worker"). */
@@ -387,19 +493,22 @@ control_handle(void *state, tr_msg *m)
 		 * first into side buffers. */
 		msgpack_sbuffer body, silent;
 		msgpack_packer bpk, spk;
-		status_walk w = {
-		    &bpk, 0, tri_now_ms() + STATUS_WALK_MS, &spk, 0};
+		status_walk w = {&bpk, 0, tri_now_ms() + STATUS_WALK_MS, &spk,
+		    0, cluster != NULL};
 		msgpack_sbuffer_init(&body);
 		msgpack_packer_init(&bpk, &body, msgpack_sbuffer_write);
 		msgpack_sbuffer_init(&silent);
 		msgpack_packer_init(&spk, &silent, msgpack_sbuffer_write);
 		pack_tree(&w, root_sup, "", 0);
-		msgpack_pack_array(&pk, 3);
+		msgpack_pack_array(&pk, cluster != NULL ? 4 : 3);
 		msgpack_pack_int(&pk, (int)getpid());
 		msgpack_pack_array(&pk, w.n);
 		msgpack_sbuffer_write(&sb, body.data, body.size);
 		msgpack_pack_array(&pk, w.nsilent);
 		msgpack_sbuffer_write(&sb, silent.data, silent.size);
+		if (cluster != NULL) {
+			pack_cluster(&pk);
+		}
 		msgpack_sbuffer_destroy(&body);
 		msgpack_sbuffer_destroy(&silent);
 	} else if (strcmp(op, "stop") == 0 || strcmp(op, "start") == 0 ||
@@ -531,8 +640,10 @@ tr_tree_main(const char *file)
 			return 1;
 		}
 	}
-	/* The file's runtime options: its schedulers and stack size. */
+	/* The file's runtime options: its schedulers and stack size, its
+	 * cluster. */
 	(void)tr_tree_options(tree, &opts);
+	cluster = opts.cluster;
 	if ((rv = tr_init(&opts)) != TR_OK) {
 		fprintf(stderr, "troupe: cannot start the runtime: %s\n",
 		    tr_strerror(rv));
@@ -545,6 +656,13 @@ tr_tree_main(const char *file)
 	tr_sup_log(true);
 	fprintf(stderr, "troupe: starting tree '%s' from %s (pid %d)\n",
 	    tr_tree_name(tree), file, (int)getpid());
+	if (cluster != NULL) {
+		fprintf(stderr,
+		    "troupe: node '%s' of cluster '%s', id %08x, listen "
+		    "%s\n",
+		    cluster->node, cluster->cluster, (unsigned)tr_node_id(),
+		    cluster->listen);
+	}
 	rv = tr_sup_start_ex(tr_tree_spec(tree), tr_tree_name(tree), true,
 	    &root_sup, &why, failed, sizeof(failed));
 	if (rv == TR_EINIT) {
@@ -646,6 +764,7 @@ tr_tree_main(const char *file)
 	tri_ctl_close(ctl);
 	tr_shutdown();
 	trs_tree_release(tr_tree_name(tree), claim);
+	cluster = NULL; /* the tree's */
 	tr_tree_free(tree);
 	return status;
 }

@@ -114,8 +114,8 @@ find_path(tr_ref sup, tr_ref ref, const char *prefix, char *path, size_t len,
 			return false;
 		}
 		v = nv;
-		if (trs_sup_children_timed(sup, v, cap, &n, WATCH_CALL_MS) !=
-		    TR_OK) {
+		if (trs_sup_children_timed(
+		        sup, v, NULL, cap, &n, WATCH_CALL_MS) != TR_OK) {
 			tri_free(v);
 			return false; /* held up, or gone */
 		}

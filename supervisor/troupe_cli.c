@@ -8,7 +8,8 @@
  *   troupe stop|start|restart CHILD [--tree TREE]
  *
  * `run` is tr_tree_main(); the others talk to the running tree's control
- * socket (tree_run.c describes the protocol).
+ * socket (tree_run.c describes the protocol).  What status prints is
+ * cli_status.c's.
  */
 #include <dirent.h>
 #include <getopt.h>
@@ -20,13 +21,12 @@
 
 #include <troupe.h>
 
+#include "cli_status.h"
 #include "control.h"
 #include "internal.h"
 #include "tree_run.h"
 
 #define CTL_TIMEOUT_MS 5000
-/* A callback that has run this long without returning shows in BUSY. */
-#define BUSY_SHOWN_MS 1000
 
 /* ------------------------------------------------------------------ */
 /* The client side                                                     */
@@ -155,70 +155,10 @@ request(const char *tree, const char *op, const char *arg, msgpack_zone *z,
 	return TR_OK;
 }
 
-static const msgpack_object *
-field(const msgpack_object *map, const char *key)
-{
-	for (uint32_t i = 0; i < map->via.map.size; i++) {
-		const msgpack_object *k = &map->via.map.ptr[i].key;
-		if (k->type == MSGPACK_OBJECT_STR &&
-		    k->via.str.size == strlen(key) &&
-		    memcmp(k->via.str.ptr, key, k->via.str.size) == 0) {
-			return &map->via.map.ptr[i].val;
-		}
-	}
-	return NULL;
-}
-
-static uint64_t
-num(const msgpack_object *map, const char *key)
-{
-	const msgpack_object *v = field(map, key);
-	return v != NULL && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
-	    v->via.u64 :
-	    0;
-}
-
-static const char *
-str(const msgpack_object *map, const char *key, char *buf, size_t len)
-{
-	const msgpack_object *v = field(map, key);
-	if (v == NULL || v->type != MSGPACK_OBJECT_STR) {
-		return "";
-	}
-	snprintf(buf, len, "%.*s", (int)v->via.str.size, v->via.str.ptr);
-	return buf;
-}
-
-static bool
-flag(const msgpack_object *map, const char *key)
-{
-	const msgpack_object *v = field(map, key);
-	return v != NULL && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
-}
-
-/* BUSY: "busy 12.3s" for a callback that has run BUSY_SHOWN_MS or more
- * without returning (a scheduled actor's holds up its scheduler's
- * others), "waiting 12.3s" for one that waits in it (tr_call, tr_recv),
- * else "-". */
-static const char *
-busy_text(const msgpack_object *e, char *buf, size_t len)
-{
-	uint64_t ms = num(e, "callback_ms");
-	char t[32];
-
-	if (ms < BUSY_SHOWN_MS) {
-		return "-";
-	}
-	trs_fmt_ms(t, sizeof(t), ms);
-	snprintf(buf, len, "%s %s", flag(e, "waiting") ? "waiting" : "busy", t);
-	return buf;
-}
-
 static int
 cmd_status(const char *given, bool json)
 {
-	char tree[256], a[256], b[64], c[64], up[32], box[32], busy[48];
-	const msgpack_object *silent;
+	char tree[256];
 	msgpack_zone z;
 	msgpack_object o;
 	uint8_t *raw = NULL;
@@ -228,107 +168,20 @@ cmd_status(const char *given, bool json)
 		return 1;
 	}
 	msgpack_zone_init(&z, 4096);
+	/* tree_run.c says what it holds; a fourth element: the tree is a
+	 * node of a cluster. */
 	if ((rv = request(tree, "status", NULL, &z, &o, &raw)) != TR_OK ||
-	    o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 3 ||
+	    o.type != MSGPACK_OBJECT_ARRAY ||
+	    (o.via.array.size != 3 && o.via.array.size != 4) ||
 	    o.via.array.ptr[1].type != MSGPACK_OBJECT_ARRAY ||
-	    o.via.array.ptr[2].type != MSGPACK_OBJECT_ARRAY) {
+	    o.via.array.ptr[2].type != MSGPACK_OBJECT_ARRAY ||
+	    (o.via.array.size == 4 &&
+	        o.via.array.ptr[3].type != MSGPACK_OBJECT_MAP)) {
 		msgpack_zone_destroy(&z);
 		free(raw);
 		return 1;
 	}
-	if (json) {
-		printf("{\"tree\":\"%s\",\"pid\":%lld,\"children\":[", tree,
-		    (long long)o.via.array.ptr[0].via.i64);
-	} else {
-		printf("tree %s, pid %lld\n", tree,
-		    (long long)o.via.array.ptr[0].via.i64);
-		printf("%-28s %-9s %-7s %-10s %-13s %8s %9s %12s %9s %9s %8s\n",
-		    "CHILD", "PLACEMENT", "PID", "STATE", "BUSY", "RESTARTS",
-		    "UPTIME", "MAILBOX", "IN", "OUT", "TIMERS");
-	}
-	for (uint32_t i = 0; i < o.via.array.ptr[1].via.array.size; i++) {
-		const msgpack_object *e = &o.via.array.ptr[1].via.array.ptr[i];
-		const msgpack_object *pid = field(e, "pid");
-		long long p = pid != NULL ? (long long)pid->via.i64 : 0;
-		if (e->type != MSGPACK_OBJECT_MAP) {
-			continue;
-		}
-		if (json) {
-			printf(
-			    "%s{\"path\":\"%s\",\"placement\":\"%s\","
-			    "\"supervisor\":%s,\"pid\":%lld,\"state\":\"%s\","
-			    "\"callback_ms\":%llu,\"waiting\":%s,"
-			    "\"restarts\":%llu,\"uptime_ms\":%llu,"
-			    "\"mailbox_depth\":%llu,\"mailbox_capacity\":%llu,"
-			    "\"msgs_in\":%llu,\"msgs_out\":%llu,"
-			    "\"timers\":%llu}",
-			    i ? "," : "", str(e, "path", a, sizeof(a)),
-			    str(e, "placement", b, sizeof(b)),
-			    field(e, "supervisor") != NULL &&
-			            field(e, "supervisor")->via.boolean ?
-			        "true" :
-			        "false",
-			    p, str(e, "state", c, sizeof(c)),
-			    (unsigned long long)num(e, "callback_ms"),
-			    flag(e, "waiting") ? "true" : "false",
-			    (unsigned long long)num(e, "restarts"),
-			    (unsigned long long)num(e, "uptime_ms"),
-			    (unsigned long long)num(e, "depth"),
-			    (unsigned long long)num(e, "capacity"),
-			    (unsigned long long)num(e, "in"),
-			    (unsigned long long)num(e, "out"),
-			    (unsigned long long)num(e, "timers"));
-		} else {
-			trs_fmt_ms(up, sizeof(up), num(e, "uptime_ms"));
-			snprintf(box, sizeof(box), "%llu/%llu",
-			    (unsigned long long)num(e, "depth"),
-			    (unsigned long long)num(e, "capacity"));
-			printf("%-28s %-9s %-7lld %-10s %-13s %8llu %9s %12s "
-			       "%9llu %9llu %8llu\n",
-			    str(e, "path", a, sizeof(a)),
-			    field(e, "supervisor") != NULL &&
-			            field(e, "supervisor")->via.boolean ?
-			        "sup" :
-			        str(e, "placement", b, sizeof(b)),
-			    p, str(e, "state", c, sizeof(c)),
-			    busy_text(e, busy, sizeof(busy)),
-			    (unsigned long long)num(e, "restarts"),
-			    num(e, "uptime_ms") ? up : "-",
-			    num(e, "capacity") ? box : "-",
-			    (unsigned long long)num(e, "in"),
-			    (unsigned long long)num(e, "out"),
-			    (unsigned long long)num(e, "timers"));
-		}
-	}
-	/* Supervisors that did not list their children in time. */
-	silent = &o.via.array.ptr[2];
-	if (json) {
-		printf("],\"not_answering\":[");
-	}
-	for (uint32_t i = 0; i < silent->via.array.size; i++) {
-		const msgpack_object *v = &silent->via.array.ptr[i];
-		int len =
-		    v->type == MSGPACK_OBJECT_STR ? (int)v->via.str.size : 0;
-		const char *p =
-		    v->type == MSGPACK_OBJECT_STR ? v->via.str.ptr : "";
-		if (json) {
-			printf("%s\"%.*s\"", i ? "," : "", len, p);
-		} else if (len == 0) {
-			printf("troupe: the root supervisor did not answer in "
-			       "time: its children are not listed (a callback "
-			       "that does not return, on its scheduler "
-			       "thread?)\n");
-		} else {
-			printf("troupe: supervisor '%.*s' did not answer in "
-			       "time: its children are not listed (a callback "
-			       "that does not return, on its scheduler "
-			       "thread?)\n",
-			    len, p);
-		}
-	}
-	if (json) {
-		printf("]}\n");
-	}
+	trs_status_print(tree, &o, json);
 	msgpack_zone_destroy(&z);
 	free(raw);
 	return 0;
@@ -365,6 +218,7 @@ cmd_check(const char *file)
 {
 	tr_tree *tree;
 	char *errors = NULL;
+	tr_options opts = {0};
 
 	if (tr_tree_load(file, &tree, &errors) != TR_OK) {
 		fputs(
@@ -373,8 +227,15 @@ cmd_check(const char *file)
 		free(errors);
 		return 2;
 	}
-	printf("%s: ok: tree '%s', %zu top-level children\n", file,
+	(void)tr_tree_options(tree, &opts);
+	printf("%s: ok: tree '%s', %zu top-level children", file,
 	    tr_tree_name(tree), tr_tree_spec(tree)->nchildren);
+	if (opts.cluster != NULL) {
+		/* Which node this file makes here (TROUPE_NODE). */
+		printf(", node '%s' of cluster '%s'", opts.cluster->node,
+		    opts.cluster->cluster);
+	}
+	putchar('\n');
 	tr_tree_free(tree);
 	return 0;
 }
@@ -393,7 +254,8 @@ static const char *usage_text =
     "  status [--json] [TREE]   the live tree: child, placement, pid, state,\n"
     "                           a callback that does not return, restarts,\n"
     "                           uptime, mailbox depth, messages, pending\n"
-    "                           timers (--tree TREE names it too)\n"
+    "                           timers; in a cluster, the nodes and each\n"
+    "                           child's node (--tree TREE names it too)\n"
     "  stop CHILD [--tree TREE]     stop a child (path: sub/child)\n"
     "  start CHILD [--tree TREE]    start a stopped child again\n"
     "  restart CHILD [--tree TREE]  stop and start a child (a group of\n"
@@ -427,6 +289,11 @@ static const struct {
         "12.3s`, or `waiting 12.3s` in tr_call, tr_recv...), restarts,\n"
         "uptime, mailbox depth/capacity, messages in and out, delayed\n"
         "sends to it still to fire (timers).\n"
+        "A tree that is a node of a cluster (its file's `cluster:`) also\n"
+        "shows this node, the other nodes it knows (NODE, STATE, ID, LAST\n"
+        "TICK: time since it was last heard from, RTT, SESSIONS), and each\n"
+        "child's NODE (- for this one, ? for a `nodes:` child not placed\n"
+        "yet).\n"
         "TREE may be left out when one tree runs.\n"},
     {"stop",
         "usage: troupe stop CHILD [--tree TREE]\n\n"

@@ -893,6 +893,142 @@ static const bad_case bad_cases[] = {
         "auto, not scheduled\n"
         "bad_scheduled.yaml:11:7: 'placement' does not apply to a "
         "supervisor child\n"},
+    /* Clusters: the `cluster:` map, children's node and nodes. */
+    {"bad_cluster_map.yaml",
+        "bad_cluster_map.yaml:1:10: 'cluster' must be a map (name, node, "
+        "listen, ...)\n"},
+    {"bad_cluster_missing.yaml",
+        "bad_cluster_missing.yaml:2:3: cluster has no 'name' (the same on "
+        "every node)\n"
+        "bad_cluster_missing.yaml:2:3: cluster has no 'node' (this node's "
+        "name; or set TROUPE_NODE)\n"
+        "bad_cluster_missing.yaml:2:3: cluster has no 'listen' "
+        "(tls+tcp://HOST:PORT where this node takes the others' "
+        "sessions)\n"},
+    {"bad_cluster_keys.yaml",
+        "bad_cluster_keys.yaml:2:9: 'name' must be a string\n"
+        "bad_cluster_keys.yaml:3:9: 'node' must be a node name (1 to 64 "
+        "letters, digits, '.', '-' or '_'), not 'web 1'\n"
+        "bad_cluster_keys.yaml:5:13: 'insecure' must be true or false\n"
+        "bad_cluster_keys.yaml:6:9: 'tick' must be a positive integer\n"
+        "bad_cluster_keys.yaml:7:12: 'timeout' must be a positive "
+        "integer\n"
+        "bad_cluster_keys.yaml:8:10: 'seeds' must be a list of URLs "
+        "(tls+tcp://HOST:PORT, or tcp://HOST:PORT with insecure)\n"
+        "bad_cluster_keys.yaml:9:3: unknown key 'colour' in cluster\n"
+        "bad_cluster_keys.yaml:10:3: duplicate key 'node'\n"},
+    {"bad_cluster_tcp.yaml",
+        "bad_cluster_tcp.yaml:5:11: 'listen' is tcp://, which has no "
+        "encryption and no authentication: say 'insecure: true' to mean "
+        "it, or use tls+tcp:// with 'tls'\n"
+        "bad_cluster_tcp.yaml:6:33: seed 'tls+tcp://10.77.0.3:4400' is "
+        "tls+tcp:// but 'listen' is tcp://: the nodes of a cluster all "
+        "speak one\n"
+        "bad_cluster_tcp.yaml:7:3: 'tls' goes with tls+tcp:// URLs, and "
+        "'listen' is tcp://\n"},
+    {"bad_cluster_tls.yaml",
+        "bad_cluster_tls.yaml:3:3: cluster: 'listen' is tls+tcp://, which "
+        "needs 'tls: {ca: FILE, cert: FILE}' (or tcp:// with 'insecure: "
+        "true')\n"
+        "bad_cluster_tls.yaml:6:13: 'insecure: true' goes with tcp:// "
+        "URLs, and 'listen' is tls+tcp://\n"},
+    {"bad_cluster_tls_files.yaml",
+        "bad_cluster_tls_files.yaml:5:8: 'tls' has no 'cert' (this node's "
+        "certificate, PEM)\n"
+        "bad_cluster_tls_files.yaml:5:13: 'ca': cannot read "
+        "'certs/nosuch-ca.crt': No such file or directory\n"
+        "bad_cluster_tls_files.yaml:5:56: unknown key 'pass' in tls\n"},
+    {"bad_cluster_tls_map.yaml",
+        "bad_cluster_tls_map.yaml:5:8: 'tls' must be a map {ca: FILE, "
+        "cert: FILE, key: FILE}\n"},
+    {"bad_cluster_urls.yaml",
+        "bad_cluster_urls.yaml:4:11: 'listen' must be a URL "
+        "tls+tcp://HOST:PORT (or tcp://HOST:PORT with insecure), of at "
+        "most 127 bytes, not 'http://10.77.0.1:4400'\n"
+        "bad_cluster_urls.yaml:6:7: 'seeds' must be a list of URLs "
+        "(tls+tcp://HOST:PORT, or tcp://HOST:PORT with insecure), not "
+        "'tls+tcp://10.77.0.2'\n"
+        "bad_cluster_urls.yaml:7:7: 'seeds' must be a list of URLs "
+        "(tls+tcp://HOST:PORT, or tcp://HOST:PORT with insecure), not "
+        "'tls+tcp://10.77.0.2:0'\n"
+        "bad_cluster_urls.yaml:8:7: 'seeds' must be a list of URLs "
+        "(tls+tcp://HOST:PORT, or tcp://HOST:PORT with insecure), not "
+        "'tls+tcp://10.77.0.2:4400/path'\n"
+        "bad_cluster_urls.yaml:9:7: 'seeds' must be a list of URLs "
+        "(tls+tcp://HOST:PORT, or tcp://HOST:PORT with insecure), not "
+        "'tls+tcp://:4400'\n"
+        "bad_cluster_urls.yaml:11:7: 'seeds' lists "
+        "'tls+tcp://10.77.0.2:4400' twice\n"
+        "bad_cluster_urls.yaml:12:7: 'seeds' must be a list of URLs "
+        "(tls+tcp://HOST:PORT, or tcp://HOST:PORT with insecure), not "
+        "'tls+tcp://10.77.0.2:65536'\n"
+        "bad_cluster_urls.yaml:13:7: 'seeds' must be a string\n"},
+    {"bad_cluster_timing.yaml",
+        "bad_cluster_timing.yaml:6:9: 'timeout' (2500 ms) must be at "
+        "least twice 'tick' (2000 ms): a node that missed one tick would "
+        "be down\n"},
+    {"bad_cluster_membership.yaml",
+        "bad_cluster_membership.yaml:2:9: 'name' must be a node name (1 to "
+        "64 letters, digits, '.', '-' or '_'), not 'shop/eu'\n"
+        "bad_cluster_membership.yaml:7:12: 'timeout' (1999 ms) must be at "
+        "least twice 'tick' (1000 ms): a node that missed one tick would "
+        "be down\n"
+        "bad_cluster_membership.yaml:8:15: 'membership' must be one of "
+        "static, etcd\n"},
+    {"bad_cluster_etcd.yaml",
+        "bad_cluster_etcd.yaml:6:15: 'membership: etcd' needs 'etcd: "
+        "{endpoints: [URL, ...]}'\n"},
+    {"bad_cluster_etcd_noend.yaml",
+        "bad_cluster_etcd_noend.yaml:7:9: 'etcd' has no 'endpoints' "
+        "(http://127.0.0.1:2379, ...)\n"},
+    {"bad_cluster_etcd_empty.yaml",
+        "bad_cluster_etcd_empty.yaml:7:21: 'endpoints' is empty: name an "
+        "etcd server at least\n"},
+    {"bad_cluster_etcd_map.yaml",
+        "bad_cluster_etcd_map.yaml:7:15: 'ttl' must be an integer from "
+        "1000 to 4294967295 (ms)\n"
+        "bad_cluster_etcd_map.yaml:7:20: unknown key 'tls' in etcd\n"
+        "bad_cluster_etcd_map.yaml:7:41: 'endpoints' must be a list of "
+        "URLs (http://HOST:PORT or https://HOST:PORT), not "
+        "'127.0.0.1:2379'\n"},
+    {"bad_cluster_etcd_static.yaml",
+        "bad_cluster_etcd_static.yaml:6:3: 'etcd' is for 'membership: "
+        "etcd', and membership is static\n"},
+    {"bad_nodes_nocluster.yaml",
+        "bad_nodes_nocluster.yaml:4:33: 'node' needs a 'cluster' section: "
+        "this node is in no cluster\n"
+        "bad_nodes_nocluster.yaml:5:33: 'nodes' needs a 'cluster' "
+        "section: this node is in no cluster\n"},
+    {"bad_nodes_command.yaml",
+        "bad_nodes_command.yaml:6:7: a 'command' with arguments cannot "
+        "start on another node: only its program travels (give the program "
+        "alone, or a script that holds the arguments)\n"
+        "bad_nodes_command.yaml:10:7: 'env' does not travel to another "
+        "node: not with 'node' or 'nodes'\n"
+        "bad_nodes_command.yaml:11:7: 'cwd' does not travel to another "
+        "node: not with 'node' or 'nodes'\n"
+        "bad_nodes_command.yaml:12:7: 'raw_output' does not travel to "
+        "another node: not with 'node' or 'nodes'\n"},
+    {"bad_nodes.yaml",
+        "bad_nodes.yaml:4:48: 'node' and 'nodes' together: give one "
+        "('nodes' lists several, the first up is taken)\n"
+        "bad_nodes.yaml:5:44: 'nodes' must be a non-empty list of node "
+        "names ([db-1, db-2])\n"
+        "bad_nodes.yaml:6:42: 'nodes' must be a non-empty list of node "
+        "names ([db-1, db-2])\n"
+        "bad_nodes.yaml:7:57: 'nodes' lists 'db-1' twice\n"
+        "bad_nodes.yaml:8:53: 'nodes' must be a node name (1 to 64 "
+        "letters, digits, '.', '-' or '_'), not 'db 2'\n"
+        "bad_nodes.yaml:8:61: 'nodes' must be a node name (1 to 64 "
+        "letters, digits, '.', '-' or '_'), not ''\n"
+        "bad_nodes.yaml:9:45: 'node' must be a node name (1 to 64 "
+        "letters, digits, '.', '-' or '_'), not 'db/1'\n"
+        "bad_nodes.yaml:11:7: 'node' does not apply to a supervisor "
+        "child: a supervisor runs in its parent's process (give its "
+        "children 'node')\n"
+        "bad_nodes.yaml:12:7: 'nodes' does not apply to a supervisor "
+        "child: a supervisor runs in its parent's process (give its "
+        "children 'nodes')\n"},
     {"bad_runtime.yaml", "bad_runtime.yaml:1:10: 'runtime' must be a map\n"},
     {"bad_runtime_small.yaml",
         "bad_runtime_small.yaml:2:15: 'schedulers' must be an integer from "
@@ -932,6 +1068,195 @@ test_bad_files(void **state)
 		failed += !fails_with(bad_cases[i].file, bad_cases[i].errors);
 	}
 	assert_int_equal(failed, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Clusters                                                            */
+
+/* A node of a cluster: the options for tr_init, with the certificates
+ * taken from the file's directory; children on other nodes. */
+static void
+test_good_cluster(void **state)
+{
+	static const char *const seeds[] = {
+	    "tls+tcp://10.77.0.2:4400", "tls+tcp://[fd00::3]:4400", NULL};
+	static const char *const cache[] = {
+	    "cache-1", "cache-2", "web-1", NULL};
+	char path[PATH_MAX], want[PATH_MAX];
+	const tr_cluster_opts *c;
+	const tr_sup_spec *s, *sub;
+	tr_options o;
+	tr_tree *t = load_ok("good_cluster.yaml");
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.schedulers = 3;
+	assert_int_equal(tr_tree_options(t, &o), TR_OK);
+	assert_int_equal(o.schedulers, 3); /* not the file's: left */
+	assert_non_null(c = o.cluster);
+	assert_str(c->cluster, "shop");
+	assert_str(c->node, "web-1");
+	assert_str(c->listen, "tls+tcp://10.77.0.1:4400");
+	assert_strv(c->seeds, seeds);
+	assert_str(c->ca, "certs/ca.crt");
+	assert_str(c->cert, "certs/web-1.crt");
+	assert_str(c->key, "certs/web-1.key");
+	assert_false(c->insecure);
+	assert_int_equal(c->tick_ms, 250);
+	assert_int_equal(c->timeout_ms, 2000);
+	assert_str(c->membership, "static");
+	assert_null(c->etcd);
+	assert_int_equal(c->etcd_ttl_ms, 0);
+
+	s = tr_tree_spec(t);
+	assert_int_equal(s->nchildren, 7);
+	assert_plain(child(s, 0, "here"), "worker");
+	assert_null(s->children[0].start.node);
+	assert_null(s->children[0].nodes);
+	assert_str(child(s, 1, "db")->start.node, "db-1");
+	assert_null(s->children[1].nodes);
+	/* Each instance has the list, a copy of its own. */
+	for (size_t i = 0; i < 2; i++) {
+		const tr_child_spec *k =
+		    child(s, 2 + i, i == 0 ? "cache.1" : "cache.2");
+		assert_strv(k->nodes, cache);
+		assert_null(k->start.node);
+	}
+	assert_ptr_not_equal(s->children[2].nodes, s->children[3].nodes);
+	assert_str(child(s, 4, "pinned")->start.node, "web-1");
+	assert_non_null(sub = child(s, 5, "sub")->sup);
+	assert_null(s->children[5].start.node);
+	assert_null(s->children[5].nodes);
+	assert_strv(
+	    child(sub, 0, "far")->nodes, (const char *const[]){"db-2", NULL});
+	/* A command of one element, on another node: the program alone. */
+	assert_str(child(s, 6, "tool")->start.program, "sh");
+	assert_null(s->children[6].start.argv);
+	assert_str(s->children[6].start.node, "db-1");
+	assert_int_equal(s->children[6].start.placement, TR_PLACE_EXEC);
+	assert_int_equal(tr_sup_check(s, NULL, 0), TR_OK);
+	tr_tree_free(t);
+
+	/* From elsewhere: the certificates are the file's neighbours. */
+	snprintf(path, sizeof(path), "%s/good_cluster.yaml", configs);
+	t = load_ok(path);
+	o = (tr_options){0};
+	assert_int_equal(tr_tree_options(t, &o), TR_OK);
+	snprintf(want, sizeof(want), "%s/certs/ca.crt", configs);
+	assert_str(o.cluster->ca, want);
+	snprintf(want, sizeof(want), "%s/certs/web-1.crt", configs);
+	assert_str(o.cluster->cert, want);
+	snprintf(want, sizeof(want), "%s/certs/web-1.key", configs);
+	assert_str(o.cluster->key, want);
+	tr_tree_free(t);
+}
+
+/* The least a cluster takes; the defaults are troupe's (0s and NULLs in
+ * tr_cluster_opts).  A file without a cluster leaves opts.cluster as it
+ * was. */
+static void
+test_good_cluster_min(void **state)
+{
+	static const tr_cluster_opts mine = {.cluster = "x"};
+	const tr_cluster_opts *c;
+	tr_options o = {0};
+	tr_tree *t = load_ok("good_cluster_min.yaml");
+
+	(void)state;
+	assert_int_equal(tr_tree_options(t, &o), TR_OK);
+	assert_non_null(c = o.cluster);
+	assert_str(c->cluster, "lab");
+	assert_str(c->node, "n1");
+	assert_str(c->listen, "tcp://127.0.0.1:0");
+	assert_true(c->insecure);
+	assert_null(c->seeds);
+	assert_null(c->ca);
+	assert_null(c->cert);
+	assert_null(c->key);
+	assert_int_equal(c->tick_ms, 0);
+	assert_int_equal(c->timeout_ms, 0);
+	assert_null(c->membership);
+	assert_null(c->etcd);
+	assert_int_equal(c->etcd_ttl_ms, 0);
+	tr_tree_free(t);
+
+	t = load_ok("good_full.yaml");
+	o.cluster = &mine;
+	assert_int_equal(tr_tree_options(t, &o), TR_OK);
+	assert_ptr_equal(o.cluster, &mine);
+	tr_tree_free(t);
+}
+
+/* A failed case must not leave its TROUPE_NODE to the next ones. */
+static int
+unset_node(void **state)
+{
+	(void)state;
+	return unsetenv("TROUPE_NODE");
+}
+
+/* etcd membership; one file for several nodes: TROUPE_NODE names this
+ * one, and {node} in listen, cert and key takes its name. */
+static void
+test_good_cluster_etcd(void **state)
+{
+	static const char *const etcd[] = {
+	    "http://127.0.0.1:2379", "https://etcd.internal:2379", NULL};
+	const tr_cluster_opts *c;
+	tr_options o = {0};
+	tr_tree *t = load_ok("good_cluster_etcd.yaml");
+
+	(void)state;
+	assert_int_equal(tr_tree_options(t, &o), TR_OK);
+	assert_non_null(c = o.cluster);
+	assert_str(c->node, "web-1");
+	assert_str(c->listen, "tls+tcp://web-1.shop.internal:4400");
+	assert_str(c->cert, "certs/web-1.crt");
+	assert_str(c->key, "/dev/null"); /* absolute: as it is */
+	assert_non_null(c->seeds);       /* seeds: [] */
+	assert_null(c->seeds[0]);
+	assert_str(c->membership, "etcd");
+	assert_strv(c->etcd, etcd);
+	assert_int_equal(c->etcd_ttl_ms, 1000);
+	tr_tree_free(t);
+
+	assert_int_equal(setenv("TROUPE_NODE", "web-2", 1), 0);
+	t = load_ok("good_cluster_etcd.yaml");
+	o = (tr_options){0};
+	assert_int_equal(tr_tree_options(t, &o), TR_OK);
+	assert_str(o.cluster->node, "web-2");
+	assert_str(o.cluster->listen, "tls+tcp://web-2.shop.internal:4400");
+	assert_str(o.cluster->cert, "certs/web-2.crt");
+	assert_str(o.cluster->cluster, "shop");
+	tr_tree_free(t);
+
+	/* It stands for a missing `node:` too. */
+	t = load_ok("good_cluster_nonode.yaml");
+	o = (tr_options){0};
+	assert_int_equal(tr_tree_options(t, &o), TR_OK);
+	assert_str(o.cluster->node, "web-2");
+	tr_tree_free(t);
+
+	/* A node whose certificate is not there; a name that is none. */
+	assert_int_equal(setenv("TROUPE_NODE", "web-3", 1), 0);
+	assert_true(fails_with("good_cluster_etcd.yaml",
+	    "good_cluster_etcd.yaml:8:33: 'cert': cannot read "
+	    "'certs/web-3.crt': No such file or directory\n"));
+	assert_int_equal(setenv("TROUPE_NODE", "web 3/x", 1), 0);
+	assert_true(fails_with("good_cluster_etcd.yaml",
+	    "good_cluster_etcd.yaml:4:3: TROUPE_NODE must be a node name (1 "
+	    "to 64 letters, digits, '.', '-' or '_'), not 'web 3/x'\n"));
+	/* Set but empty: as if unset. */
+	assert_int_equal(setenv("TROUPE_NODE", "", 1), 0);
+	t = load_ok("good_cluster_etcd.yaml");
+	o = (tr_options){0};
+	assert_int_equal(tr_tree_options(t, &o), TR_OK);
+	assert_str(o.cluster->node, "web-1");
+	tr_tree_free(t);
+	assert_true(fails_with("good_cluster_nonode.yaml",
+	    "good_cluster_nonode.yaml:3:3: cluster has no 'node' (this "
+	    "node's name; or set TROUPE_NODE)\n"));
+	assert_int_equal(unsetenv("TROUPE_NODE"), 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1102,6 +1427,12 @@ test_alloc_failures(void **state)
 	sweep("bad_tags.yaml", TR_EINVAL);
 	sweep("bad_flow.yaml", TR_EINVAL);
 	sweep("bad_sup_check.yaml", TR_EINVAL);
+	sweep("good_cluster.yaml", TR_OK);
+	sweep("good_cluster_etcd.yaml", TR_OK);
+	sweep("bad_cluster_urls.yaml", TR_EINVAL);
+	sweep("bad_cluster_keys.yaml", TR_EINVAL);
+	sweep("bad_nodes.yaml", TR_EINVAL);
+	sweep("bad_nodes_command.yaml", TR_EINVAL);
 }
 
 int
@@ -1119,6 +1450,9 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_good_exec),
 	    cmocka_unit_test(test_good_nested),
 	    cmocka_unit_test(test_good_scheduled),
+	    cmocka_unit_test(test_good_cluster),
+	    cmocka_unit_test(test_good_cluster_min),
+	    cmocka_unit_test_teardown(test_good_cluster_etcd, unset_node),
 	    cmocka_unit_test(test_bad_files),
 	    cmocka_unit_test(test_plugin_errors),
 	    cmocka_unit_test(test_plugin),
@@ -1137,5 +1471,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	register_behaviors();
+	/* The file's `node:` is this node's unless TROUPE_NODE says. */
+	unsetenv("TROUPE_NODE");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
