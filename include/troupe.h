@@ -1297,8 +1297,10 @@ const char *tr_tree_name(const tr_tree *tree);
 /*
  * The runtime options the file's `runtime:` map gives, for tr_init():
  * sets in *opts the fields the file sets (schedulers -- 0 for `auto`
- * --, stack_size) and leaves the others as they are.  TR_EINVAL if tree
- * or opts is NULL.  Any thread.
+ * --, stack_size, and cluster: a pointer to the tree's copy of its
+ * `cluster:` section, valid until tr_tree_free(), whose node is
+ * $TROUPE_NODE if set) and leaves the others as they are.  TR_EINVAL if
+ * tree or opts is NULL.  Any thread.
  */
 int tr_tree_options(const tr_tree *tree, tr_options *opts);
 void tr_tree_free(tr_tree *tree);

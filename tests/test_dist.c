@@ -951,15 +951,18 @@ test_tls_big_message_and_small_calls(void **state)
 		}
 	}
 	assert_int_equal(big_rv, TR_OK);
-	assert_true(n >= 5);
 	qsort(lat, n, sizeof(lat[0]), cmp_u64);
 	p99 = lat[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
 	print_message("16 MiB call over TLS: %lld ms; %zu small calls "
 	              "meanwhile, p50 %llu us, p99 %llu us\n",
 	    (long long)big_ms, n, (unsigned long long)lat[n / 2],
 	    (unsigned long long)p99);
-	/* Not queued behind the whole 16 MiB each way: well under it. */
-	assert_true(p99 < (uint64_t)big_ms * 1000 / 4);
+	/* Not queued behind the whole 16 MiB each way: many went while it
+	 * crossed, most of them far faster than it.  (The tail holds the
+	 * moments the whole 16 MiB is handed to its actor on a receiving
+	 * thread: tens of ms under load.) */
+	assert_true(n >= 10);
+	assert_true(lat[n / 2] < (uint64_t)big_ms * 1000 / 20);
 	assert_int_equal(tr_stop(caller, TR_REASON_SHUTDOWN), TR_OK);
 	assert_int_equal(tr_stop(big_echo, TR_REASON_SHUTDOWN), TR_OK);
 	assert_int_equal(tr_stop(small_echo, TR_REASON_SHUTDOWN), TR_OK);
