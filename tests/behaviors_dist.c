@@ -174,6 +174,27 @@ bigcall_handle(void *state, tr_msg *msg)
 	return TR_OK;
 }
 
+/* dist.burst: a cast of TD_SEQ [to, n] sends to n messages TD_SEQ [i],
+ * then ends with error(9): its exit signal must come after them. */
+static int
+burst_handle(void *state, tr_msg *msg)
+{
+	tr_ref to;
+	int n = 0;
+
+	(void)state;
+	if (tr_msg_tag(msg) != TD_SEQ ||
+	    tr_msg_unpackf(msg, "ri", &to, &n) != TR_OK) {
+		return TR_OK;
+	}
+	for (int i = 0; i < n; i++) {
+		if (tr_sendf(to, TD_SEQ, "i", i) != TR_OK) {
+			return 8;
+		}
+	}
+	return 9;
+}
+
 void
 test_behaviors_dist_register(void)
 {
@@ -187,6 +208,7 @@ test_behaviors_dist_register(void)
 	    {.name = "dist.die", .handle = die_handle},
 	    {.name = "dist.proxy", .handle = proxy_handle},
 	    {.name = "dist.bigcall", .handle = bigcall_handle},
+	    {.name = "dist.burst", .handle = burst_handle},
 	};
 
 	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {

@@ -455,6 +455,41 @@ test_order_and_count(void **state)
 	assert_int_equal(tr_stop(k, TR_REASON_SHUTDOWN), TR_OK);
 }
 
+/* What an actor sent, then its exit signal: in that order, across
+ * nodes too. */
+static void
+test_last_messages_then_exit(void **state)
+{
+	const int n = 3000;
+	tr_ref x = spawn_on("b", "dist.burst", 0);
+	tr_msg *m;
+	int got = 0, next = 0;
+	tr_reason why;
+
+	(void)state;
+	assert_int_equal(tr_link(x), TR_OK);
+	assert_int_equal(tr_sendf(x, TD_SEQ, "ri", tr_self(), n), TR_OK);
+	for (;;) {
+		assert_non_null(m = recv_skip_up(10000));
+		if (tr_msg_tag(m) == TR_TAG_EXIT) {
+			assert_int_equal(tr_msg_reason(m, NULL, &why, NULL), TR_OK);
+			tr_msg_free(m);
+			break;
+		}
+		if (tr_msg_tag(m) == TD_SEQ) {
+			int i = -1;
+			assert_int_equal(tr_msg_unpackf(m, "i", &i), TR_OK);
+			assert_int_equal(i, next);
+			next++;
+			got++;
+		}
+		tr_msg_free(m);
+	}
+	assert_int_equal(got, n);
+	assert_int_equal(why.kind, TR_EXIT_ERROR);
+	assert_int_equal(why.code, 9);
+}
+
 static void
 test_full_remote_mailbox(void **state)
 {
@@ -1059,6 +1094,7 @@ main(void)
 	    cmocka_unit_test(test_remote_spawn_errors),
 	    cmocka_unit_test(test_remote_monitor_stop_link),
 	    cmocka_unit_test(test_order_and_count),
+	    cmocka_unit_test(test_last_messages_then_exit),
 	    cmocka_unit_test(test_full_remote_mailbox),
 	    cmocka_unit_test(test_big_message),
 	    cmocka_unit_test(test_members_reach_other_nodes),
