@@ -29,11 +29,15 @@ TSAN_TIMEOUT_MULTIPLIER=${TSAN_TIMEOUT_MULTIPLIER:-4}
 # and fuzzer runtimes).  "a|b": the first that the distribution has --
 # msgpack-c is libmsgpack-c-dev on Debian 13, libmsgpack-dev on 12.
 # libmbedtls-dev: nng's TLS engine, which a static link of nng needs
-# (and nng 1.10's CMake package looks for).
+# (and nng 1.10's CMake package looks for).  libcurl4-openssl-dev: the
+# etcd client (membership, transport/etcd*.c); etcd-server: the real
+# etcd that test_etcd starts (3.4 on Debian 12, 3.5 on 13); etcd-client:
+# etcdctl, to look at a cluster's keys by hand.
 PACKAGES=(
 	build-essential meson ninja-build pkg-config cmake
 	libnng-dev libmbedtls-dev 'libmsgpack-c-dev|libmsgpack-dev'
 	libuv1-dev libcmocka-dev libyaml-dev libhttp-parser-dev
+	libcurl4-openssl-dev etcd-server etcd-client
 	clang libclang-rt-dev
 )
 
