@@ -209,7 +209,6 @@ renew(tri_members *m)
 	uint64_t sent;
 	int rc;
 
-	m->lost = false;
 	pthread_mutex_unlock(&m->lock);
 	sent = tri_now_ms();
 	rc = tri_etcd_lease_keepalive(m->etcd, lease, &ttl, NULL);
@@ -284,14 +283,17 @@ keeper(void *arg)
 	while (!m->stopping) {
 		uint64_t now = tri_now_ms();
 		if (m->lease != 0) {
-			uint64_t when = m->lost ? now : m->next_renew;
-			if (now >= m->deadline) {
+			/* Out: the lease ran out, or this node's key
+			 * went (whatever the lease says, others see the
+			 * node gone: it joins again). */
+			if (now >= m->deadline || m->lost) {
 				fence(m);
-			} else if (m->hold_lease || now < when) {
+			} else if (m->hold_lease || now < m->next_renew) {
 				wait_until(m, &m->keeper_cond,
-				    m->hold_lease || when > m->deadline ?
+				    m->hold_lease ||
+				            m->next_renew > m->deadline ?
 				        m->deadline :
-				        when);
+				        m->next_renew);
 			} else {
 				renew(m);
 			}
@@ -632,6 +634,20 @@ tri_members_unregister(tri_members *m, const char *name)
 	}
 	wait_view(m, rev);
 	return TR_OK;
+}
+
+bool
+tri_members_fenced(tri_members *m, char *why, size_t len)
+{
+	bool fenced;
+
+	pthread_mutex_lock(&m->lock);
+	fenced = m->lease == 0;
+	if (why != NULL && len > 0) {
+		snprintf(why, len, "%s", fenced ? m->why : "");
+	}
+	pthread_mutex_unlock(&m->lock);
+	return fenced;
 }
 
 /* ------------------------------------------------------------------ */

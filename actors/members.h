@@ -24,7 +24,8 @@
  * Self-fencing: a node that has not renewed its lease within the TTL
  * -- counted from when it sent its last successful renewal, which is
  * no later than etcd's own count, so the node knows before etcd lets
- * its keys go -- or that learns its lease is gone, is fenced: `fenced`
+ * its keys go -- or that learns its lease is gone, or sees its own
+ * nodes/ key deleted (by hand: others see it gone), is fenced: `fenced`
  * is called once, the names it held leave the cache, and it tries to
  * join again (revokes the old lease if it still exists, grants a new
  * one, creates the same nodes/ and ids/ keys) with a delay growing from
@@ -143,6 +144,14 @@ int tri_members_unregister(tri_members *m, const char *name);
  * TR_ENOENT, TR_EINVAL.
  */
 int tri_members_whereis(tri_members *m, const char *name, tr_ref *out);
+
+/*
+ * Whether this node is fenced now; why (may be NULL) gets the reason
+ * its last try at re-joining failed ("" if none yet, or not fenced):
+ * etcd unreachable, or another live node took the name or the id
+ * meanwhile (it keeps trying).  Does not block on etcd.
+ */
+bool tri_members_fenced(tri_members *m, char *why, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Test hooks                                                          */

@@ -458,7 +458,9 @@ tri_members_on_resync(void *arg, const tri_etcd_kvs *kvs)
 			node_del(m, m->nodes[i].name); /* moves the last here */
 		}
 	}
-	if (m->lease != 0 && !has_node(m, kvs, m->name)) {
+	/* This node's key missing from keys read after it was made. */
+	if (m->lease != 0 && kvs->rev > m->self_rev &&
+	    !has_node(m, kvs, m->name)) {
 		m->lost = true;
 		pthread_cond_signal(&m->keeper_cond);
 	}

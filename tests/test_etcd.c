@@ -1637,6 +1637,8 @@ test_members_lease_loss(void **state)
 	 * third of it before the hold. */
 	uint64_t fenced_after = ra.at[fen] - t0;
 	assert_true(fenced_after <= 1000 + 300);
+	assert_true(tri_members_fenced(a, NULL, 0));
+	assert_false(tri_members_fenced(b, NULL, 0));
 	/* Fenced: its names are gone from its own view at once, and it
 	 * can hold none. */
 	assert_int_equal(tri_members_whereis(a, "g", &got), TR_ENOENT);
@@ -1656,6 +1658,7 @@ test_members_lease_loss(void **state)
 	tri_members_test_hold_lease(a, false);
 	int un = EXPECT_LINE(&ra, fen, "unfenced", 5000);
 	EXPECT_LINE(&rb, lv, "join a 1 tcp://10.0.0.1:4400", 5000);
+	assert_false(tri_members_fenced(a, NULL, 0));
 	assert_int_equal(tri_members_register(a, "g", r1), TR_OK);
 	assert_int_equal(whereis_becomes(b, "g", TR_OK, &got, 5000), TR_OK);
 	/* Fenced once, unfenced once; b never saw itself. */
@@ -1663,6 +1666,83 @@ test_members_lease_loss(void **state)
 	assert_int_equal(rec_count(&ra, "unfenced"), 1);
 	assert_true(un > fen);
 	assert_int_equal(rec_count(&rb, "fenced"), 0);
+	tri_members_stop(a);
+	tri_members_stop(b);
+	rec_fini(&ra);
+	rec_fini(&rb);
+}
+
+/*
+ * While a node is fenced, another takes its name: the fenced node
+ * cannot re-join, keeps trying, and says why; once the other leaves,
+ * it is back.
+ */
+static void
+test_members_name_taken_while_fenced(void **state)
+{
+	fx *f = *state;
+	tri_members *a, *x;
+	tri_members_cb cba;
+	char why[256] = "";
+	uint64_t t0;
+	rec ra;
+
+	rec_init(&ra);
+	a = join(f, "a", 1, 1000);
+	cba = members_cb(&ra);
+	assert_int_equal(tri_members_watch(a, &cba), TR_OK);
+	tri_members_test_hold_lease(a, true);
+	int fen = EXPECT_LINE(&ra, 0, "fenced", 3000);
+	/* etcd frees the name when the lease expires: x takes it. */
+	t0 = now_ms();
+	while (
+	    count_keys(f, "/troupe/c1/nodes/a") != 0 && now_ms() - t0 < 5000) {
+		pause_ms(20);
+	}
+	x = join(f, "a", 9, 0); /* a's view never shows its own name */
+	tri_members_test_hold_lease(a, false);
+	t0 = now_ms();
+	while ((tri_members_fenced(a, why, sizeof(why)), why[0] == '\0') &&
+	    now_ms() - t0 < 5000) {
+		pause_ms(20);
+	}
+	assert_true(tri_members_fenced(a, NULL, 0));
+	assert_non_null(strstr(why, "node name 'a' is held by a live node"));
+	tri_members_stop(x);
+	EXPECT_LINE(&ra, fen, "unfenced", 10000);
+	assert_false(tri_members_fenced(a, why, sizeof(why)));
+	assert_string_equal(why, "");
+	tri_members_stop(a);
+	rec_fini(&ra);
+}
+
+/* Its key deleted by hand, a node is out for everybody: it fences
+ * itself and joins again. */
+static void
+test_members_key_deleted(void **state)
+{
+	fx *f = *state;
+	tri_members *a, *b;
+	tri_members_cb cba, cbb;
+	rec ra, rb;
+
+	rec_init(&ra);
+	rec_init(&rb);
+	a = join(f, "a", 1, 0);
+	b = join(f, "b", 2, 0);
+	cba = members_cb(&ra);
+	cbb = members_cb(&rb);
+	assert_int_equal(tri_members_watch(a, &cba), TR_OK);
+	assert_int_equal(tri_members_watch(b, &cbb), TR_OK);
+	EXPECT_LINE(&rb, 0, "join a 1 tcp://10.0.0.1:4400", 5000);
+	assert_int_equal(
+	    tri_etcd_delete(f->e, "/troupe/c1/nodes/a", false, NULL, NULL),
+	    TR_OK);
+	int lv = EXPECT_LINE(&rb, 0, "leave a 1", 5000);
+	int fen = EXPECT_LINE(&ra, 0, "fenced", 5000);
+	EXPECT_LINE(&ra, fen, "unfenced", 5000);
+	EXPECT_LINE(&rb, lv, "join a 1 tcp://10.0.0.1:4400", 5000);
+	assert_int_equal(rec_count(&ra, "fenced"), 1);
 	tri_members_stop(a);
 	tri_members_stop(b);
 	rec_fini(&ra);
@@ -1859,6 +1939,8 @@ main(int argc, char **argv)
 	    SRV_TEST(test_members_duplicates),
 	    SRV_TEST(test_members_names),
 	    SRV_TEST(test_members_lease_loss),
+	    SRV_TEST(test_members_name_taken_while_fenced),
+	    SRV_TEST(test_members_key_deleted),
 	    SRV_TEST(test_members_etcd_down),
 	    SRV_TEST(test_members_etcd_hung),
 	    SRV_TEST(test_members_watch_resumes),
