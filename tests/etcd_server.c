@@ -5,10 +5,10 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,8 +18,6 @@
 #include "etcd.h"
 #include "etcd_server.h"
 #include "troupe.h"
-
-extern char **environ;
 
 const char *
 etcd_binary(void)
@@ -82,8 +80,6 @@ spawn(etcd_server *s)
 {
 	char name[32], curls[64], purls[64], cluster[96];
 	const char *bin = etcd_binary();
-	posix_spawn_file_actions_t fa;
-	int rc;
 
 	if (bin == NULL) {
 		return -1;
@@ -98,16 +94,33 @@ spawn(etcd_server *s)
 	    "--listen-peer-urls", purls, "--initial-advertise-peer-urls", purls,
 	    "--initial-cluster", cluster, "--heartbeat-interval", "10",
 	    "--election-timeout", "100", NULL};
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(
-	    &fa, 1, s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	rc = posix_spawn(&s->pid, bin, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
+	/* fork and exec rather than posix_spawn: the child asks to be
+	 * killed when this process dies, so that a test that crashes or
+	 * is killed at its timeout leaves no server behind. */
+	pid_t parent = getpid();
+	int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(
+		    stderr, "etcd_server: %s: %s\n", s->log, strerror(errno));
+		return -1;
+	}
+	s->pid = fork();
+	if (s->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent) {
+			_exit(127);
+		}
+		int null = open("/dev/null", O_RDONLY);
+		dup2(null, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(bin, argv);
+		_exit(127);
+	}
+	close(fd);
+	if (s->pid < 0) {
 		fprintf(stderr, "etcd_server: cannot start %s: %s\n", bin,
-		    strerror(rc));
+		    strerror(errno));
 		s->pid = 0;
 		return -1;
 	}
