@@ -241,6 +241,9 @@ out:
 static bool
 append(tri_etcd_watch *w, const char *data, size_t n)
 {
+	if (n == 0) {
+		return true; /* and no memcpy to a NULL line */
+	}
 	if (n > TRI_JSON_MAX - w->n) {
 		return false;
 	}
