@@ -641,6 +641,12 @@ tri_members_fenced(tri_members *m, char *why, size_t len)
 {
 	bool fenced;
 
+	if (m == NULL) {
+		if (why != NULL && len > 0) {
+			why[0] = '\0';
+		}
+		return false;
+	}
 	pthread_mutex_lock(&m->lock);
 	fenced = m->lease == 0;
 	if (why != NULL && len > 0) {

@@ -149,7 +149,8 @@ int tri_members_whereis(tri_members *m, const char *name, tr_ref *out);
  * Whether this node is fenced now; why (may be NULL) gets the reason
  * its last try at re-joining failed ("" if none yet, or not fenced):
  * etcd unreachable, or another live node took the name or the id
- * meanwhile (it keeps trying).  Does not block on etcd.
+ * meanwhile (it keeps trying).  Does not block on etcd.  m NULL:
+ * false.
  */
 bool tri_members_fenced(tri_members *m, char *why, size_t len);
 

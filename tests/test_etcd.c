@@ -1496,6 +1496,8 @@ test_members_bad_args(void **state)
 	assert_int_equal(tri_members_unregister(NULL, "x"), TR_EINVAL);
 	assert_int_equal(tri_members_whereis(NULL, "x", &ref), TR_EINVAL);
 	tri_members_stop(NULL);
+	assert_false(tri_members_fenced(NULL, err, sizeof(err)));
+	assert_string_equal(err, "");
 }
 
 static void
@@ -1816,7 +1818,7 @@ test_members_etcd_down(void **state)
 	tr_ref r1 = {1, 0, 7, 3}, got;
 	char err[256] = "";
 	uint64_t t0;
-	rec *ra = &f->rec[0];
+	rec *ra = &f->rec[0], *rb = &f->rec[1];
 
 	a = join(f, "a", 1, 1000);
 	d = join(f, "d", 4, 1000);
@@ -1835,9 +1837,22 @@ test_members_etcd_down(void **state)
 	    TR_ETRANSPORT);
 	assert_non_null(strstr(err, f->srv.url));
 	assert_true(now_ms() - t0 < 1000);
-	/* Fenced within the TTL; its own names leave its cache. */
+	/* Fenced within the TTL; its own names leave its cache; it says
+	 * why it cannot join again. */
 	int fen = EXPECT_LINE(ra, 0, "fenced", 3000);
 	assert_int_equal(tri_members_whereis(a, "x", &got), TR_ENOENT);
+	char why[256] = "";
+	t0 = now_ms();
+	while ((tri_members_fenced(a, why, sizeof(why)), why[0] == '\0') &&
+	    now_ms() - t0 < 5000) {
+		pause_ms(20);
+	}
+	assert_non_null(strstr(why, f->srv.url));
+	/* Watching starts without etcd: from the cache, and "fenced". */
+	tri_members_cb cbd = members_cb(rb);
+	assert_int_equal(tri_members_watch(d, &cbd), TR_OK);
+	EXPECT_LINE(rb, 0, "join a 1 tcp://10.0.0.1:4400", 5000);
+	EXPECT_LINE(rb, 0, "fenced", 5000);
 
 	assert_int_equal(etcd_restart(&f->srv), 0);
 	int un = EXPECT_LINE(ra, fen, "unfenced", 10000);
