@@ -121,10 +121,12 @@ void tri_members_stop(tri_members *m);
  * the cache, so that tri_members_whereis() on this node finds it at
  * once.  TR_OK; TR_EINVAL (bad name, m NULL, ref nil); TR_EEXIST (held
  * by anyone, this node included); TR_ETRANSPORT (etcd unreachable, or
- * this node is fenced: no lease to hold the name by); TR_ENOMEM,
- * TR_EPROTO.  A TR_ETRANSPORT after a timeout may leave the name
- * registered (etcd applied the request, the reply was lost): the watch
- * then shows it, and a second register of the same ref answers TR_OK.
+ * this node is fenced: no lease to hold the name by); TR_EPERM (etcd
+ * refused: authentication); TR_ENOMEM; TR_EPROTO.  A TR_ETRANSPORT
+ * after a timeout may leave the name registered (etcd applied the
+ * request, its reply was lost): the watch then shows it as this
+ * node's, a second register answers TR_EEXIST, and unregister takes it
+ * out.
  */
 int tri_members_register(tri_members *m, const char *name, tr_ref ref);
 
