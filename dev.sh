@@ -33,10 +33,14 @@ TSAN_TIMEOUT_MULTIPLIER=${TSAN_TIMEOUT_MULTIPLIER:-4}
 # iputils-ping, openssl: the distribution tests' ground (tests/net/:
 # nodes in network namespaces, partitions made with nft, certificates
 # made with the openssl command).
+# libcurl4-openssl-dev: the etcd client (membership, transport/etcd*.c);
+# etcd-server: the real etcd that test_etcd starts (3.4 on Debian 12,
+# 3.5 on 13); etcd-client: etcdctl, to look at a cluster's keys by hand.
 PACKAGES=(
 	build-essential meson ninja-build pkg-config cmake
 	libnng-dev libmbedtls-dev 'libmsgpack-c-dev|libmsgpack-dev'
 	libuv1-dev libcmocka-dev libyaml-dev libhttp-parser-dev
+	libcurl4-openssl-dev etcd-server etcd-client
 	clang libclang-rt-dev
 	iproute2 nftables iputils-ping openssl
 )

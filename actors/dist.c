@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "dist_impl.h"
+#include "members.h"
 #include "msg.h"
 #include "process.h"
 #include "registry.h"
@@ -451,7 +452,8 @@ dist_main(void *arg)
 				p->close_out = false;
 			}
 			if (p->out == NULL && !p->dialing && close == NULL &&
-			    now >= p->next_dial) {
+			    now >= p->next_dial && !D.fenced &&
+			    (D.members == NULL || p->member)) {
 				dial_locked(p);
 			}
 			up = p->announce_up;
@@ -493,6 +495,117 @@ dist_main(void *arg)
 
 /* ------------------------------------------------------------------ */
 /* Start and stop                                                      */
+
+/* ------------------------------------------------------------------ */
+/* Membership in etcd (members.h): its view decides who is in          */
+
+static void
+m_join(void *arg, const char *name, uint32_t id, const char *url)
+{
+	tri_peer *p;
+
+	(void)arg;
+	pthread_mutex_lock(&D.mtx);
+	if ((p = tri_dist_find_locked(name)) == NULL) {
+		p = tri_dist_add_locked(name, url);
+	} else if (!p->up) {
+		snprintf(p->url, sizeof(p->url), "%s", url);
+	}
+	if (p != NULL) {
+		p->member = true;
+		if (!p->up) {
+			p->next_dial = 0;
+			p->id = id;
+		}
+		tri_dist_kick();
+	}
+	pthread_mutex_unlock(&D.mtx);
+}
+
+static void
+m_leave(void *arg, const char *name, uint32_t id)
+{
+	tri_peer *p;
+
+	(void)arg;
+	pthread_mutex_lock(&D.mtx);
+	if ((p = tri_dist_find_locked(name)) != NULL) {
+		p->member = false;
+		if (p->up && p->id == id) {
+			tri_dist_down_locked(p, "it left the cluster (etcd)");
+		}
+	}
+	pthread_mutex_unlock(&D.mtx);
+}
+
+/* This node lost its lease: it is out until it holds one again.  Every
+ * session ends, so every link and monitor across nodes fires with
+ * noconnection: the children it runs for other nodes' supervisors (that
+ * do not trap exits) end with them, and the other side sees the same
+ * on its own. */
+static void
+m_fenced(void *arg)
+{
+	char why[256] = "";
+
+	(void)arg;
+	(void)tri_members_fenced(D.members, why, sizeof(why));
+	fprintf(stderr,
+	    "troupe: node %s: fenced: its etcd lease is lost%s%s; every "
+	    "session ends until it holds one again\n",
+	    D.name, why[0] != '\0' ? ": " : "", why);
+	pthread_mutex_lock(&D.mtx);
+	D.fenced = true;
+	for (uint32_t i = 0; i < D.npeers; i++) {
+		if (D.peers[i].used) {
+			tri_dist_down_locked(
+			    &D.peers[i], "this node is fenced");
+		}
+	}
+	pthread_mutex_unlock(&D.mtx);
+}
+
+static void
+m_unfenced(void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "troupe: node %s: holds an etcd lease again\n", D.name);
+	pthread_mutex_lock(&D.mtx);
+	D.fenced = false;
+	for (uint32_t i = 0; i < D.npeers; i++) {
+		D.peers[i].next_dial = 0;
+	}
+	tri_dist_kick();
+	pthread_mutex_unlock(&D.mtx);
+}
+
+static int
+members_start(const tr_cluster_opts *o)
+{
+	static const tri_members_cb cb = {
+	    .join = m_join,
+	    .leave = m_leave,
+	    .fenced = m_fenced,
+	    .unfenced = m_unfenced,
+	};
+	char err[256] = "";
+	int rv;
+
+	if ((rv = tri_members_etcd_join(o, tri_rt.node, D.url, &D.members, err,
+	         sizeof(err))) != TR_OK) {
+		fprintf(stderr,
+		    "troupe: node %s: cannot join cluster %s in "
+		    "etcd: %s\n",
+		    D.name, D.cluster, err[0] != '\0' ? err : tr_strerror(rv));
+		D.members = NULL;
+		return rv;
+	}
+	if ((rv = tri_members_watch(D.members, &cb)) != TR_OK) {
+		tri_members_stop(D.members);
+		D.members = NULL;
+	}
+	return rv;
+}
 
 static int
 copy_file(int k, const char *path, const char **out)
@@ -552,12 +665,12 @@ tri_dist_start(const tr_cluster_opts *o)
 		    o->node, o->listen);
 		return TR_EINVAL;
 	}
-	if (o->membership != NULL && strcmp(o->membership, "static") != 0) {
+	if (o->membership != NULL && strcmp(o->membership, "static") != 0 &&
+	    strcmp(o->membership, "etcd") != 0) {
 		fprintf(stderr,
-		    "troupe: node %s: membership %s is not available in "
-		    "this build\n",
+		    "troupe: node %s: membership %s: static or etcd, please\n",
 		    o->node, o->membership);
-		return TR_ENOTSUP;
+		return TR_EINVAL;
 	}
 	pthread_mutex_lock(&D.mtx);
 	memset(&D.o, 0, sizeof(D.o));
@@ -594,6 +707,7 @@ tri_dist_start(const tr_cluster_opts *o)
 		goto fail_listener;
 	}
 	pthread_mutex_lock(&D.mtx);
+	D.fenced = false;
 	for (const char *const *s = o->seeds; s != NULL && *s != NULL; s++) {
 		if (strcmp(*s, D.url) != 0) {
 			(void)tri_dist_add_locked("", *s);
@@ -602,6 +716,15 @@ tri_dist_start(const tr_cluster_opts *o)
 	pthread_mutex_unlock(&D.mtx);
 	if (pthread_create(&D.thread, NULL, dist_main, NULL) != 0) {
 		rv = TR_ERESOURCE;
+		goto fail_listener;
+	}
+	if (o->membership != NULL && strcmp(o->membership, "etcd") == 0 &&
+	    (rv = members_start(o)) != TR_OK) {
+		pthread_mutex_lock(&D.mtx);
+		D.stopping = true;
+		pthread_cond_broadcast(&D.cv);
+		pthread_mutex_unlock(&D.mtx);
+		pthread_join(D.thread, NULL);
 		goto fail_listener;
 	}
 	return TR_OK;
@@ -625,6 +748,11 @@ tri_dist_stop(void)
 {
 	if (!tri_dist_on()) {
 		return;
+	}
+	/* Out of etcd first: the others see this node leave at once. */
+	if (D.members != NULL) {
+		tri_members_stop(D.members);
+		D.members = NULL;
 	}
 	/* What is queued goes out first (the last exit signals of this
 	 * node's actors), for up to FLUSH_MS. */
@@ -797,30 +925,56 @@ tr_node_lookup(const char *name, uint32_t *id)
 	return rv;
 }
 
+static int
+global_check(const char *name)
+{
+	if (name == NULL || name[0] == '\0' || strlen(name) > TR_NAME_MAX) {
+		return TR_EINVAL;
+	}
+	if (!tri_running()) {
+		return TR_ECLOSED;
+	}
+	if (!tri_dist_on() || D.members == NULL) {
+		return TR_ENOTSUP;
+	}
+	return TR_OK;
+}
+
 int
 tr_register_global(const char *name, tr_ref ref)
 {
-	(void)ref;
-	if (name == NULL) {
+	int rv;
+
+	if (tr_ref_is_nil(ref)) {
 		return TR_EINVAL;
 	}
-	return tri_running() ? TR_ENOTSUP : TR_ECLOSED;
+	if ((rv = global_check(name)) != TR_OK) {
+		return rv;
+	}
+	return tri_members_register(D.members, name, ref);
 }
 
 int
 tr_unregister_global(const char *name)
 {
-	if (name == NULL) {
-		return TR_EINVAL;
+	int rv;
+
+	if ((rv = global_check(name)) != TR_OK) {
+		return rv;
 	}
-	return tri_running() ? TR_ENOTSUP : TR_ECLOSED;
+	return tri_members_unregister(D.members, name);
 }
 
 int
 tr_whereis_global(const char *name, tr_ref *out)
 {
-	if (name == NULL || out == NULL) {
+	int rv;
+
+	if (out == NULL) {
 		return TR_EINVAL;
 	}
-	return tri_running() ? TR_ENOTSUP : TR_ECLOSED;
+	if ((rv = global_check(name)) != TR_OK) {
+		return rv;
+	}
+	return tri_members_whereis(D.members, name, out);
 }

@@ -94,6 +94,8 @@ struct tri_peer {
 	uint64_t next_dial, backoff_ms;
 	uint64_t dialed_at; /* when `out` connected */
 	bool announce_up, announce_down;
+	/* With etcd: whether its key is there (only members are dialed). */
+	bool member;
 	uint32_t down_id; /* the id to announce down */
 	char why[256];    /* why the last session ended */
 
@@ -144,6 +146,9 @@ typedef struct tri_dist {
 	pthread_t thread;
 	int dials; /* dial threads running */
 	tr_ref service;
+	/* membership: etcd (NULL: static) */
+	struct tri_members *members;
+	bool fenced; /* lost its lease: no session until it holds one */
 } tri_dist;
 
 extern tri_dist D;

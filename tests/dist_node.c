@@ -9,6 +9,7 @@
  *   dist_node --cluster C --name N --listen URL [--seed URL]...
  *             [--insecure | --ca F --cert F [--key F]]
  *             [--tick MS] [--timeout MS] [--watch NAME]...
+ *             [--membership etcd --etcd URL [--etcd-ttl MS]]
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -93,6 +94,14 @@ main(int argc, char **argv)
 			c.tick_ms = (uint32_t)atoi(v);
 		} else if (strcmp(a, "--timeout") == 0) {
 			c.timeout_ms = (uint32_t)atoi(v);
+		} else if (strcmp(a, "--membership") == 0) {
+			c.membership = v;
+		} else if (strcmp(a, "--etcd") == 0) {
+			static const char *etcd[2];
+			etcd[0] = v;
+			c.etcd = etcd;
+		} else if (strcmp(a, "--etcd-ttl") == 0) {
+			c.etcd_ttl_ms = (uint32_t)atoi(v);
 		} else if (strcmp(a, "--watch") == 0 && nwatch < 64) {
 			watch[nwatch++] = v;
 		} else {

@@ -34,6 +34,7 @@
 
 #include "behaviors.h"
 #include "behaviors_dist.h"
+#include "etcd_server.h"
 #include "frame.h"
 
 extern char **environ;
@@ -104,6 +105,8 @@ read_line(node *n, char *buf, size_t len, int ms)
  * started next presents ("": plain tcp, insecure). */
 static char certs[256];
 static const char *next_cert = "";
+/* The etcd the next node joins through (etcd group), or NULL. */
+static const char *next_etcd;
 /* Where the next node's stderr goes (NULL: ours). */
 static const char *next_err;
 
@@ -155,8 +158,17 @@ node_start(node *n, const char *name, const char *seed)
 		argv[k++] = "--key";
 		argv[k++] = key;
 	}
-	argv[k++] = "--seed";
-	argv[k++] = (char *)seed;
+	if (next_etcd != NULL) {
+		argv[k++] = "--membership";
+		argv[k++] = "etcd";
+		argv[k++] = "--etcd";
+		argv[k++] = (char *)next_etcd;
+		argv[k++] = "--etcd-ttl";
+		argv[k++] = "1000";
+	} else {
+		argv[k++] = "--seed";
+		argv[k++] = (char *)seed;
+	}
 	argv[k++] = "--tick";
 	argv[k++] = "100";
 	argv[k++] = "--timeout";
@@ -472,7 +484,8 @@ test_last_messages_then_exit(void **state)
 	for (;;) {
 		assert_non_null(m = recv_skip_up(10000));
 		if (tr_msg_tag(m) == TR_TAG_EXIT) {
-			assert_int_equal(tr_msg_reason(m, NULL, &why, NULL), TR_OK);
+			assert_int_equal(
+			    tr_msg_reason(m, NULL, &why, NULL), TR_OK);
 			tr_msg_free(m);
 			break;
 		}
@@ -1084,6 +1097,131 @@ test_tls_plain_node_refused(void **state)
 	refused_node("plain", "", "cannot reach");
 }
 
+/* ------------------------------------------------------------------ */
+/* Membership in etcd: a real server on loopback                       */
+
+static etcd_server etcd;
+static node eb;
+
+static int
+setup_etcd(void **state)
+{
+	static tr_cluster_opts co;
+	static const char *endpoints[2];
+	tr_options o;
+
+	(void)state;
+	memset(&etcd, 0, sizeof(etcd));
+	if (etcd_start(&etcd) != 0) {
+		return -1;
+	}
+	endpoints[0] = etcd.url;
+	snprintf(url_a, sizeof(url_a), "tcp://127.0.0.1:%d", free_port());
+	memset(&co, 0, sizeof(co));
+	co.cluster = "test";
+	co.node = "a";
+	co.listen = url_a;
+	co.insecure = true;
+	co.tick_ms = 100;
+	co.timeout_ms = 600;
+	co.membership = "etcd";
+	co.etcd = endpoints;
+	co.etcd_ttl_ms = 1000;
+	memset(&o, 0, sizeof(o));
+	o.cluster = &co;
+	if (tr_init(&o) != TR_OK) {
+		etcd_destroy(&etcd);
+		return -1;
+	}
+	test_behaviors_register();
+	(void)tr_node_monitor("b", true);
+	memset(&eb, 0, sizeof(eb));
+	next_cert = "";
+	next_etcd = etcd.url;
+	return 0;
+}
+
+static int
+teardown_etcd(void **state)
+{
+	int rv;
+
+	(void)state;
+	node_stop(&eb, false);
+	next_etcd = NULL;
+	rv = tr_shutdown();
+	etcd_destroy(&etcd);
+	return rv == TR_OK ? 0 : -1;
+}
+
+/* No seeds: node b is found through etcd, and its session comes up. */
+static void
+test_etcd_members_meet(void **state)
+{
+	tr_ref e;
+	tr_msg *rep;
+
+	(void)state;
+	node_start(&eb, "b", "unused");
+	(void)wait_node("b", true, 10000);
+	e = spawn_on("b", "dist.echo", 0);
+	assert_int_equal(tr_callf(e, 1, 5000, &rep, ""), TR_OK);
+	tr_msg_free(rep);
+	assert_int_equal(tr_stop(e, TR_REASON_SHUTDOWN), TR_OK);
+}
+
+static void
+test_etcd_global_names(void **state)
+{
+	tr_ref r;
+
+	(void)state;
+	assert_int_equal(tr_register_global("the-one", tr_self()), TR_OK);
+	assert_int_equal(tr_whereis_global("the-one", &r), TR_OK);
+	assert_true(tr_ref_equal(r, tr_self()));
+	assert_int_equal(
+	    tr_register_global("the-one", (tr_ref){1, 2, 3, 4}), TR_EEXIST);
+	assert_int_equal(tr_unregister_global("the-one"), TR_OK);
+	assert_int_equal(tr_whereis_global("the-one", &r), TR_ENOENT);
+	assert_int_equal(tr_unregister_global("the-one"), TR_ENOENT);
+	assert_int_equal(tr_register_global(NULL, tr_self()), TR_EINVAL);
+	assert_int_equal(tr_register_global("x", TR_REF_NIL), TR_EINVAL);
+}
+
+/* etcd stops answering: each node loses its lease and fences itself
+ * (every session ends), and comes back once etcd does. */
+static void
+test_etcd_fencing(void **state)
+{
+	tr_ref r;
+	uint64_t t;
+
+	(void)state;
+	assert_int_equal(tr_register_global("fenced-away", tr_self()), TR_OK);
+	etcd_pause(&etcd);
+	t = wait_node("b", false, 10000);
+	print_message(
+	    "etcd stopped: node b down after %llu ms\n", (unsigned long long)t);
+	etcd_resume(&etcd);
+	t = wait_node("b", true, 20000);
+	print_message("etcd back: node b up again after %llu ms\n",
+	    (unsigned long long)t);
+	/* The names it held went with its lease. */
+	assert_int_equal(tr_whereis_global("fenced-away", &r), TR_ENOENT);
+}
+
+/* A node that stops leaves etcd at once: known down, not redialed. */
+static void
+test_etcd_leave(void **state)
+{
+	uint32_t id;
+
+	(void)state;
+	node_stop(&eb, false);
+	(void)wait_node("b", false, 5000);
+	assert_int_not_equal(tr_node_lookup("b", &id), TR_OK);
+}
+
 int
 main(void)
 {
@@ -1115,5 +1253,15 @@ main(void)
 
 	failed += cmocka_run_group_tests_name(
 	    "tls", tls_tests, setup_tls, teardown_tls);
+	{
+		const struct CMUnitTest etcd_tests[] = {
+		    cmocka_unit_test(test_etcd_members_meet),
+		    cmocka_unit_test(test_etcd_global_names),
+		    cmocka_unit_test(test_etcd_fencing),
+		    cmocka_unit_test(test_etcd_leave),
+		};
+		failed += cmocka_run_group_tests_name(
+		    "etcd", etcd_tests, setup_etcd, teardown_etcd);
+	}
 	return failed;
 }

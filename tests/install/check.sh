@@ -108,9 +108,9 @@ LD_LIBRARY_PATH=$libdir run_tour "$tmp/tour"
 # from its archive where one is installed (as meson's `static: true`
 # does): libtroupe.a, libnng.a and what nng needs (mbedtls) must all
 # come from Libs.private / Requires.private.  The C library's own parts
-# stay shared.  Under ThreadSanitizer libuv stays shared too: the
-# suppression that covers its raw close() names libuv.so.1
-# (tests/tsan.supp).
+# stay shared, and so does libcurl (below).  Under ThreadSanitizer
+# libuv stays shared too: the suppression that covers its raw close()
+# names libuv.so.1 (tests/tsan.supp).
 dirs=()
 for word in $slibs; do
 	case $word in -L*) dirs+=("${word#-L}") ;; esac
@@ -120,6 +120,10 @@ archived=()
 for word in $slibs; do
 	case $word in
 	-lc | -lm | -lpthread | -ldl | -lrt | -lutil | -lresolv) ;;
+	# libcurl stays shared: its archive needs libraries whose own
+	# archives Debian's libcurl4-openssl-dev does not bring (troupe.pc
+	# names -lcurl alone; meson.build says why).
+	-lcurl) ;;
 	-luv) [[ $sanitize == *thread* ]] && { static+=("$word"); continue; } ;;&
 	-l*)
 		name=${word#-l}
