@@ -642,6 +642,7 @@ deliver_user(tri_peer *p, const tri_frame *f)
 	int rv;
 
 	if ((rv = tri_target_get(f->dest, &t)) == TR_OK) {
+		t.direct = true;
 		rv = tri_target_send(&t, f, TR_NOWAIT);
 		if (rv == TR_OK && f->kind == TRI_K_CALL) {
 			watch_call(p, &t, f);
@@ -734,6 +735,7 @@ deliver(tri_peer *p, const tri_frame *f)
 		}
 		return;
 	}
+	t.direct = true;
 	if (tri_target_deliver(&t, f) != TR_OK &&
 	    (f->kind == TRI_K_MON || f->kind == TRI_K_LINK)) {
 		answer_noproc(p, f);

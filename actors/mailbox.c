@@ -73,29 +73,19 @@ arrival_drop(tri_buf *b)
 	tri_buf_free(b);
 }
 
-static void
-inbox_cb(void *arg, tri_buf *b)
+/* Queues arrival b for c's owner and wakes it.  TR_ENOPROC (b not
+ * taken) if closed is set and the mailbox is closed. */
+static int
+arrive(tri_ctx *c, tri_buf *b, bool closed)
 {
-	tri_ctx *c = arg;
 	tri_mbio *mb = c->mb.io;
 	bool was_empty;
-	tri_frame f;
 
-	/* A process that exits said goodbye after its last frames on this
-	 * connection: messages arrive one callback at a time, in order, so
-	 * everything it sent before is in our arrival list now. */
-	if (is_goodbye(b, &f)) {
-		if (f.sender.node == tri_rt.node) {
-			tri_bye_ack(f.sender.proc, f.corr);
-		}
-		tri_buf_free(b);
-		return;
-	}
-	if (c->gate != NULL) {
-		c->gate(b);
-		return;
-	}
 	pthread_mutex_lock(&mb->mtx);
+	if (closed && mb->closed) {
+		pthread_mutex_unlock(&mb->mtx);
+		return TR_ENOPROC;
+	}
 	if (mb->narr == mb->carr) {
 		size_t ncap = mb->carr ? mb->carr * 2 : 64;
 		tri_buf **na = tri_realloc(mb->arr, ncap * sizeof(*na));
@@ -107,7 +97,7 @@ inbox_cb(void *arg, tri_buf *b)
 			pthread_mutex_unlock(&mb->mtx);
 			arrival_drop(b);
 			tri_port_resume(mb->port);
-			return;
+			return TR_OK;
 		}
 		mb->arr = na;
 		mb->carr = ncap;
@@ -131,6 +121,48 @@ inbox_cb(void *arg, tri_buf *b)
 		}
 	}
 	pthread_mutex_unlock(&mb->mtx);
+	return TR_OK;
+}
+
+static void
+inbox_cb(void *arg, tri_buf *b)
+{
+	tri_ctx *c = arg;
+	tri_frame f;
+
+	/* A process that exits said goodbye after its last frames on this
+	 * connection: messages arrive one callback at a time, in order, so
+	 * everything it sent before is in our arrival list now. */
+	if (is_goodbye(b, &f)) {
+		if (f.sender.node == tri_rt.node) {
+			tri_bye_ack(f.sender.proc, f.corr);
+		}
+		tri_buf_free(b);
+		return;
+	}
+	if (c->gate != NULL) {
+		c->gate(b);
+		return;
+	}
+	(void)arrive(c, b, false);
+}
+
+int
+tri_mailbox_arrive(tri_ctx *c, const tri_frame *f)
+{
+	tri_buf *b;
+	int rv;
+
+	if (c->mb.io == NULL || c->gate != NULL) {
+		return TR_ENOPROC;
+	}
+	if ((rv = tri_buf_of_frame(f, &b)) != TR_OK) {
+		return rv;
+	}
+	if ((rv = arrive(c, b, true)) != TR_OK) {
+		tri_buf_free(b);
+	}
+	return rv;
 }
 
 void

@@ -50,6 +50,12 @@ int tri_mailbox_open(tri_ctx *c);
 void tri_mailbox_seal(tri_ctx *c);
 /* Closes the sockets. */
 void tri_mailbox_close(tri_ctx *c);
+/* Queues frame f (copied) for c's owner directly, as if it had come
+ * through c's inbox, from any thread: for frames that have already
+ * crossed a thread hop of their own (from other nodes, dist_wire.c).
+ * TR_ENOPROC if the mailbox is closed, TR_ENOMEM.  Not for scheduled
+ * actors. */
+int tri_mailbox_arrive(tri_ctx *c, const tri_frame *f);
 /* Gives back n slots taken by messages the owner took. */
 void tri_mailbox_release(tri_ctx *c, uint32_t n);
 /* Owner: decodes what arrived into the context's queues.  Returns the

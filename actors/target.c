@@ -32,6 +32,7 @@
 #include "buffer.h"
 #include "ctx.h"
 #include "dist.h"
+#include "mailbox.h"
 #include "msg.h"
 #include "registry.h"
 #include "runtime.h"
@@ -562,7 +563,9 @@ tri_target_deliver(tri_target *t, const tri_frame *f)
 		return rv;
 	}
 	if (t->local != NULL) {
-		rv = tri_deliver(t->local, f);
+		rv = t->direct && t->local->kind != TRI_CTX_SCHED ?
+		    tri_mailbox_arrive(t->local, f) :
+		    tri_deliver(t->local, f);
 	} else if (t->remote_home != 0) {
 		rv = deliver_remote_sched(t, f);
 	} else {

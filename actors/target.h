@@ -32,6 +32,8 @@ typedef struct tri_target {
 	struct tri_peer *node; /* another node: its session (dist.h) */
 	uint64_t node_session;
 	bool via_gate; /* another node, from a member: the root's gateway */
+	bool direct;   /* local: queue straight into its mailbox (frames
+	                  from other nodes: tri_mailbox_arrive) */
 } tri_target;
 
 /* TR_OK; TR_ENOPROC if ref names no live actor; TR_ERESOURCE or

@@ -85,6 +85,23 @@ tri_buf_data(tri_buf *b)
 	return nng_msg_body((nng_msg *)b);
 }
 
+int
+tri_buf_of_frame(const tri_frame *f, tri_buf **out)
+{
+	nng_msg *m;
+
+	if (nng_msg_alloc(&m, TRI_FRAME_HDR + (size_t)f->body_len) != 0) {
+		return TR_ENOMEM;
+	}
+	tri_frame_put_header(f, nng_msg_body(m));
+	if (f->body_len > 0) {
+		memcpy((uint8_t *)nng_msg_body(m) + TRI_FRAME_HDR, f->body,
+		    f->body_len);
+	}
+	*out = (tri_buf *)m;
+	return TR_OK;
+}
+
 size_t
 tri_buf_len(tri_buf *b)
 {

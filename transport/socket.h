@@ -26,6 +26,9 @@
 typedef struct tri_buf tri_buf;
 
 const uint8_t *tri_buf_data(tri_buf *b);
+/* A received message made here, holding f's encoding (f copied):
+ * TR_OK or TR_ENOMEM. */
+int tri_buf_of_frame(const tri_frame *f, tri_buf **out);
 size_t tri_buf_len(tri_buf *b);
 void tri_buf_free(tri_buf *b);
 
