@@ -581,17 +581,52 @@ test_node_killed(void **state)
 	uint64_t t0;
 	uint32_t old_id = c.id;
 
+	tr_ref sink, flood;
+	tr_mon flood_mon;
+	tr_spec fs;
+	bool flood_ended = false;
+
 	(void)state;
 	e = spawn_on("c", "dist.echo", 0);
 	f = spawn_on("c", "dist.echo", 0);
 	assert_int_equal(tr_monitor(e, &mon), TR_OK);
 	assert_int_equal(tr_link(f), TR_OK);
+	/* Under load: a thread actor of ours floods an actor on c, and is
+	 * in the middle of it when c dies: its send fails (ENOCONN), it
+	 * ends -- no hang. */
+	sink = spawn_on("c", "dist.count", 0);
+	memset(&fs, 0, sizeof(fs));
+	fs.behavior = "dist.burst";
+	fs.placement = TR_PLACE_THREAD;
+	assert_int_equal(tr_spawn(&fs, &flood, NULL), TR_OK);
+	assert_int_equal(tr_monitor(flood, &flood_mon), TR_OK);
+	assert_int_equal(tr_sendf(flood, TD_SEQ, "ri", sink, 100000000), TR_OK);
+	{
+		/* The flood is on its way once the sink has counted some. */
+		tr_msg *rep;
+		int64_t count = 0, disorder;
+		do {
+			assert_int_equal(
+			    tr_callf(sink, TD_COUNT, 5000, &rep, ""), TR_OK);
+			assert_int_equal(
+			    tr_msg_unpackf(rep, "qq", &count, &disorder),
+			    TR_OK);
+			tr_msg_free(rep);
+		} while (count < 1000);
+	}
 	t0 = now_ms();
 	kill(c.pid, SIGKILL);
-	while (got_down + got_exit < 2) {
+	while (got_down + got_exit < 2 || !flood_ended) {
 		m = recv_skip_up(3000);
 		assert_non_null(m);
-		if (tr_msg_tag(m) == TR_TAG_DOWN ||
+		if (tr_msg_tag(m) == TR_TAG_DOWN &&
+		    tr_msg_reason(m, &who, &why, NULL) == TR_OK &&
+		    tr_ref_equal(who, flood)) {
+			/* It saw its send fail, and ended (error 8). */
+			assert_int_equal(why.kind, TR_EXIT_ERROR);
+			assert_int_equal(why.code, 8);
+			flood_ended = true;
+		} else if (tr_msg_tag(m) == TR_TAG_DOWN ||
 		    tr_msg_tag(m) == TR_TAG_EXIT) {
 			assert_int_equal(
 			    tr_msg_reason(m, &who, &why, NULL), TR_OK);
