@@ -35,7 +35,14 @@ tri_ctx_new(const tri_behavior *b, uint32_t capacity)
 int
 tri_main_ctx_new(tri_ctx **out)
 {
-	tri_ctx *c = tri_ctx_new(NULL, tri_rt.capacity);
+	return tri_plain_ctx_new(tri_rt.capacity, NULL, out);
+}
+
+int
+tri_plain_ctx_new(
+    uint32_t capacity, void (*gate)(struct tri_buf *b), tri_ctx **out)
+{
+	tri_ctx *c = tri_ctx_new(NULL, capacity);
 	int rv;
 
 	if (c == NULL) {
@@ -43,6 +50,7 @@ tri_main_ctx_new(tri_ctx **out)
 	}
 	c->kind = TRI_CTX_MAIN;
 	c->trap_exits = true;
+	c->gate = gate;
 	if ((rv = tri_registry_add(c)) != TR_OK) {
 		tri_ctx_rele(c);
 		return rv;

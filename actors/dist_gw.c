@@ -15,6 +15,7 @@
  */
 #include <string.h>
 
+#include "actor.h"
 #include "alloc.h"
 #include "ctx.h"
 #include "dist_impl.h"
@@ -127,22 +128,10 @@ tri_dist_gate_release(void)
 int
 tri_dist_gate_start(void)
 {
-	tri_ctx *c = tri_ctx_new(NULL, GATE_CAPACITY);
+	tri_ctx *c;
 	int rv;
 
-	if (c == NULL) {
-		return TR_ENOMEM;
-	}
-	c->kind = TRI_CTX_MAIN; /* no actor: never stopped, never waited for */
-	c->trap_exits = true;
-	c->gate = gate_recv;
-	if ((rv = tri_registry_add(c)) != TR_OK) {
-		tri_ctx_rele(c);
-		return rv;
-	}
-	if ((rv = tri_mailbox_open(c)) != TR_OK) {
-		tri_registry_remove(c);
-		tri_ctx_rele(c);
+	if ((rv = tri_plain_ctx_new(GATE_CAPACITY, gate_recv, &c)) != TR_OK) {
 		return rv;
 	}
 	gate = c;

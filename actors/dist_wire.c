@@ -587,9 +587,10 @@ held_for_locked(tri_peer *p, tr_ref dest)
 	return false;
 }
 
-/* Keeps a copy of f until its mailbox has room. */
-static void
-hold(tri_peer *p, const tri_frame *f)
+/* Appends a copy of f to a list of waiting frames; false if out of
+ * memory. */
+static bool
+wait_push(tri_peer *p, tri_held **head, tri_held **tail, const tri_frame *f)
 {
 	tri_held *h = tri_calloc(1, sizeof(*h));
 	size_t cap = 0;
@@ -597,18 +598,27 @@ hold(tri_peer *p, const tri_frame *f)
 	if (h == NULL ||
 	    tri_frame_encode(f, TR_MSG_MAX, &h->data, &h->len, &cap) != TR_OK) {
 		tri_free(h);
-		tri_count_dead(1);
-		return;
+		return false;
 	}
 	h->dest = f->dest;
 	pthread_mutex_lock(&p->mtx);
-	if (p->held_tail != NULL) {
-		p->held_tail->next = h;
+	if (*tail != NULL) {
+		(*tail)->next = h;
 	} else {
-		p->held_head = h;
+		*head = h;
 	}
-	p->held_tail = h;
+	*tail = h;
 	pthread_mutex_unlock(&p->mtx);
+	return true;
+}
+
+/* Keeps a copy of f until its mailbox has room. */
+static void
+hold(tri_peer *p, const tri_frame *f)
+{
+	if (!wait_push(p, &p->held_head, &p->held_tail, f)) {
+		tri_count_dead(1);
+	}
 }
 
 /* A call from another node is in its callee's mailbox: the callee is
@@ -743,98 +753,29 @@ deliver(tri_peer *p, const tri_frame *f)
 	tri_target_put(&t);
 }
 
+/* Dests still full that one pass over a waiting list skips. */
 #define BLOCKED_MAX 64
 
-void
-tri_wire_retry_held(tri_peer *p)
-{
-	tr_ref blocked[BLOCKED_MAX];
-	size_t nblocked = 0;
-	tri_held *h, *prev = NULL;
-
-	/* Only this thread takes out of the list; arrivals append.  A dest
-	 * still full keeps its later frames waiting, in order; the others
-	 * go. */
-	pthread_mutex_lock(&p->mtx);
-	h = p->held_head;
-	pthread_mutex_unlock(&p->mtx);
-	while (h != NULL) {
-		tri_frame f;
-		size_t off = 0, i;
-		bool skip = false;
-		tri_held *next;
-
-		for (i = 0; i < nblocked && !skip; i++) {
-			skip = tr_ref_equal(blocked[i], h->dest);
-		}
-		if (!skip &&
-		    tri_frame_decode(h->data, h->len, &off, TR_MSG_MAX, &f) ==
-		        TR_OK &&
-		    deliver_user(p, &f) != TR_OK) {
-			skip = true;
-			if (nblocked == BLOCKED_MAX) {
-				return; /* enough for one pass */
-			}
-			blocked[nblocked++] = h->dest;
-		}
-		pthread_mutex_lock(&p->mtx);
-		next = h->next;
-		if (!skip) {
-			if (prev == NULL) {
-				p->held_head = next;
-			} else {
-				prev->next = next;
-			}
-			if (p->held_tail == h) {
-				p->held_tail = prev;
-			}
-		} else {
-			prev = h;
-		}
-		pthread_mutex_unlock(&p->mtx);
-		if (!skip) {
-			tri_free(h->data);
-			tri_free(h);
-		}
-		h = next;
-	}
-}
-
-void
-tri_wire_park(tri_peer *p, const tri_frame *f)
-{
-	tri_held *h = tri_calloc(1, sizeof(*h));
-	size_t cap = 0;
-
-	if (h == NULL ||
-	    tri_frame_encode(f, TR_MSG_MAX, &h->data, &h->len, &cap) != TR_OK) {
-		tri_free(h);
-		tri_count_dead(1);
-		tri_dist_gate_release();
-		return;
-	}
-	h->dest = f->dest;
-	pthread_mutex_lock(&p->mtx);
-	if (p->parked_tail != NULL) {
-		p->parked_tail->next = h;
-	} else {
-		p->parked_head = h;
-	}
-	p->parked_tail = h;
-	pthread_mutex_unlock(&p->mtx);
-}
-
-void
-tri_wire_retry_parked(tri_peer *p)
+/*
+ * One pass over a list of waiting frames (p->held_*, p->parked_*):
+ * try_one(p, session, f) for each, in order -- TR_OK: it went, take it
+ * out (and call gone, if any); TR_EFULL: it waits, and so do the later
+ * ones for the same dest; anything else: the pass ends.  Only the dist
+ * thread takes out of these lists (arrivals append); a session that
+ * ends meanwhile takes the whole list (tri_wire_reset): the pass stops
+ * then, without touching what it had.
+ */
+static void
+retry_waiting(tri_peer *p, tri_held **head, tri_held **tail,
+    int (*try_one)(tri_peer *, uint64_t, const tri_frame *), void (*gone)(void))
 {
 	tr_ref blocked[BLOCKED_MAX];
 	size_t nblocked = 0;
 	tri_held *h, *prev = NULL;
 	uint64_t session;
 
-	/* As tri_wire_retry_held: only the dist thread takes out. */
 	pthread_mutex_lock(&p->mtx);
-	h = p->parked_head;
+	h = *head;
 	session = p->wsession;
 	pthread_mutex_unlock(&p->mtx);
 	while (h != NULL) {
@@ -842,26 +783,20 @@ tri_wire_retry_parked(tri_peer *p)
 		size_t off = 0, i;
 		bool skip = false;
 		tri_held *next;
+		int rv = TR_OK;
 
 		for (i = 0; i < nblocked && !skip; i++) {
 			skip = tr_ref_equal(blocked[i], h->dest);
 		}
 		if (!skip &&
 		    tri_frame_decode(h->data, h->len, &off, TR_MSG_MAX, &f) ==
-		        TR_OK) {
-			int rv = tri_dist_credit_take(p, session, f.dest,
-			    tri_dist_cost(f.body_len), TR_NOWAIT);
-			if (rv == TR_EFULL) {
-				skip = true;
-				if (nblocked == BLOCKED_MAX) {
-					return;
-				}
-				blocked[nblocked++] = h->dest;
-			} else if (rv != TR_OK) {
-				return; /* its session ended: reset drops all */
-			} else if (tri_dist_send(p, session, &f) != TR_OK) {
-				tri_count_dead(1);
+		        TR_OK &&
+		    (rv = try_one(p, session, &f)) != TR_OK) {
+			if (rv != TR_EFULL || nblocked == BLOCKED_MAX) {
+				return; /* enough for one pass */
 			}
+			skip = true;
+			blocked[nblocked++] = h->dest;
 		}
 		pthread_mutex_lock(&p->mtx);
 		if (p->wsession != session) {
@@ -871,24 +806,69 @@ tri_wire_retry_parked(tri_peer *p)
 		next = h->next;
 		if (!skip) {
 			if (prev == NULL) {
-				p->parked_head = next;
+				*head = next;
 			} else {
 				prev->next = next;
 			}
-			if (p->parked_tail == h) {
-				p->parked_tail = prev;
+			if (*tail == h) {
+				*tail = prev;
 			}
 		} else {
 			prev = h;
 		}
 		pthread_mutex_unlock(&p->mtx);
 		if (!skip) {
-			tri_dist_gate_release();
+			if (gone != NULL) {
+				gone();
+			}
 			tri_free(h->data);
 			tri_free(h);
 		}
 		h = next;
 	}
+}
+
+/* A held arrival: into its mailbox if there is room now. */
+static int
+try_deliver(tri_peer *p, uint64_t session, const tri_frame *f)
+{
+	(void)session;
+	return deliver_user(p, f) == TR_OK ? TR_OK : TR_EFULL;
+}
+
+void
+tri_wire_retry_held(tri_peer *p)
+{
+	retry_waiting(p, &p->held_head, &p->held_tail, try_deliver, NULL);
+}
+
+void
+tri_wire_park(tri_peer *p, const tri_frame *f)
+{
+	if (!wait_push(p, &p->parked_head, &p->parked_tail, f)) {
+		tri_count_dead(1);
+		tri_dist_gate_release();
+	}
+}
+
+/* A member's parked message: on its way if a credit came. */
+static int
+try_send(tri_peer *p, uint64_t session, const tri_frame *f)
+{
+	int rv = tri_dist_credit_take(
+	    p, session, f->dest, tri_dist_cost(f->body_len), TR_NOWAIT);
+
+	if (rv == TR_OK && tri_dist_send(p, session, f) != TR_OK) {
+		tri_count_dead(1);
+	}
+	return rv;
+}
+
+void
+tri_wire_retry_parked(tri_peer *p)
+{
+	retry_waiting(p, &p->parked_head, &p->parked_tail, try_send,
+	    tri_dist_gate_release);
 }
 
 /* A piece of a big frame: the whole frame, once its last piece came. */
