@@ -560,9 +560,12 @@ typedef struct tr_spec {
 	/* The node to start it on, by name (tr_cluster_opts.node there);
 	 * NULL or this node's own name: here.  On another node the spec is
 	 * sent there and run by that node's own placements: behavior,
-	 * program and name are looked up there; init_arg crosses as bytes.
+	 * program and name are looked up there; init_arg crosses as bytes;
+	 * argv, env and cwd do not (TR_EINVAL).  link is made once the
+	 * actor started (one that ended meanwhile answers it with noproc).
 	 * Errors besides tr_spawn()'s: TR_ENOCONN (node unknown or not
-	 * connected), TR_ENOTSUP (this node is in no cluster). */
+	 * connected), TR_ENOTSUP (this node is in no cluster), TR_ESTATE
+	 * (not from a context). */
 	const char *node;
 	/* fork and exec: how long the new process may take to answer that
 	 * its actor started; 0 = 5000 ms.  Past it, it is killed and

@@ -869,6 +869,30 @@ test_handshakes_refused(void **state)
 	assert_int_equal(n, 2);
 }
 
+/* A second node named b while b lives: the older incarnation keeps the
+ * name, the newcomer gets no session. */
+static void
+test_duplicate_name_refused(void **state)
+{
+	node twin;
+	uint32_t id;
+	uint64_t until;
+
+	(void)state;
+	memset(&twin, 0, sizeof(twin));
+	node_start(&twin, "b", url_a);
+	assert_int_not_equal(twin.id, b.id);
+	until = now_ms() + 1500;
+	while (now_ms() < until) {
+		assert_int_equal(tr_node_lookup("b", &id), TR_OK);
+		assert_int_equal(id, b.id);
+		tr_sleep(50); /* a poll with a deadline: it must stay so */
+	}
+	node_stop(&twin, false);
+	assert_int_equal(tr_node_lookup("b", &id), TR_OK);
+	assert_int_equal(id, b.id);
+}
+
 static void
 test_nodes_listed(void **state)
 {
@@ -1272,6 +1296,7 @@ main(void)
 	    cmocka_unit_test(test_big_message),
 	    cmocka_unit_test(test_members_reach_other_nodes),
 	    cmocka_unit_test(test_handshakes_refused),
+	    cmocka_unit_test(test_duplicate_name_refused),
 	    cmocka_unit_test(test_node_killed),
 	    cmocka_unit_test(test_supervised_remote_child),
 	};
