@@ -5,14 +5,16 @@
 # foreground; n1's table is printed and checked, then everything is
 # removed.  Root only: exits 77 with the reason where namespaces cannot
 # be made.
-# usage: run_netns.sh DISTRIBUTED_EXE EXAMPLE_DIR NETNS_SH [--n N]
+# usage: run_netns.sh TROUPE PLUGIN EXAMPLE_DIR NETNS_SH [--n N]
 set -u
-exe=${1:?usage: run_netns.sh DISTRIBUTED_EXE EXAMPLE_DIR NETNS_SH [--n N]}
-dir=${2:?}
-netns=${3:?}
+troupe=${1:?usage: run_netns.sh TROUPE PLUGIN EXAMPLE_DIR NETNS_SH [--n N]}
+plugin=${2:?}
+dir=${3:?}
+netns=${4:?}
 n=
-[ "${4:-}" = --n ] && n=${5:?}
-exe=$(realpath "$exe")
+[ "${5:-}" = --n ] && n=${6:?}
+troupe=$(realpath "$troupe")
+plugin=$(realpath "$plugin")
 dir=$(realpath "$dir")
 netns=$(realpath "$netns")
 P="trx$$-"
@@ -32,6 +34,8 @@ trap 'exit 1' INT TERM HUP
 "$netns" up 3 "$P" >/dev/null || { echo "run_netns: netns.sh up failed" >&2; exit 1; }
 cp "$dir"/n1.yaml "$dir"/n2.yaml "$dir"/n3.yaml "$work"/
 sh "$dir/mkcerts.sh" -q "$work/certs" n1 n2 n3 || exit 1
+# The copies name the plugin of this build.
+sed -i "s|^plugins: .*|plugins: [$plugin]|" "$work"/n[123].yaml
 if [ -n "$n" ]; then
 	sed -i "s/^        n: [0-9]*$/        n: $n/" "$work/n1.yaml"
 fi
@@ -39,12 +43,12 @@ cd "$work"
 # Each node its own run directory: the namespaces share the filesystem.
 for k in 2 3; do
 	mkdir -m 700 "$work/run$k"
-	TROUPE_RUNDIR="$work/run$k" "$netns" exec "$k" "$exe" "n$k.yaml" \
+	TROUPE_RUNDIR="$work/run$k" "$netns" exec "$k" "$troupe" run "n$k.yaml" \
 		>"$work/out$k" 2>&1 &
 	pids+=($!)
 done
 mkdir -m 700 "$work/run1"
-TROUPE_RUNDIR="$work/run1" timeout 100 "$netns" exec 1 "$exe" n1.yaml \
+TROUPE_RUNDIR="$work/run1" timeout 100 "$netns" exec 1 "$troupe" run n1.yaml \
 	>"$work/out1" 2>&1
 rc=$?
 cat "$work/out1"

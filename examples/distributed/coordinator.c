@@ -1,19 +1,11 @@
 /*
- * distributed -- the compute pool spread over three nodes: a prime count
- * cut into chunks and handed out to workers on one, two, then three
- * nodes, with the time each takes and which node counted how much.
- *
- *   distributed n1.yaml      (on host n1; n2.yaml on n2, n3.yaml on n3)
- *
- * Each node runs this program with its own tree file (README.md).  n2
- * and n3 only join the cluster and offer the worker behavior; n1's tree
- * has the coordinator, a thread actor that waits for the other nodes,
- * starts its workers on each node with tr_spawn (spec.node, placement
- * fork: one process per worker, on the node named), runs the job, prints
- * a table and ends -- the tree's significant child, so n1 then stops.
- * The workers are examples/common's prime-job workers, unchanged: the
- * code that sends to an actor, or that an actor runs, does not change
- * with the node it runs on.
+ * coordinator.c -- the distributed example's coordinator: a thread
+ * actor that waits for the other nodes, starts prime-job workers on one,
+ * two, then three nodes with tr_spawn (spec.node, placement fork: one
+ * process per worker, on the node named), runs the job, prints a table
+ * and ends (README.md).  The workers are examples/common's, unchanged:
+ * the code that sends to an actor, or that an actor runs, does not
+ * change with the node it runs on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +14,8 @@
 #include <troupe.h>
 
 #include "prime_job.h"
+
+void distributed_register(void);
 
 #define MAX_NODES 8
 #define MAX_PER_NODE 32
@@ -32,7 +26,9 @@ typedef struct coord {
 	uint64_t per_node, n, wait_ms;
 } coord;
 
-enum { GO = 100 };
+enum {
+	GO = 100
+};
 
 static bool
 map_u64(const msgpack_object *v, uint64_t *out)
@@ -66,10 +62,12 @@ coord_init(void *state, tr_msg *arg)
 		if (k->type != MSGPACK_OBJECT_STR) {
 			return TR_EINVAL;
 		}
-		if (k->via.str.size == 5 && memcmp(k->via.str.ptr, "nodes", 5) == 0 &&
+		if (k->via.str.size == 5 &&
+		    memcmp(k->via.str.ptr, "nodes", 5) == 0 &&
 		    v->type == MSGPACK_OBJECT_ARRAY) {
 			for (uint32_t j = 0;
-			     j < v->via.array.size && c->nnodes < MAX_NODES; j++) {
+			     j < v->via.array.size && c->nnodes < MAX_NODES;
+			     j++) {
 				const msgpack_object *s = &v->via.array.ptr[j];
 				if (s->type != MSGPACK_OBJECT_STR ||
 				    s->via.str.size > TR_NAME_MAX) {
@@ -176,8 +174,9 @@ coord_handle(void *state, tr_msg *msg)
 	}
 	(void)tr_trap_exits(true, &trap);
 	if (!wait_nodes(c)) {
-		fprintf(stderr, "coordinator: not every node came up within "
-		                "%llu ms\n",
+		fprintf(stderr,
+		    "coordinator: not every node came up within "
+		    "%llu ms\n",
 		    (unsigned long long)c->wait_ms);
 		return 3;
 	}
@@ -230,8 +229,8 @@ coord_handle(void *state, tr_msg *msg)
 	return TR_OK;
 }
 
-int
-main(int argc, char **argv)
+void
+distributed_register(void)
 {
 	static const tr_behavior coordinator = {
 	    .name = "distributed.coordinator",
@@ -240,12 +239,7 @@ main(int argc, char **argv)
 	    .handle = coord_handle,
 	};
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: distributed TREE.yaml\n");
-		return 2;
-	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	tr_behavior_register(&coordinator);
-	pj_register();
-	return tr_tree_main(argv[1]);
+	(void)tr_behavior_register(&coordinator);
+	(void)pj_register();
 }
