@@ -357,7 +357,9 @@ tri_wire_reset(tri_peer *p, uint64_t session)
 	while (p->held_head != NULL) {
 		tri_held *h = p->held_head;
 		p->held_head = h->next;
-		dead++;
+		/* User messages are dead letters; signals are simply lost
+		 * with the session (their links and monitors fire). */
+		dead += h->data[1] == TRI_K_USER || h->data[1] == TRI_K_CALL;
 		tri_free(h->data);
 		tri_free(h);
 	}
@@ -695,50 +697,14 @@ answer_noproc(tri_peer *p, const tri_frame *f)
 	(void)tri_wire_queue(p, &g, false);
 }
 
+/* A signal for an actor of this node: a reply, exit, down, link,
+ * unlink, monitor or demonitor (no capacity).  Requests about an actor
+ * that is not there are answered noproc. */
 static void
-deliver(tri_peer *p, const tri_frame *f)
+deliver_signal(tri_peer *p, const tri_frame *f)
 {
 	tri_target t;
-	tr_reason why;
-	uint64_t mon;
 
-	if (f->dest.node != tri_rt.node || (f->flags & TRI_F_BUFS) != 0) {
-		TRI_STAT(malformed);
-		return;
-	}
-	switch (f->kind) {
-	case TRI_K_USER:
-	case TRI_K_CALL: {
-		bool behind;
-		pthread_mutex_lock(&p->mtx);
-		behind = held_for_locked(p, f->dest);
-		pthread_mutex_unlock(&p->mtx);
-		/* Behind others waiting for room: after them, in order. */
-		if (behind || deliver_user(p, f) != TR_OK) {
-			hold(p, f);
-		}
-		return;
-	}
-	case TRI_K_STOP:
-		if (tri_reason_parse(f->body, f->body_len, &why, &mon) ==
-		        TR_OK &&
-		    why.kind == TR_EXIT_KILL) {
-			(void)tr_kill(f->dest);
-			return;
-		}
-		break;
-	case TRI_K_REPLY:
-	case TRI_K_EXIT:
-	case TRI_K_DOWN:
-	case TRI_K_LINK:
-	case TRI_K_UNLINK:
-	case TRI_K_MON:
-	case TRI_K_DEMON:
-		break;
-	default:
-		TRI_STAT(malformed);
-		return;
-	}
 	if (tri_target_get(f->dest, &t) != TR_OK) {
 		if (f->kind == TRI_K_MON || f->kind == TRI_K_LINK) {
 			answer_noproc(p, f);
@@ -751,6 +717,59 @@ deliver(tri_peer *p, const tri_frame *f)
 		answer_noproc(p, f);
 	}
 	tri_target_put(&t);
+}
+
+static void
+deliver(tri_peer *p, const tri_frame *f)
+{
+	tr_reason why;
+	uint64_t mon;
+	bool behind;
+
+	if (f->dest.node != tri_rt.node || (f->flags & TRI_F_BUFS) != 0) {
+		TRI_STAT(malformed);
+		return;
+	}
+	switch (f->kind) {
+	case TRI_K_STOP:
+		/* Acted on at once, as locally (the control lane): even an
+		 * actor whose mailbox is full and stays full can be stopped
+		 * or killed. */
+		if (tri_reason_parse(f->body, f->body_len, &why, &mon) ==
+		        TR_OK &&
+		    why.kind == TR_EXIT_KILL) {
+			(void)tr_kill(f->dest);
+		} else {
+			deliver_signal(p, f);
+		}
+		return;
+	case TRI_K_USER:
+	case TRI_K_CALL:
+	case TRI_K_REPLY:
+	case TRI_K_EXIT:
+	case TRI_K_DOWN:
+	case TRI_K_LINK:
+	case TRI_K_UNLINK:
+	case TRI_K_MON:
+	case TRI_K_DEMON:
+		break;
+	default:
+		TRI_STAT(malformed);
+		return;
+	}
+	/* Behind frames that wait for room in the same mailbox: after them,
+	 * in order -- a signal too, so that an exit never overtakes the
+	 * messages its sender sent before it. */
+	pthread_mutex_lock(&p->mtx);
+	behind = held_for_locked(p, f->dest);
+	pthread_mutex_unlock(&p->mtx);
+	if (behind) {
+		hold(p, f);
+	} else if (f->kind != TRI_K_USER && f->kind != TRI_K_CALL) {
+		deliver_signal(p, f);
+	} else if (deliver_user(p, f) != TR_OK) {
+		hold(p, f);
+	}
 }
 
 /* Dests still full that one pass over a waiting list skips. */
@@ -828,11 +847,16 @@ retry_waiting(tri_peer *p, tri_held **head, tri_held **tail,
 	}
 }
 
-/* A held arrival: into its mailbox if there is room now. */
+/* A held arrival: into its mailbox if there is room now (a signal
+ * held behind messages goes once they have). */
 static int
 try_deliver(tri_peer *p, uint64_t session, const tri_frame *f)
 {
 	(void)session;
+	if (f->kind != TRI_K_USER && f->kind != TRI_K_CALL) {
+		deliver_signal(p, f);
+		return TR_OK;
+	}
 	return deliver_user(p, f) == TR_OK ? TR_OK : TR_EFULL;
 }
 
