@@ -80,7 +80,15 @@ tls_config(nng_tls_config **out, bool server, const tri_tls_files *f,
 		return tri_err_nng(rv);
 	}
 	(void)nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_2);
-	if ((rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) !=
+	/* A listener always requires the dialer's certificate.  A dialer
+	 * that knows the node it dials requires the listener's, under that
+	 * name.  One that does not (a seed dialed by URL, dist_hello.c)
+	 * cannot check a name: Mbed TLS 3.6.3 (Debian 13) refuses to verify
+	 * without one, and the session never trusts such a connection
+	 * anyway -- it only says HELLO on it, then dials again by name. */
+	if ((rv = nng_tls_config_auth_mode(cfg,
+	         server || server_name != NULL ? NNG_TLS_AUTH_MODE_REQUIRED :
+	                                         NNG_TLS_AUTH_MODE_OPTIONAL)) !=
 	        0 ||
 	    (rv = nng_tls_config_ca_file(cfg, f->ca)) != 0) {
 		snprintf(err, errlen, "TLS: cluster CA %s: %s", f->ca,

@@ -9,10 +9,13 @@
  * reports pipes by id and never reconnects by itself -- a connection
  * that ends is a session that ended.
  *
- * With TLS both ends present a certificate of the cluster's CA and
- * verify the other's (NNG_TLS_AUTH_MODE_REQUIRED); a dialer that knows
- * the node it dials also checks the listener's name (server name).
- * TLS 1.2 (all that Debian 12's mbed TLS engine speaks).
+ * With TLS both ends present a certificate of the cluster's CA; the
+ * listener always verifies the dialer's (NNG_TLS_AUTH_MODE_REQUIRED),
+ * and a dialer that knows the node it dials verifies the listener's
+ * under that name (server name).  A dialer that does not know it (NULL
+ * server_name) does not verify it: that connection proves nothing, and
+ * dist_hello.c trusts none such.  TLS 1.2 (all that Debian 12's mbed
+ * TLS engine speaks).
  */
 #ifndef TRI_PEER_H
 #define TRI_PEER_H
