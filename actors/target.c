@@ -101,32 +101,39 @@ uncache_locked(tri_rport *p, tri_rport **to_close)
 	rport_rele_locked(p, to_close);
 }
 
-/* The slot table of proc, mapped on first use and kept. */
+/* The slot table of proc, mapped on first use and kept.  The table is
+ * mapped before the array grows: a proc named by a forged frame (from
+ * another node, say) has no table file, and must not make the array
+ * grow to it (found by fuzz_dist: proc 0xfffffffe overflowed it). */
 static int
 table_locked(uint32_t proc, tri_slottab **out)
 {
+	tri_slottab *t;
 	int rv;
 
+	if (proc < ntabs && tabs[proc] != NULL) {
+		*out = tabs[proc];
+		return TR_OK;
+	}
+	if (tri_rt.rundir[0] == '\0' || proc > UINT32_MAX - 16) {
+		return TR_ENOPROC;
+	}
+	if ((rv = tri_slots_map(tri_rt.rundir, proc, &t)) != TR_OK) {
+		return rv;
+	}
 	if (proc >= ntabs) {
 		uint32_t n = proc + 16;
 		tri_slottab **v = tri_realloc(tabs, n * sizeof(*v));
 		if (v == NULL) {
+			tri_slots_unmap(t);
 			return TR_ENOMEM;
 		}
 		memset(v + ntabs, 0, (n - ntabs) * sizeof(*v));
 		tabs = v;
 		ntabs = n;
 	}
-	if (tabs[proc] == NULL) {
-		if (tri_rt.rundir[0] == '\0') {
-			return TR_ENOPROC;
-		}
-		if ((rv = tri_slots_map(tri_rt.rundir, proc, &tabs[proc])) !=
-		    TR_OK) {
-			return rv;
-		}
-	}
-	*out = tabs[proc];
+	tabs[proc] = t;
+	*out = t;
 	return TR_OK;
 }
 

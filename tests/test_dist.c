@@ -893,6 +893,25 @@ test_duplicate_name_refused(void **state)
 	assert_int_equal(id, b.id);
 }
 
+/* Refs that name no process of this node, or no node: refused, never
+ * followed (fuzz_dist found a process number that overflowed the table
+ * of processes). */
+static void
+test_forged_refs(void **state)
+{
+	uint32_t me = tr_node_id();
+
+	(void)state;
+	assert_int_equal(
+	    tr_sendf((tr_ref){me, 0xfffffffeu, 1, 1}, 1, ""), TR_ENOPROC);
+	assert_int_equal(
+	    tr_sendf((tr_ref){me, 0x7fffffffu, 1, 1}, 1, ""), TR_ENOPROC);
+	assert_int_equal(
+	    tr_sendf((tr_ref){me, UINT32_MAX, 1, 1}, 1, ""), TR_ENOPROC);
+	assert_int_equal(
+	    tr_sendf((tr_ref){0x12345678u, 0, 1, 1}, 1, ""), TR_ENOPROC);
+}
+
 static void
 test_nodes_listed(void **state)
 {
@@ -1297,6 +1316,7 @@ main(void)
 	    cmocka_unit_test(test_members_reach_other_nodes),
 	    cmocka_unit_test(test_handshakes_refused),
 	    cmocka_unit_test(test_duplicate_name_refused),
+	    cmocka_unit_test(test_forged_refs),
 	    cmocka_unit_test(test_node_killed),
 	    cmocka_unit_test(test_supervised_remote_child),
 	};
