@@ -37,7 +37,6 @@
 #include "dist_impl.h"
 #include "runtime.h"
 
-
 static bool
 get_str(const msgpack_object *o, char *buf, size_t len, bool empty_ok)
 {

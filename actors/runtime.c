@@ -141,7 +141,8 @@ runtime_start(const tr_options *opts, const tri_pspec *member)
 		tri_sched_stop();
 		tri_node_stop();
 		tri_timer_stop();
-		__atomic_store_n(&tri_rt.shutting_down, false, __ATOMIC_RELEASE);
+		__atomic_store_n(
+		    &tri_rt.shutting_down, false, __ATOMIC_RELEASE);
 		goto fail_main;
 	}
 	return TR_OK;

@@ -410,14 +410,14 @@ tr_ref tr_msg_sender(const tr_msg *msg);
  * not kill linked actors, `shutdown` does unless they trap exits).
  */
 typedef enum tr_exit_kind {
-	TR_EXIT_NORMAL = 0,   /* the actor chose to stop */
-	TR_EXIT_SHUTDOWN = 1, /* stopped by its owner or the runtime */
-	TR_EXIT_ERROR = 2,    /* a callback returned code (non-zero) */
-	TR_EXIT_KILL = 3,     /* killed without a chance to clean up */
-	TR_EXIT_STATUS = 4,   /* a process exited with status code */
-	TR_EXIT_SIGNAL = 5,   /* a process was killed by signal code */
-	TR_EXIT_NOPROC = 6,   /* linked or monitored a dead actor */
-	TR_EXIT_CUSTOM = 7,   /* a user reason: code is the user's */
+	TR_EXIT_NORMAL = 0,       /* the actor chose to stop */
+	TR_EXIT_SHUTDOWN = 1,     /* stopped by its owner or the runtime */
+	TR_EXIT_ERROR = 2,        /* a callback returned code (non-zero) */
+	TR_EXIT_KILL = 3,         /* killed without a chance to clean up */
+	TR_EXIT_STATUS = 4,       /* a process exited with status code */
+	TR_EXIT_SIGNAL = 5,       /* a process was killed by signal code */
+	TR_EXIT_NOPROC = 6,       /* linked or monitored a dead actor */
+	TR_EXIT_CUSTOM = 7,       /* a user reason: code is the user's */
 	TR_EXIT_NOCONNECTION = 8, /* its node went down or was cut off:
 	                             code is the node id (Erlang's
 	                             noconnection) */
@@ -1374,12 +1374,12 @@ int tr_tree_socket(const char *name, int *fd);
  * Frames of member processes (fork, exec) go through their root.
  */
 typedef struct tr_cluster_opts {
-	const char *cluster; /* cluster name, the same on every node
-	                        (required) */
-	const char *node;    /* this node's name, unique in the cluster and
-	                        the name in its certificate (required) */
-	const char *listen;  /* "tls+tcp://ip:port", or "tcp://ip:port"
-	                        with insecure (required) */
+	const char *cluster;      /* cluster name, the same on every node
+	                             (required) */
+	const char *node;         /* this node's name, unique in the cluster and
+	                             the name in its certificate (required) */
+	const char *listen;       /* "tls+tcp://ip:port", or "tcp://ip:port"
+	                             with insecure (required) */
 	const char *const *seeds; /* listen URLs of other nodes to join,
 	                             NULL-terminated; NULL: none */
 	/* Mutual TLS: PEM files of the cluster CA, this node's certificate
@@ -1422,7 +1422,7 @@ typedef struct tr_node_info {
 	char name[TR_NAME_MAX + 1];
 	uint32_t id; /* the incarnation of its last session; 0: none yet */
 	tr_node_state state;
-	char url[128];         /* its listen URL */
+	char url[128];          /* its listen URL */
 	uint64_t last_heard_ms; /* ms since anything arrived from it */
 	uint32_t rtt_us;        /* tick round trip, last measured */
 	uint64_t sessions;      /* sessions it had with us */

@@ -188,6 +188,8 @@ wait_ready(etcd_server *s)
 			tri_etcd_close(e);
 			return -1;
 		}
+		/* etcd tells nobody when it serves: asking again is the
+		 * only way, every 20 ms up to the deadline above. */
 		nanosleep(&(struct timespec){0, 20000000L}, NULL);
 	}
 	tri_etcd_close(e);

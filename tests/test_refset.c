@@ -161,7 +161,8 @@ test_refset_random(void **state)
 			}
 			for (size_t i = 0; i < m.n; i++) {
 				assert_false(m.v[i].node == node &&
-				    (proc == TRI_ANY_PROC || m.v[i].proc == proc));
+				    (proc == TRI_ANY_PROC ||
+				        m.v[i].proc == proc));
 			}
 			assert_int_equal(before - m.n, t.n);
 		}
@@ -254,7 +255,8 @@ test_monmap_random(void **state)
 			}
 			for (size_t i = 0; i < m.n; i++) {
 				assert_false(m.v[i].node == node &&
-				    (proc == TRI_ANY_PROC || m.v[i].proc == proc));
+				    (proc == TRI_ANY_PROC ||
+				        m.v[i].proc == proc));
 			}
 		}
 		assert_int_equal(mm.n, m.n);

@@ -49,10 +49,10 @@ enum tri_frame_kind {
 	TRI_K_BYE = 15,       /* an exiting process's last frame: see below */
 	TRI_K_FENCE = 16,     /* a scheduled actor moved: see below */
 	/* Between nodes (actors/dist*.c); never to an actor: */
-	TRI_K_HELLO = 17,     /* handshake: see below */
-	TRI_K_TICK = 18,      /* liveness: tag 0 tick, 1 its answer */
-	TRI_K_CREDIT = 19,    /* tag more sends to dest may go */
-	TRI_K_FRAG = 20,      /* a piece of a big frame: see below */
+	TRI_K_HELLO = 17,  /* handshake: see below */
+	TRI_K_TICK = 18,   /* liveness: tag 0 tick, 1 its answer */
+	TRI_K_CREDIT = 19, /* tag more sends to dest may go */
+	TRI_K_FRAG = 20,   /* a piece of a big frame: see below */
 	/* In a node: */
 	TRI_K_NODE_DOWN = 21, /* node tag's session ended: see below */
 	TRI_K_MAX_ = 22

@@ -78,7 +78,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    strlen(h.name) == 0 ||
 				    strlen(h.name) > TR_NAME_MAX ||
 				    strlen(h.cluster) > TR_NAME_MAX) {
-					fail("a HELLO accepted that must not be");
+					fail("a HELLO accepted that must not "
+					     "be");
 				}
 			}
 			msgpack_unpacked_destroy(&u);
