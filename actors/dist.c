@@ -213,7 +213,6 @@ on_recv(void *arg, uint32_t pipe, tri_buf *b)
 	const uint8_t *d = tri_buf_data(b);
 	size_t len = tri_buf_len(b), off = 0;
 	tri_peer *p = NULL;
-	uint64_t session = 0;
 	tri_frame f;
 
 	(void)arg;
@@ -231,7 +230,6 @@ on_recv(void *arg, uint32_t pipe, tri_buf *b)
 		if (p == NULL) {
 			pthread_mutex_lock(&D.mtx);
 			p = peer_of_pipe_locked(pipe);
-			session = p != NULL ? p->session : 0;
 			pthread_mutex_unlock(&D.mtx);
 			if (p == NULL) {
 				/* Before its handshake, or after its session
@@ -248,7 +246,6 @@ on_recv(void *arg, uint32_t pipe, tri_buf *b)
 		}
 		atomic_store(&p->last_heard, tri_now_ms());
 		atomic_fetch_add(&p->frames_in, 1);
-		(void)session;
 		tri_wire_arrived(p, &f);
 	}
 	tri_buf_free(b);
@@ -462,14 +459,12 @@ dist_main(void *arg)
 			p->announce_up = p->announce_down = false;
 			snprintf(name, sizeof(name), "%s", p->name);
 			if (p->up) {
-				uint32_t id = p->id;
 				pthread_mutex_unlock(&D.mtx);
 				tick(p, now);
 				tri_wire_retry_held(p);
 				tri_wire_retry_parked(p);
-				tri_wire_flush_owed(p, true);
+				tri_wire_flush_owed(p);
 				pthread_mutex_lock(&D.mtx);
-				(void)id;
 			}
 			if (close != NULL || up || down) {
 				uint32_t id = p->id;
@@ -496,117 +491,6 @@ dist_main(void *arg)
 /* ------------------------------------------------------------------ */
 /* Start and stop                                                      */
 
-/* ------------------------------------------------------------------ */
-/* Membership in etcd (members.h): its view decides who is in          */
-
-static void
-m_join(void *arg, const char *name, uint32_t id, const char *url)
-{
-	tri_peer *p;
-
-	(void)arg;
-	pthread_mutex_lock(&D.mtx);
-	if ((p = tri_dist_find_locked(name)) == NULL) {
-		p = tri_dist_add_locked(name, url);
-	} else if (!p->up) {
-		snprintf(p->url, sizeof(p->url), "%s", url);
-	}
-	if (p != NULL) {
-		p->member = true;
-		if (!p->up) {
-			p->next_dial = 0;
-			p->id = id;
-		}
-		tri_dist_kick();
-	}
-	pthread_mutex_unlock(&D.mtx);
-}
-
-static void
-m_leave(void *arg, const char *name, uint32_t id)
-{
-	tri_peer *p;
-
-	(void)arg;
-	pthread_mutex_lock(&D.mtx);
-	if ((p = tri_dist_find_locked(name)) != NULL) {
-		p->member = false;
-		if (p->up && p->id == id) {
-			tri_dist_down_locked(p, "it left the cluster (etcd)");
-		}
-	}
-	pthread_mutex_unlock(&D.mtx);
-}
-
-/* This node lost its lease: it is out until it holds one again.  Every
- * session ends, so every link and monitor across nodes fires with
- * noconnection: the children it runs for other nodes' supervisors (that
- * do not trap exits) end with them, and the other side sees the same
- * on its own. */
-static void
-m_fenced(void *arg)
-{
-	char why[256] = "";
-
-	(void)arg;
-	(void)tri_members_fenced(D.members, why, sizeof(why));
-	fprintf(stderr,
-	    "troupe: node %s: fenced: its etcd lease is lost%s%s; every "
-	    "session ends until it holds one again\n",
-	    D.name, why[0] != '\0' ? ": " : "", why);
-	pthread_mutex_lock(&D.mtx);
-	D.fenced = true;
-	for (uint32_t i = 0; i < D.npeers; i++) {
-		if (D.peers[i].used) {
-			tri_dist_down_locked(
-			    &D.peers[i], "this node is fenced");
-		}
-	}
-	pthread_mutex_unlock(&D.mtx);
-}
-
-static void
-m_unfenced(void *arg)
-{
-	(void)arg;
-	fprintf(stderr, "troupe: node %s: holds an etcd lease again\n", D.name);
-	pthread_mutex_lock(&D.mtx);
-	D.fenced = false;
-	for (uint32_t i = 0; i < D.npeers; i++) {
-		D.peers[i].next_dial = 0;
-	}
-	tri_dist_kick();
-	pthread_mutex_unlock(&D.mtx);
-}
-
-static int
-members_start(const tr_cluster_opts *o)
-{
-	static const tri_members_cb cb = {
-	    .join = m_join,
-	    .leave = m_leave,
-	    .fenced = m_fenced,
-	    .unfenced = m_unfenced,
-	};
-	char err[256] = "";
-	int rv;
-
-	if ((rv = tri_members_etcd_join(o, tri_rt.node, D.url, &D.members, err,
-	         sizeof(err))) != TR_OK) {
-		fprintf(stderr,
-		    "troupe: node %s: cannot join cluster %s in "
-		    "etcd: %s\n",
-		    D.name, D.cluster, err[0] != '\0' ? err : tr_strerror(rv));
-		D.members = NULL;
-		return rv;
-	}
-	if ((rv = tri_members_watch(D.members, &cb)) != TR_OK) {
-		tri_members_stop(D.members);
-		D.members = NULL;
-	}
-	return rv;
-}
-
 static int
 copy_file(int k, const char *path, const char **out)
 {
@@ -614,10 +498,9 @@ copy_file(int k, const char *path, const char **out)
 	if (path == NULL) {
 		return TR_OK;
 	}
-	if ((D.files[k] = tri_calloc(1, strlen(path) + 1)) == NULL) {
+	if ((D.files[k] = tri_strdup(path)) == NULL) {
 		return TR_ENOMEM;
 	}
-	memcpy(D.files[k], path, strlen(path));
 	*out = D.files[k];
 	return TR_OK;
 }
@@ -719,7 +602,7 @@ tri_dist_start(const tr_cluster_opts *o)
 		goto fail_listener;
 	}
 	if (o->membership != NULL && strcmp(o->membership, "etcd") == 0 &&
-	    (rv = members_start(o)) != TR_OK) {
+	    (rv = tri_dist_members_start(o)) != TR_OK) {
 		pthread_mutex_lock(&D.mtx);
 		D.stopping = true;
 		pthread_cond_broadcast(&D.cv);
@@ -834,147 +717,4 @@ tri_dist_peer(tr_ref r, tri_peer **out, uint64_t *session)
 	}
 	pthread_mutex_unlock(&D.mtx);
 	return rv;
-}
-
-/* ------------------------------------------------------------------ */
-/* Public calls                                                        */
-
-uint32_t
-tr_node_id(void)
-{
-	return tri_running() ? tri_rt.node : 0;
-}
-
-int
-tr_nodes(tr_node_info *out, size_t max, size_t *n)
-{
-	size_t k = 0;
-	uint64_t now = tri_now_ms();
-
-	if (n == NULL || (out == NULL && max > 0)) {
-		return TR_EINVAL;
-	}
-	*n = 0;
-	if (!tri_running()) {
-		return TR_ECLOSED;
-	}
-	if (!tri_rt.is_root) {
-		return TR_ESTATE;
-	}
-	if (!tri_dist_on()) {
-		return TR_ENOTSUP;
-	}
-	pthread_mutex_lock(&D.mtx);
-	for (uint32_t i = 0; i < D.npeers; i++) {
-		tri_peer *p = &D.peers[i];
-		if (!p->used) {
-			continue;
-		}
-		if (k < max) {
-			tr_node_info *v = &out[k];
-			uint64_t heard = atomic_load(&p->last_heard);
-			memset(v, 0, sizeof(*v));
-			snprintf(v->name, sizeof(v->name), "%s", p->name);
-			snprintf(v->url, sizeof(v->url), "%s", p->url);
-			v->id = p->id;
-			v->state = p->state;
-			v->last_heard_ms = heard == 0 ? UINT64_MAX :
-			    heard > now               ? 0 :
-			                                now - heard;
-			v->rtt_us = atomic_load(&p->rtt_us);
-			v->sessions = atomic_load(&p->sessions);
-			v->frames_in = atomic_load(&p->frames_in);
-			v->frames_out = atomic_load(&p->frames_out);
-		}
-		k++;
-	}
-	pthread_mutex_unlock(&D.mtx);
-	*n = k;
-	return TR_OK;
-}
-
-int
-tr_node_lookup(const char *name, uint32_t *id)
-{
-	tri_peer *p;
-	int rv;
-
-	if (name == NULL || id == NULL) {
-		return TR_EINVAL;
-	}
-	if (!tri_running()) {
-		return TR_ECLOSED;
-	}
-	if (!tri_dist_on()) {
-		return TR_ENOTSUP;
-	}
-	if (strcmp(name, D.name) == 0) {
-		*id = tri_rt.node;
-		return TR_OK;
-	}
-	pthread_mutex_lock(&D.mtx);
-	if ((p = tri_dist_find_locked(name)) == NULL) {
-		rv = TR_ENOENT;
-	} else if (!p->up) {
-		rv = TR_ENOCONN;
-	} else {
-		*id = p->id;
-		rv = TR_OK;
-	}
-	pthread_mutex_unlock(&D.mtx);
-	return rv;
-}
-
-static int
-global_check(const char *name)
-{
-	if (name == NULL || name[0] == '\0' || strlen(name) > TR_NAME_MAX) {
-		return TR_EINVAL;
-	}
-	if (!tri_running()) {
-		return TR_ECLOSED;
-	}
-	if (!tri_dist_on() || D.members == NULL) {
-		return TR_ENOTSUP;
-	}
-	return TR_OK;
-}
-
-int
-tr_register_global(const char *name, tr_ref ref)
-{
-	int rv;
-
-	if (tr_ref_is_nil(ref)) {
-		return TR_EINVAL;
-	}
-	if ((rv = global_check(name)) != TR_OK) {
-		return rv;
-	}
-	return tri_members_register(D.members, name, ref);
-}
-
-int
-tr_unregister_global(const char *name)
-{
-	int rv;
-
-	if ((rv = global_check(name)) != TR_OK) {
-		return rv;
-	}
-	return tri_members_unregister(D.members, name);
-}
-
-int
-tr_whereis_global(const char *name, tr_ref *out)
-{
-	int rv;
-
-	if (out == NULL) {
-		return TR_EINVAL;
-	}
-	if ((rv = global_check(name)) != TR_OK) {
-		return rv;
-	}
-	return tri_members_whereis(D.members, name, out);
 }

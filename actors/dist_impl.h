@@ -161,6 +161,10 @@ tri_peer *tri_dist_add_locked(const char *name, const char *url);
 void tri_dist_kick(void);
 uint64_t tri_dist_now_us(void);
 
+/* dist_members.c: joins through etcd and starts its watch (a sentence
+ * on stderr if it cannot). */
+int tri_dist_members_start(const tr_cluster_opts *o);
+
 /* dist_hello.c */
 typedef struct tri_hello {
 	uint64_t vmin, vmax;
@@ -180,14 +184,20 @@ int tri_dist_hello_parse(
 void tri_dist_hello_in(uint32_t pipe, const tri_frame *f);
 int tri_dist_hello_out(tri_peer *p);
 
-/* dist_wire.c: the writer, arrivals, credits.  The peer's mtx is
- * taken inside unless _locked. */
+/* dist_wire.c (the writer), dist_credit.c, dist_recv.c (arrivals).
+ * The peer's mtx is taken inside unless _locked. */
+unsigned tri_dist_bucket(tr_ref r);
+void tri_credits_free(tri_credit **v);
+/* Credits back from the receiving node, for dest. */
+void tri_credit_add_locked(tri_peer *p, tr_ref dest, uint32_t n);
+/* dest took n credits' worth from p's node: give them back (soon). */
+void tri_credit_owe(tri_peer *p, tr_ref dest, uint32_t n);
 int tri_wire_queue(tri_peer *p, const tri_frame *f, bool prio);
 void tri_wire_sent(void *arg, int rv);
 void tri_wire_reset(tri_peer *p, uint64_t session);
 void tri_wire_arrived(tri_peer *p, const tri_frame *f);
 void tri_wire_retry_held(tri_peer *p);
-void tri_wire_flush_owed(tri_peer *p, bool all);
+void tri_wire_flush_owed(tri_peer *p);
 void tri_wire_park(tri_peer *p, const tri_frame *f);
 void tri_wire_retry_parked(tri_peer *p);
 
