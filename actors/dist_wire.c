@@ -238,8 +238,11 @@ tri_wire_sent(void *arg, int rv)
 	pthread_mutex_unlock(&p->mtx);
 }
 
-int
-tri_wire_queue(tri_peer *p, const tri_frame *f, bool prio)
+/* Queues f; with a session, only if it is still the writer's (checked
+ * under the same lock as the queueing: a frame meant for a session that
+ * ended must never go out in the next one). */
+static int
+queue(tri_peer *p, const tri_frame *f, bool prio, const uint64_t *session)
 {
 	tri_witem *it = tri_calloc(1, sizeof(*it));
 	size_t cap = 0;
@@ -255,6 +258,11 @@ tri_wire_queue(tri_peer *p, const tri_frame *f, bool prio)
 	}
 	it->user = f->kind == TRI_K_USER || f->kind == TRI_K_CALL;
 	pthread_mutex_lock(&p->mtx);
+	if (session != NULL && (p->wsession != *session || p->wout == NULL)) {
+		pthread_mutex_unlock(&p->mtx);
+		item_free(it);
+		return TR_ENOCONN;
+	}
 	if (prio) {
 		if (p->prio_tail != NULL) {
 			p->prio_tail->next = it;
@@ -289,17 +297,15 @@ tri_wire_queue(tri_peer *p, const tri_frame *f, bool prio)
 }
 
 int
+tri_wire_queue(tri_peer *p, const tri_frame *f, bool prio)
+{
+	return queue(p, f, prio, NULL);
+}
+
+int
 tri_dist_send(tri_peer *p, uint64_t session, const tri_frame *f)
 {
-	int rv;
-
-	pthread_mutex_lock(&p->mtx);
-	rv = p->wsession == session && p->wout != NULL ? TR_OK : TR_ENOCONN;
-	pthread_mutex_unlock(&p->mtx);
-	/* A session that ends between the look and the queue drops the
-	 * frame with the rest of its queue (counted): as if it had been
-	 * queued just before. */
-	return rv == TR_OK ? tri_wire_queue(p, f, false) : rv;
+	return queue(p, f, false, &session);
 }
 
 void
