@@ -29,18 +29,14 @@
 #include <troupe.h>
 
 #include "bench.h"
+#include "remote_opts.h"
 
 #define T_ECHO 1
 #define T_SINK 2
 #define T_COUNT 3
 #define T_DIE 4
 
-typedef struct opts {
-	const char *url;
-	const char *ca, *cert, *key;
-	bool serve, quick;
-	uint64_t rounds, n, n4k, bulk_n;
-} opts;
+typedef remote_opts opts;
 
 /* --- behaviors, on n1 ------------------------------------------------- */
 
@@ -312,19 +308,6 @@ client(const opts *o)
 	return bench_failed() ? 1 : 0;
 }
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: bench_remote --serve URL [TLS options]\n"
-	    "       bench_remote --client URL [TLS options] [--quick]\n"
-	    "                    [--rounds N] [--n N] [--n4k N] [--bulk-n N]\n"
-	    "TLS options: --ca FILE --cert FILE [--key FILE] "
-	    "[--server-name NAME]\n"
-	    "URL: the server's, tcp://ADDR:PORT or tls+tcp://ADDR:PORT; the "
-	    "client listens on its own address, same port\n");
-}
-
 /* The client's own listen URL: the address this host uses to reach the
  * server (a UDP socket "connected" to it says which), the same port. */
 static int
@@ -365,61 +348,16 @@ own_url(const char *server, char *out, size_t len)
 int
 main(int argc, char **argv)
 {
-	opts o = {.rounds = 10000, .n = 200000, .n4k = 50000, .bulk_n = 200};
 	static const char *seeds[2];
 	char url[256];
 	tr_cluster_opts c;
 	tr_options to;
 	tr_msg *m;
+	opts o;
 	int rv;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		uint64_t *count = NULL;
-		if (strcmp(a, "--quick") == 0) {
-			o.quick = true;
-			o.rounds = 500;
-			o.n = 5000;
-			o.n4k = 2000;
-			o.bulk_n = 10;
-			continue;
-		}
-		if (v == NULL) {
-			usage(stderr);
-			return 2;
-		}
-		i++;
-		if (strcmp(a, "--serve") == 0 || strcmp(a, "--client") == 0) {
-			o.url = v;
-			o.serve = a[2] == 's';
-		} else if (strcmp(a, "--ca") == 0) {
-			o.ca = v;
-		} else if (strcmp(a, "--cert") == 0) {
-			o.cert = v;
-		} else if (strcmp(a, "--key") == 0) {
-			o.key = v;
-		} else if (strcmp(a, "--server-name") == 0) {
-			/* the node's name is n1: its certificate says so */
-		} else if (strcmp(a, "--rounds") == 0) {
-			count = &o.rounds;
-		} else if (strcmp(a, "--n") == 0) {
-			count = &o.n;
-		} else if (strcmp(a, "--n4k") == 0) {
-			count = &o.n4k;
-		} else if (strcmp(a, "--bulk-n") == 0) {
-			count = &o.bulk_n;
-		} else {
-			usage(stderr);
-			return 2;
-		}
-		if (count != NULL && bench_parse_count(v, count) != 0) {
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (o.url == NULL) {
-		usage(stderr);
-		return 2;
+	if ((rv = remote_opts_parse(argc, argv, "bench_remote", &o)) >= 0) {
+		return rv;
 	}
 	memset(&c, 0, sizeof(c));
 	c.cluster = "bench";

@@ -55,6 +55,7 @@
 #include <nng/supplemental/tls/tls.h>
 
 #include "bench.h"
+#include "remote_opts.h"
 
 /* Socket buffers, as the other floors and troupe's default mailbox. */
 #define SOCKBUF 1024
@@ -73,18 +74,7 @@
 /* How long the ends wait for each other to go. */
 #define QUIT_MS 5000
 
-typedef struct opts {
-	const char *url;
-	const char *ca;
-	const char *cert;
-	const char *key;
-	const char *server_name;
-	bool serve;
-	uint64_t rounds;
-	uint64_t n;
-	uint64_t n4k;
-	uint64_t bulk_n;
-} opts;
+typedef remote_opts opts;
 
 static int
 nng_check(int rv, const char *what)
@@ -593,86 +583,14 @@ client(const opts *o)
 	return bad || bench_failed() ? 1 : 0;
 }
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: remote_floors --serve URL [TLS options]\n"
-	    "       remote_floors --client URL [TLS options] [--quick]\n"
-	    "                     [--rounds N] [--n N] [--n4k N] [--bulk-n N]\n"
-	    "TLS options: --ca FILE --cert FILE [--key FILE] "
-	    "[--server-name NAME]\n"
-	    "URL: tcp://ADDR:PORT or tls+tcp://ADDR:PORT (PORT+1 is used "
-	    "too)\n");
-}
-
 int
 main(int argc, char **argv)
 {
-	opts o = {.rounds = 10000, .n = 200000, .n4k = 50000, .bulk_n = 200};
-	bool client_mode = false;
-	int i;
+	opts o;
+	int rv;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		uint64_t *count = NULL;
-
-		if (strcmp(a, "--quick") == 0) {
-			o.rounds = 200;
-			o.n = 2000;
-			o.n4k = 500;
-			o.bulk_n = 5;
-			continue;
-		}
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			return 0;
-		}
-		if (v == NULL) {
-			usage(stderr);
-			return 2;
-		}
-		i++;
-		if (strcmp(a, "--serve") == 0) {
-			o.url = v;
-			o.serve = true;
-		} else if (strcmp(a, "--client") == 0) {
-			o.url = v;
-			client_mode = true;
-		} else if (strcmp(a, "--ca") == 0) {
-			o.ca = v;
-		} else if (strcmp(a, "--cert") == 0) {
-			o.cert = v;
-		} else if (strcmp(a, "--key") == 0) {
-			o.key = v;
-		} else if (strcmp(a, "--server-name") == 0) {
-			o.server_name = v;
-		} else if (strcmp(a, "--rounds") == 0) {
-			count = &o.rounds;
-		} else if (strcmp(a, "--n") == 0) {
-			count = &o.n;
-		} else if (strcmp(a, "--n4k") == 0) {
-			count = &o.n4k;
-		} else if (strcmp(a, "--bulk-n") == 0) {
-			count = &o.bulk_n;
-		} else {
-			usage(stderr);
-			return 2;
-		}
-		if (count != NULL && bench_parse_count(v, count) != 0) {
-			fprintf(stderr,
-			    "remote_floors: %s needs a positive "
-			    "count\n",
-			    a);
-			return 2;
-		}
-	}
-	if (o.url == NULL || o.serve == client_mode ||
-	    (is_tls(o.url) && (o.ca == NULL || o.cert == NULL)) ||
-	    (!is_tls(o.url) && strncmp(o.url, "tcp://", 6) != 0)) {
-		usage(stderr);
-		return 2;
+	if ((rv = remote_opts_parse(argc, argv, "remote_floors", &o)) >= 0) {
+		return rv;
 	}
 	return o.serve ? serve(&o) : client(&o);
 }
