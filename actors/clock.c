@@ -2,6 +2,7 @@
  * clock.c -- the runtime's clocks: the monotonic clock in ms for
  * deadlines and timeouts, and whether the runtime runs.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -34,4 +35,19 @@ tri_deadline_ts(uint64_t deadline, struct timespec *ts)
 {
 	ts->tv_sec = (time_t)(deadline / 1000u);
 	ts->tv_nsec = (long)(deadline % 1000u) * 1000000L;
+}
+
+int
+tri_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	if ((rc = pthread_condattr_init(&ca)) != 0) {
+		return rc;
+	}
+	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	rc = pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return rc;
 }

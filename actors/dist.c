@@ -20,7 +20,16 @@
 #include "scheduler.h"
 #include "target.h"
 
-tri_dist D = {.mtx = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+tri_dist D = {.mtx = PTHREAD_MUTEX_INITIALIZER};
+
+/* D.cv is timed-waited on with monotonic deadlines (tri_cond_init). */
+static pthread_once_t cv_once = PTHREAD_ONCE_INIT;
+
+static void
+cv_init(void)
+{
+	(void)tri_cond_init(&D.cv);
+}
 
 /* Re-dials back off from BACKOFF_MIN_MS to BACKOFF_MAX_MS, each wait
  * drawn at random from half to all of it: a cluster that restarts at
@@ -90,7 +99,7 @@ tri_dist_add_locked(const char *name, const char *url)
 	p = &D.peers[D.npeers++];
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->mtx, NULL);
-	pthread_cond_init(&p->credit_cv, NULL);
+	tri_cond_init(&p->credit_cv);
 	p->used = true;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	snprintf(p->url, sizeof(p->url), "%s", url);
@@ -555,6 +564,7 @@ tri_dist_start(const tr_cluster_opts *o)
 		    o->node, o->membership);
 		return TR_EINVAL;
 	}
+	pthread_once(&cv_once, cv_init);
 	pthread_mutex_lock(&D.mtx);
 	memset(&D.o, 0, sizeof(D.o));
 	snprintf(D.cluster, sizeof(D.cluster), "%s", o->cluster);

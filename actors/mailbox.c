@@ -175,16 +175,12 @@ static tri_mbio *
 mbio_new(void)
 {
 	tri_mbio *mb = tri_calloc(1, sizeof(*mb));
-	pthread_condattr_t ca;
 
 	if (mb == NULL) {
 		return NULL;
 	}
 	pthread_mutex_init(&mb->mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&mb->arrived, &ca);
-	pthread_condattr_destroy(&ca);
+	tri_cond_init(&mb->arrived);
 	return mb;
 }
 

@@ -315,36 +315,26 @@ keeper(void *arg)
 static int
 init_sync(tri_members *m)
 {
-	pthread_condattr_t ca;
-	int rc = TR_ENOMEM;
-
-	if (pthread_condattr_init(&ca) != 0) {
+	if (pthread_mutex_init(&m->lock, NULL) != 0) {
 		return TR_ENOMEM;
 	}
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	if (pthread_mutex_init(&m->lock, NULL) != 0) {
-		goto out;
-	}
-	if (pthread_cond_init(&m->keeper_cond, &ca) != 0) {
+	if (tri_cond_init(&m->keeper_cond) != 0) {
 		goto mutex;
 	}
-	if (pthread_cond_init(&m->view_cond, &ca) != 0) {
+	if (tri_cond_init(&m->view_cond) != 0) {
 		goto keeper;
 	}
 	if (pthread_cond_init(&m->note_cond, NULL) != 0) {
 		goto view;
 	}
-	rc = TR_OK;
-	goto out;
+	return TR_OK;
 view:
 	pthread_cond_destroy(&m->view_cond);
 keeper:
 	pthread_cond_destroy(&m->keeper_cond);
 mutex:
 	pthread_mutex_destroy(&m->lock);
-out:
-	pthread_condattr_destroy(&ca);
-	return rc;
+	return TR_ENOMEM;
 }
 
 static void

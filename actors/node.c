@@ -581,15 +581,11 @@ node_main(void *arg)
 int
 tri_node_start(void)
 {
-	pthread_condattr_t ca;
 	int rv;
 
 	memset(&N, 0, sizeof(N));
 	pthread_mutex_init(&N.mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&N.cv, &ca);
-	pthread_condattr_destroy(&ca);
+	tri_cond_init(&N.cv);
 	if ((rv = uv_loop_init(&N.loop)) != 0) {
 		return tri_err_uv(rv);
 	}

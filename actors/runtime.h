@@ -55,6 +55,11 @@ extern tri_runtime tri_rt;
 bool tri_running(void);
 uint64_t tri_now_ms(void);
 void tri_deadline_ts(uint64_t deadline_ms, struct timespec *ts);
+/* Makes *cv a condition variable on the monotonic clock: the only kind
+ * whose pthread_cond_timedwait() takes tri_deadline_ts() deadlines (one
+ * on the default, real-time clock sees them long past and returns at
+ * once -- a thread that waits so spins).  pthread_cond_init's error. */
+int tri_cond_init(pthread_cond_t *cv);
 uint64_t tri_deadline(int timeout_ms);
 /* libuv's and the system's errors, mapped by meaning (error.c).  Meant
  * for calls that make something -- a loop, a process, a thread, a file,

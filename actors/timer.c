@@ -222,14 +222,10 @@ timer_main(void *arg)
 int
 tri_timer_start(void)
 {
-	pthread_condattr_t ca;
 
 	memset(&T, 0, sizeof(T));
 	pthread_mutex_init(&T.mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&T.cv, &ca);
-	pthread_condattr_destroy(&ca);
+	tri_cond_init(&T.cv);
 	T.next_id = 1;
 	T.ready = true;
 	return TR_OK;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "runtime.h"
 #include "scheduler.h"
 #include "watchdog.h"
 
@@ -112,7 +113,6 @@ int
 tri_watchdog_start(uint32_t nsched)
 {
 	const char *e = getenv("TROUPE_BUSY_WARN_MS");
-	pthread_condattr_t ca;
 
 	W.warn_ms =
 	    e != NULL && e[0] != '\0' ? strtoull(e, NULL, 10) : WARN_MS_DEFAULT;
@@ -124,10 +124,7 @@ tri_watchdog_start(uint32_t nsched)
 	}
 	W.nep = nsched;
 	W.stop = false;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&W.cv, &ca);
-	pthread_condattr_destroy(&ca);
+	tri_cond_init(&W.cv);
 	if (pthread_create(&W.thread, NULL, watch, NULL) != 0) {
 		pthread_cond_destroy(&W.cv);
 		tri_free(W.ep);

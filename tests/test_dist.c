@@ -940,6 +940,54 @@ test_nodes_listed(void **state)
 	assert_int_equal(tr_nodes(NULL, 1, &n), TR_EINVAL);
 }
 
+/* CPU time (user + system, ms) of process pid so far, from
+ * /proc/PID/stat; -1 if unreadable. */
+static long
+cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL) {
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields 14 and 15, counted after the ")" that ends the name. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	        &ut, &st) != 2) {
+		return -1;
+	}
+	return (long)((ut + st) * 1000u / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
+/* Nodes with sessions up and nothing to do use next to no CPU: ticks
+ * and the dist thread's checks, not a spin (a timed wait on a clock
+ * other than its deadline's once made every node burn a core). */
+static void
+test_idle_nodes_stay_idle(void **state)
+{
+	pid_t pids[3] = {getpid(), b.pid, c.pid};
+	long before[3], used;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		assert_true((before[i] = cpu_ms(pids[i])) >= 0);
+	}
+	tr_sleep(1000); /* the measured interval, not a synchronisation */
+	for (int i = 0; i < 3; i++) {
+		used = cpu_ms(pids[i]) - before[i];
+		print_message(
+		    "node %d: %ld ms of CPU in 1000 ms idle\n", i, used);
+		assert_true(used < 200);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Mutual TLS: node a and node b with the cluster's certificates       */
 
@@ -1313,6 +1361,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_remote_spawn_call_send),
 	    cmocka_unit_test(test_nodes_listed),
+	    cmocka_unit_test(test_idle_nodes_stay_idle),
 	    cmocka_unit_test(test_remote_call_to_the_dead),
 	    cmocka_unit_test(test_remote_spawn_errors),
 	    cmocka_unit_test(test_remote_monitor_stop_link),
