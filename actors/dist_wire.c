@@ -205,21 +205,22 @@ build_locked(tri_peer *p, uint64_t *frames)
 	return len;
 }
 
-/* Sends the next batch if none is in flight.  Called with p->mtx. */
+/* Sends batches while the connection takes them at once; the one it
+ * does not is in flight, and tri_wire_sent() goes on.  Called with
+ * p->mtx. */
 static void
 kick_locked(tri_peer *p)
 {
 	uint64_t frames;
 	size_t len;
+	bool pending;
 
-	if (p->sending || p->wout == NULL) {
-		return;
-	}
-	if ((len = build_locked(p, &frames)) == 0) {
-		return;
-	}
-	if (tri_peer_send(p->wout, p->batch, len) == TR_OK) {
-		p->sending = true;
+	while (!p->sending && p->wout != NULL &&
+	    (len = build_locked(p, &frames)) > 0) {
+		if (tri_peer_send(p->wout, p->batch, len, &pending) != TR_OK) {
+			return;
+		}
+		p->sending = pending;
 		atomic_store(&p->last_sent, tri_now_ms());
 		atomic_fetch_add(&p->frames_out, frames);
 	}

@@ -820,7 +820,7 @@ raw_send_closed(const void *data, size_t len)
 	tri_peer_dialer *d;
 	char err[256];
 	uint64_t until;
-	bool closed;
+	bool closed, pending;
 
 	/* The nodes' own dialer (transport/peer.h), without a handshake:
 	 * it sends what it is given, as a broken or hostile peer would. */
@@ -828,7 +828,7 @@ raw_send_closed(const void *data, size_t len)
 	assert_int_equal(tri_peer_dial(&d, url_a, NULL, NULL, 2000, raw_sent_cb,
 	                     raw_pipe_cb, NULL, err, sizeof(err)),
 	    TR_OK);
-	assert_int_equal(tri_peer_send(d, data, len), TR_OK);
+	assert_int_equal(tri_peer_send(d, data, len, &pending), TR_OK);
 	until = now_ms() + 2000;
 	while (raw_removed == 0 && now_ms() < until) {
 		tr_sleep(5); /* a poll for the close, with a deadline */

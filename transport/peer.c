@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -124,28 +126,46 @@ tls_config(nng_tls_config **out, bool server, const tri_tls_files *f,
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * Arrivals are received by a thread of the listener's own, waiting on a
+ * callback-less aio: nng wakes it directly when a message is in.  An
+ * aio with a callback would run it on an nng task thread, which costs a
+ * hop more per message, and a round trip pays it on each end.
+ */
 struct tri_peer_listener {
 	nng_socket sock;
 	nng_listener l;
 	nng_aio *aio;
+	pthread_t thread;
+	atomic_bool stopping;
 	tri_peer_recv_fn recv;
 	tri_peer_pipe_fn pipe;
 	void *arg;
 };
 
-static void
-listener_recv_cb(void *arg)
+static void *
+listener_main(void *arg)
 {
 	tri_peer_listener *l = arg;
-	nng_msg *m;
 
-	if (nng_aio_result(l->aio) != 0) {
-		return; /* stopped or closed */
+	while (!atomic_load(&l->stopping)) {
+		nng_msg *m;
+		int rv;
+
+		nng_recv_aio(l->sock, l->aio);
+		nng_aio_wait(l->aio);
+		if ((rv = nng_aio_result(l->aio)) != 0) {
+			if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+				break; /* stopped or closed */
+			}
+			continue; /* e.g. out of memory for one message */
+		}
+		m = nng_aio_get_msg(l->aio);
+		nng_aio_set_msg(l->aio, NULL);
+		l->recv(l->arg, (uint32_t)nng_pipe_id(nng_msg_get_pipe(m)),
+		    (tri_buf *)m);
 	}
-	m = nng_aio_get_msg(l->aio);
-	l->recv(
-	    l->arg, (uint32_t)nng_pipe_id(nng_msg_get_pipe(m)), (tri_buf *)m);
-	nng_recv_aio(l->sock, l->aio);
+	return NULL;
 }
 
 static void
@@ -195,7 +215,7 @@ tri_peer_listen(tri_peer_listener **out, const char *url,
 	        0 ||
 	    (rv = nng_pipe_notify(l->sock, NNG_PIPE_EV_REM_POST, pipe_cb, l)) !=
 	        0 ||
-	    (rv = nng_aio_alloc(&l->aio, listener_recv_cb, l)) != 0 ||
+	    (rv = nng_aio_alloc(&l->aio, NULL, NULL)) != 0 ||
 	    (rv = nng_listener_create(&l->l, l->sock, url)) != 0 ||
 	    (cfg != NULL &&
 	        (rv = nng_listener_set_ptr(l->l, NNG_OPT_TLS_CONFIG, cfg)) !=
@@ -207,10 +227,15 @@ tri_peer_listen(tri_peer_listener **out, const char *url,
 		    err, errlen, "listen at %s: %s", url, nng_strerror(rv));
 		goto fail_close;
 	}
+	if (pthread_create(&l->thread, NULL, listener_main, l) != 0) {
+		rv = NNG_ENOMEM;
+		snprintf(
+		    err, errlen, "listen at %s: no thread to receive", url);
+		goto fail_close;
+	}
 	if (cfg != NULL) {
 		nng_tls_config_free(cfg); /* the listener holds it */
 	}
-	nng_recv_aio(l->sock, l->aio);
 	*out = l;
 	return TR_OK;
 
@@ -243,11 +268,15 @@ tri_peer_listener_close(tri_peer_listener *l)
 	if (l == NULL) {
 		return;
 	}
+	/* The receiving thread ends at its wait, which the stop cancels,
+	 * or -- had it begun another -- which the close fails. */
+	atomic_store(&l->stopping, true);
 	nng_aio_stop(l->aio);
 	/* As socket.c's inboxes: a header read as the socket closes must
 	 * end its pipe, not wait for a body read nng 1.5.2 drops. */
 	(void)nng_socket_set_size(l->sock, NNG_OPT_RECVMAXSZ, 1);
 	nng_close(l->sock);
+	pthread_join(l->thread, NULL);
 	nng_aio_free(l->aio);
 	tri_free(l);
 }
@@ -257,7 +286,8 @@ tri_peer_listener_close(tri_peer_listener *l)
 struct tri_peer_dialer {
 	nng_socket sock;
 	nng_dialer d;
-	nng_aio *aio;
+	nng_aio *aio;  /* a send that waits: sent() on completion */
+	nng_aio *iaio; /* a send the connection takes at once, or not */
 	tri_peer_sent_fn sent;
 	tri_peer_pipe_fn pipe;
 	void *arg;
@@ -331,6 +361,7 @@ tri_peer_dial(tri_peer_dialer **out, const char *url, const tri_tls_files *tls,
 	    (rv = nng_pipe_notify(
 	         d->sock, NNG_PIPE_EV_REM_POST, dialer_pipe_cb, d)) != 0 ||
 	    (rv = nng_aio_alloc(&d->aio, dialer_sent_cb, d)) != 0 ||
+	    (rv = nng_aio_alloc(&d->iaio, NULL, NULL)) != 0 ||
 	    (rv = nng_dialer_create(&d->d, d->sock, url)) != 0 ||
 	    (cfg != NULL &&
 	        (rv = nng_dialer_set_ptr(d->d, NNG_OPT_TLS_CONFIG, cfg)) !=
@@ -358,6 +389,9 @@ fail_close:
 	if (d->aio != NULL) {
 		nng_aio_free(d->aio);
 	}
+	if (d->iaio != NULL) {
+		nng_aio_free(d->iaio);
+	}
 	nng_close(d->sock);
 fail_free:
 	if (cfg != NULL) {
@@ -382,7 +416,7 @@ fail_free:
 }
 
 int
-tri_peer_send(tri_peer_dialer *d, const void *data, size_t len)
+tri_peer_send(tri_peer_dialer *d, const void *data, size_t len, bool *pending)
 {
 	nng_msg *m = NULL;
 	int rv;
@@ -391,8 +425,23 @@ tri_peer_send(tri_peer_dialer *d, const void *data, size_t len)
 		return tri_err_nng(rv);
 	}
 	memcpy(nng_msg_body(m), data, len);
+	/* At once if the connection is free: with a zero timeout the push
+	 * socket takes it or refuses it inside nng_send_aio, and a
+	 * callback-less aio completes without a task thread. */
+	nng_aio_set_timeout(d->iaio, NNG_DURATION_ZERO);
+	nng_aio_set_msg(d->iaio, m);
+	nng_send_aio(d->sock, d->iaio);
+	nng_aio_wait(d->iaio);
+	if (nng_aio_result(d->iaio) == 0) {
+		*pending = false;
+		return TR_OK;
+	}
+	/* Busy (or closing: the waiting send then fails in sent()). */
+	m = nng_aio_get_msg(d->iaio);
+	nng_aio_set_msg(d->iaio, NULL);
 	nng_aio_set_msg(d->aio, m);
 	nng_send_aio(d->sock, d->aio);
+	*pending = true;
 	return TR_OK;
 }
 
@@ -405,5 +454,6 @@ tri_peer_dialer_close(tri_peer_dialer *d)
 	nng_aio_stop(d->aio);
 	nng_close(d->sock);
 	nng_aio_free(d->aio);
+	nng_aio_free(d->iaio);
 	tri_free(d);
 }

@@ -79,11 +79,20 @@ int tri_peer_dial(tri_peer_dialer **out, const char *url,
     const tri_tls_files *tls, const char *server_name, int timeout_ms,
     tri_peer_sent_fn sent, tri_peer_pipe_fn pipe, void *arg, char *err,
     size_t errlen);
-/* Sends len bytes from data as one message; at most one send may be in
- * flight (the next once sent() was called).  data is copied.  TR_OK:
- * sent() will be called (never from inside this call); else
- * TR_ENOMEM and no call. */
-int tri_peer_send(tri_peer_dialer *d, const void *data, size_t len);
+/*
+ * Sends len bytes from data as one message; data is copied.  At most
+ * one send may be pending (the next once sent() was called); sends are
+ * not called concurrently.  TR_OK with *pending false: the connection
+ * took it at once, and no sent() call follows; with *pending true: it
+ * waits for the connection, and sent() will be called (never from
+ * inside this call).  Else TR_ENOMEM and no call.
+ *
+ * Why two ways: a send that completes on its own callback costs a hop
+ * to an nng task thread, which a round trip on an idle link pays on
+ * each end; the connection is usually free then.
+ */
+int tri_peer_send(
+    tri_peer_dialer *d, const void *data, size_t len, bool *pending);
 /* Closes the connection and frees; no callback runs after it returns
  * (a send in flight ends in a sent() call with TR_ECANCELED meanwhile).
  * Not from one of d's own callbacks.  NULL is fine. */
