@@ -253,13 +253,15 @@ fuzz_one() {
 	echo "    $name ${secs}s, ${runs:-?} inputs, no crash"
 }
 
-# The fuzz leg: the frame decoder, then what a node reads from another.
+# The fuzz leg: the frame decoder, then what a node reads from another,
+# then the JSON reader of etcd's answers.
 fuzz_frame() {
 	CC=clang configure build-fuzz -Dfuzz=true -Dtests=false
 	build build-fuzz
 	FUZZ_SUMMARY=
 	fuzz_one fuzz_frame corpus "$FUZZ_SECONDS"
 	fuzz_one fuzz_dist corpus_dist $((FUZZ_SECONDS / 2))
+	fuzz_one fuzz_json corpus_json $((FUZZ_SECONDS / 4))
 }
 
 # run_suite DIR [OPTION...]: meson test in DIR.  On failure, a digest naming each
