@@ -84,6 +84,7 @@ typedef struct tri_call {
 	uint64_t mon2; /* a pool member holding the call, if local */
 	tr_msg *reply; /* the reply, once here */
 	bool down;     /* the callee (or its process) is gone */
+	bool noconn;   /* ... because its node is cut off (TR_ENOCONN) */
 	/* A spawn's wait (target.slot 0): an exit signal from the new
 	 * process's actor that came before the spawn could make the link
 	 * (its READY may come in the same batch, or after it). */

@@ -82,6 +82,7 @@ proc_down(tri_ctx *c, uint32_t node, uint32_t proc, tr_reason why)
 	if (c->call.corr != 0 && c->call.target.node == node &&
 	    (proc == TRI_ANY_PROC || c->call.target.proc == proc)) {
 		c->call.down = true;
+		c->call.noconn = why.kind == TR_EXIT_NOCONNECTION;
 	}
 	tri_monmap_take_proc(&c->mons, node, proc, down_of, &pn);
 	/* The signals are c's own queues': no other lock is taken. */
@@ -217,6 +218,8 @@ tri_route(tri_ctx *c, const tri_frame *f)
 		if ((c->call.mon != 0 && mon == c->call.mon) ||
 		    (c->call.mon2 != 0 && mon == c->call.mon2)) {
 			c->call.down = true;
+			/* A member's gateway says so of a node cut off. */
+			c->call.noconn = why.kind == TR_EXIT_NOCONNECTION;
 			return;
 		}
 		if (!tri_mons_take(c, mon, NULL)) {

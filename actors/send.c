@@ -445,7 +445,7 @@ tri_wait_reply(tri_ctx *self, uint64_t deadline, tr_msg **reply)
 		*reply = self->call.reply;
 		self->call.reply = NULL;
 	} else if (self->call.down) {
-		rv = TR_ENOPROC;
+		rv = self->call.noconn ? TR_ENOCONN : TR_ENOPROC;
 	} else {
 		rv = TR_ECANCELED;
 	}

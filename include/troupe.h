@@ -734,8 +734,10 @@ int tr_send_timed(tr_ref to, tr_msg *msg, int timeout_ms);
  * A reply that arrives after the timeout is discarded and counted.
  *
  * Ownership of req: the runtime owns it once it is sent, which is the
- * case for TR_OK, TR_ETIMEDOUT and a callee that died (TR_ENOPROC after
- * sending); if the call fails before sending (TR_EINVAL, TR_ENOPROC for
+ * case for TR_OK, TR_ETIMEDOUT, a callee that died (TR_ENOPROC after
+ * sending) and a callee whose node went down or was cut off meanwhile
+ * (TR_ENOCONN after sending, from the root and from its members alike);
+ * if the call fails before sending (TR_EINVAL, TR_ENOPROC for
  * an unknown callee, TR_EFULL, TR_ERESOURCE...) the caller keeps it.  *sent
  * (may be NULL) says which.  Callable from the main context and from actor
  * callbacks (the actor's other messages wait), not from other threads

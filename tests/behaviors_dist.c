@@ -2,9 +2,11 @@
  * behaviors_dist.c -- behaviors the distribution tests run on other
  * nodes (tests/dist_node.c registers them too).
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "behaviors.h"
 #include "behaviors_dist.h"
@@ -117,6 +119,17 @@ die_handle(void *state, tr_msg *msg)
 	return tr_msg_tag(msg) == TD_DIE ? 7 : TR_OK;
 }
 
+/* dist.halt: a call kills its whole node (-9), unanswered. */
+static int
+halt_handle(void *state, tr_msg *msg)
+{
+	(void)state;
+	if (tr_msg_is_call(msg)) {
+		kill(getpid(), SIGKILL);
+	}
+	return TR_OK;
+}
+
 /* dist.proxy: a call of [target, text] calls target with TD_PING
  * [text] and answers with what came back: an actor of any placement
  * calling one of another node. */
@@ -206,6 +219,7 @@ test_behaviors_dist_register(void)
 	        .handle = count_handle},
 	    {.name = "dist.hold", .handle = hold_handle},
 	    {.name = "dist.die", .handle = die_handle},
+	    {.name = "dist.halt", .handle = halt_handle},
 	    {.name = "dist.proxy", .handle = proxy_handle},
 	    {.name = "dist.bigcall", .handle = bigcall_handle},
 	    {.name = "dist.burst", .handle = burst_handle},

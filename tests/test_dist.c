@@ -661,6 +661,49 @@ test_node_killed(void **state)
 	assert_int_equal(tr_stop(e, TR_REASON_SHUTDOWN), TR_OK);
 }
 
+/* A call in flight to an actor whose node dies ends at once with
+ * TR_ENOCONN -- not TR_ENOPROC, not a timeout -- for this node's main
+ * context, and for an actor of a member process (through the root's
+ * gateway).  Node c is started again after each. */
+static void
+test_call_in_flight_when_node_dies(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		tr_ref h = spawn_on("c", "dist.halt", 0), px;
+		tr_msg *rep = NULL;
+		uint64_t t0;
+		int rv;
+
+		if (i == 0) {
+			t0 = now_ms();
+			rv = tr_callf(h, TD_PING, 10000, &rep, "s", "x");
+		} else {
+			tr_spec s;
+			memset(&s, 0, sizeof(s));
+			s.behavior = "dist.proxy";
+			s.placement = TR_PLACE_FORK;
+			assert_int_equal(tr_spawn(&s, &px, NULL), TR_OK);
+			t0 = now_ms();
+			assert_int_equal(
+			    tr_callf(px, 1, 10000, &rep, "rs", h, "x"), TR_OK);
+			assert_int_equal(
+			    tr_msg_unpackf(rep, "is", &rv, NULL), TR_OK);
+			assert_int_equal(
+			    tr_stop(px, TR_REASON_SHUTDOWN), TR_OK);
+		}
+		tr_msg_free(rep);
+		print_message("%s: %s after %llu ms\n",
+		    i == 0 ? "main" : "fork member", tr_strerror(rv),
+		    (unsigned long long)(now_ms() - t0));
+		assert_int_equal(rv, TR_ENOCONN);
+		assert_true(now_ms() - t0 < 2000);
+		node_stop(&c, true);
+		node_start(&c, "c", url_a);
+		(void)wait_node("c", true, 10000);
+	}
+}
+
 /* Actors of this node's member processes reach other nodes through
  * the root. */
 static void
@@ -1374,6 +1417,7 @@ main(void)
 	    cmocka_unit_test(test_duplicate_name_refused),
 	    cmocka_unit_test(test_forged_refs),
 	    cmocka_unit_test(test_node_killed),
+	    cmocka_unit_test(test_call_in_flight_when_node_dies),
 	    cmocka_unit_test(test_supervised_remote_child),
 	};
 
