@@ -83,6 +83,15 @@ static struct {
 	uint64_t seq;
 } N;
 
+/* tri_node_test_hook_announce's: kept by tri_node_start's reset. */
+static void (*announce_hook)(void);
+
+void
+tri_node_test_hook_announce(void (*fn)(void))
+{
+	announce_hook = fn;
+}
+
 static proc_ent *
 find_locked(uint32_t proc)
 {
@@ -252,6 +261,9 @@ announce(uint32_t proc, tr_reason why)
 			tri_ctx_rele(v[i]);
 		}
 		tri_free(v);
+	}
+	if (announce_hook != NULL) {
+		announce_hook();
 	}
 	{
 		/* Scheduled actors: once per scheduler, for all of its. */

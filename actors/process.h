@@ -77,6 +77,10 @@ void tri_node_kill(uint32_t proc, int sig);
 void tri_node_broadcast(const tri_frame *f);
 /* Stops every process newest first (shutdown). */
 int tri_node_stop_all(uint64_t deadline);
+/* Test hook: fn (NULL: none) runs on the service's thread in each
+ * announcement of a process's end, after the root's contexts were told
+ * and before its schedulers are (tests/test_node_stop.c). */
+void tri_node_test_hook_announce(void (*fn)(void));
 
 /* Resolves a program like execvp would: TR_OK, TR_ENOENT, TR_EPERM. */
 int tri_find_program(const char *prog, char *out, size_t len);

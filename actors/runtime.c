@@ -138,8 +138,8 @@ runtime_start(const tr_options *opts, const tri_pspec *member)
 		__atomic_store_n(&tri_rt.shutting_down, true, __ATOMIC_RELEASE);
 		(void)tri_node_stop_all(tri_now_ms() + 1000);
 		tri_sched_shutdown(tri_now_ms() + 1000);
+		tri_node_stop(); /* before the schedulers: see tr_shutdown */
 		tri_sched_stop();
-		tri_node_stop();
 		tri_timer_stop();
 		__atomic_store_n(
 		    &tri_rt.shutting_down, false, __ATOMIC_RELEASE);
@@ -341,11 +341,17 @@ tr_shutdown(void)
 
 	/* The last exit signals to other nodes' actors go out first. */
 	tri_dist_stop();
-	tri_sched_stop();
-	__atomic_store_n(&tri_rt.running, false, __ATOMIC_RELEASE);
+	/* The node service before the schedulers: its thread announces a
+	 * process's death to every scheduler (tri_sched_broadcast), and
+	 * may still be doing so for a member that was killed just before
+	 * this shutdown -- its DOWN to a context reaches the caller first,
+	 * in the same announcement -- while tri_sched_stop frees the
+	 * schedulers. */
 	if (tri_rt.is_root) {
 		tri_node_stop();
 	}
+	tri_sched_stop();
+	__atomic_store_n(&tri_rt.running, false, __ATOMIC_RELEASE);
 	tri_timer_stop();
 	tri_registry_remove(self);
 	tri_notify_exit(self, TR_REASON_SHUTDOWN);
