@@ -4,8 +4,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -126,46 +124,28 @@ tls_config(nng_tls_config **out, bool server, const tri_tls_files *f,
 
 /* ------------------------------------------------------------------ */
 
-/*
- * Arrivals are received by a thread of the listener's own, waiting on a
- * callback-less aio: nng wakes it directly when a message is in.  An
- * aio with a callback would run it on an nng task thread, which costs a
- * hop more per message, and a round trip pays it on each end.
- */
 struct tri_peer_listener {
 	nng_socket sock;
 	nng_listener l;
 	nng_aio *aio;
-	pthread_t thread;
-	atomic_bool stopping;
 	tri_peer_recv_fn recv;
 	tri_peer_pipe_fn pipe;
 	void *arg;
 };
 
-static void *
-listener_main(void *arg)
+static void
+listener_recv_cb(void *arg)
 {
 	tri_peer_listener *l = arg;
+	nng_msg *m;
 
-	while (!atomic_load(&l->stopping)) {
-		nng_msg *m;
-		int rv;
-
-		nng_recv_aio(l->sock, l->aio);
-		nng_aio_wait(l->aio);
-		if ((rv = nng_aio_result(l->aio)) != 0) {
-			if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
-				break; /* stopped or closed */
-			}
-			continue; /* e.g. out of memory for one message */
-		}
-		m = nng_aio_get_msg(l->aio);
-		nng_aio_set_msg(l->aio, NULL);
-		l->recv(l->arg, (uint32_t)nng_pipe_id(nng_msg_get_pipe(m)),
-		    (tri_buf *)m);
+	if (nng_aio_result(l->aio) != 0) {
+		return; /* stopped or closed */
 	}
-	return NULL;
+	m = nng_aio_get_msg(l->aio);
+	l->recv(
+	    l->arg, (uint32_t)nng_pipe_id(nng_msg_get_pipe(m)), (tri_buf *)m);
+	nng_recv_aio(l->sock, l->aio);
 }
 
 static void
@@ -215,7 +195,7 @@ tri_peer_listen(tri_peer_listener **out, const char *url,
 	        0 ||
 	    (rv = nng_pipe_notify(l->sock, NNG_PIPE_EV_REM_POST, pipe_cb, l)) !=
 	        0 ||
-	    (rv = nng_aio_alloc(&l->aio, NULL, NULL)) != 0 ||
+	    (rv = nng_aio_alloc(&l->aio, listener_recv_cb, l)) != 0 ||
 	    (rv = nng_listener_create(&l->l, l->sock, url)) != 0 ||
 	    (cfg != NULL &&
 	        (rv = nng_listener_set_ptr(l->l, NNG_OPT_TLS_CONFIG, cfg)) !=
@@ -227,15 +207,10 @@ tri_peer_listen(tri_peer_listener **out, const char *url,
 		    err, errlen, "listen at %s: %s", url, nng_strerror(rv));
 		goto fail_close;
 	}
-	if (pthread_create(&l->thread, NULL, listener_main, l) != 0) {
-		rv = NNG_ENOMEM;
-		snprintf(
-		    err, errlen, "listen at %s: no thread to receive", url);
-		goto fail_close;
-	}
 	if (cfg != NULL) {
 		nng_tls_config_free(cfg); /* the listener holds it */
 	}
+	nng_recv_aio(l->sock, l->aio);
 	*out = l;
 	return TR_OK;
 
@@ -268,15 +243,11 @@ tri_peer_listener_close(tri_peer_listener *l)
 	if (l == NULL) {
 		return;
 	}
-	/* The receiving thread ends at its wait, which the stop cancels,
-	 * or -- had it begun another -- which the close fails. */
-	atomic_store(&l->stopping, true);
 	nng_aio_stop(l->aio);
 	/* As socket.c's inboxes: a header read as the socket closes must
 	 * end its pipe, not wait for a body read nng 1.5.2 drops. */
 	(void)nng_socket_set_size(l->sock, NNG_OPT_RECVMAXSZ, 1);
 	nng_close(l->sock);
-	pthread_join(l->thread, NULL);
 	nng_aio_free(l->aio);
 	tri_free(l);
 }
