@@ -82,7 +82,9 @@ void tri_dist_credit_give(
 int tri_dist_send(tri_peer *p, uint64_t session, const tri_frame *f);
 
 /* dist_svc.c: the node's service actor and node monitors. */
-/* The ref of node id's service, from its handshake: TR_ENOCONN. */
+/* Node `node`'s id and the ref of its service (from its handshake):
+ * TR_OK, TR_ENOENT (no such node known), TR_ENOCONN (known, not up),
+ * TR_ENOTSUP (no cluster). */
 int tri_dist_service_of(const char *node, tr_ref *out, uint32_t *id);
 void tri_dist_tell_monitors(const char *name, uint32_t id, bool up);
 void tri_dist_monitors_fini(void);

@@ -67,8 +67,7 @@ tr_nodes(tr_node_info *out, size_t max, size_t *n)
 int
 tr_node_lookup(const char *name, uint32_t *id)
 {
-	tri_peer *p;
-	int rv;
+	tr_ref service;
 
 	if (name == NULL || id == NULL) {
 		return TR_EINVAL;
@@ -83,17 +82,7 @@ tr_node_lookup(const char *name, uint32_t *id)
 		*id = tri_rt.node;
 		return TR_OK;
 	}
-	pthread_mutex_lock(&D.mtx);
-	if ((p = tri_dist_find_locked(name)) == NULL) {
-		rv = TR_ENOENT;
-	} else if (!p->up) {
-		rv = TR_ENOCONN;
-	} else {
-		*id = p->id;
-		rv = TR_OK;
-	}
-	pthread_mutex_unlock(&D.mtx);
-	return rv;
+	return tri_dist_service_of(name, &service, id);
 }
 
 static int

@@ -171,7 +171,9 @@ tri_dist_service_of(const char *node, tr_ref *out, uint32_t *id)
 		return TR_ENOTSUP;
 	}
 	pthread_mutex_lock(&D.mtx);
-	if ((p = tri_dist_find_locked(node)) == NULL || !p->up) {
+	if ((p = tri_dist_find_locked(node)) == NULL) {
+		rv = TR_ENOENT;
+	} else if (!p->up) {
 		rv = TR_ENOCONN;
 	} else {
 		*out = p->service;
@@ -248,7 +250,7 @@ tri_dist_spawn(const tr_spec *spec, tr_ref *out, tr_reason *why)
 		return TR_EINVAL; /* not carried yet: refused, not dropped */
 	}
 	if ((rv = tri_dist_service_of(spec->node, &svc, &id)) != TR_OK) {
-		return rv;
+		return rv == TR_ENOENT ? TR_ENOCONN : rv; /* unknown node */
 	}
 	if ((rv = tr_msg_new(&req, TAG_SPAWN)) != TR_OK) {
 		return rv;

@@ -222,7 +222,6 @@ timer_main(void *arg)
 int
 tri_timer_start(void)
 {
-
 	memset(&T, 0, sizeof(T));
 	pthread_mutex_init(&T.mtx, NULL);
 	tri_cond_init(&T.cv);
